@@ -1,0 +1,187 @@
+/**
+ * Wire formats shared by the add-on and the collection server: the upload body of
+ * `POST /api/v1/tallies`, the spot-check summary of `POST /api/v1/spot-checks`, and the answer of
+ * `GET /api/v1/stats`. One definition (zod schema + inferred type) so both sides agree.
+ */
+import { z } from 'zod';
+
+/** Upload format version. Bump only with a server that accepts both. */
+export const PROTOCOL_SCHEMA = 1;
+/** Records per batch and body size, on both sides. */
+export const MAX_RECORDS_PER_BATCH = 5000;
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Referenced keys kept per sent message (References chains can be enormous; the nearest win). */
+export const MAX_RE_KEYS = 20;
+
+/** A pseudonymous message key: 22 base64url characters (see keys.ts). */
+export const messageKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{22}$/, 'clé de message invalide (22 caractères base64url)');
+
+export const directionSchema = z.enum(['in', 'out']);
+export type Direction = z.infer<typeof directionSchema>;
+
+export const receivedCategories = ['usager', 'interne', 'auto', 'junk'] as const;
+export const sentCategories = ['reply', 'forward', 'new', 'auto'] as const;
+export type ReceivedCategory = (typeof receivedCategories)[number];
+export type SentCategory = (typeof sentCategories)[number];
+export type Category = ReceivedCategory | SentCategory;
+
+const isoInstant = z.iso.datetime({ offset: true });
+const isoDay = z.iso.date();
+
+/** A BALF address, compared lower-case. */
+export const balfAddressSchema = z
+  .string()
+  .max(254)
+  .regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'adresse de BALF invalide')
+  .transform((s) => s.toLowerCase());
+
+export const tallyRecordSchema = z
+  .object({
+    /** Pseudonymous key of the message. */
+    k: messageKeySchema,
+    dir: directionSchema,
+    /** Time of receipt (in) or sending (out), ISO 8601 with offset. */
+    at: isoInstant,
+    cat: z.enum([...receivedCategories, ...sentCategories]),
+    /** Keys of the messages this one refers to (In-Reply-To first, then References, nearest first). */
+    re: z.array(messageKeySchema).max(MAX_RE_KEYS).optional(),
+    /** True when `re` comes from the subject/correspondent heuristic, not from headers. */
+    heuristic: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const allowed: readonly string[] = r.dir === 'in' ? receivedCategories : sentCategories;
+    if (!allowed.includes(r.cat)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cat'],
+        message: `catégorie « ${r.cat} » impossible pour dir=${r.dir}`,
+      });
+    }
+    if (r.dir === 'in' && r.re !== undefined && r.re.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['re'], message: 're est réservé aux messages envoyés' });
+    }
+  });
+export type TallyRecord = z.infer<typeof tallyRecordSchema>;
+
+export const clientInfoSchema = z
+  .object({
+    /** Random id of the installation (not of the agent). */
+    id: z.string().min(1).max(64),
+    addon: z.string().min(1).max(32),
+    thunderbird: z.string().min(1).max(32),
+  })
+  .strict();
+
+export const tallyBatchSchema = z
+  .object({
+    schema: z.literal(PROTOCOL_SCHEMA),
+    /** UUID chosen by the client before the first send; replays are idempotent. */
+    batchId: z.uuid(),
+    /** Sequence number of the batch on that client, to detect gaps. */
+    seq: z.number().int().nonnegative().optional(),
+    client: clientInfoSchema,
+    balf: balfAddressSchema,
+    records: z.array(tallyRecordSchema).min(1).max(MAX_RECORDS_PER_BATCH),
+  })
+  .strict();
+export type TallyBatch = z.infer<typeof tallyBatchSchema>;
+export type TallyBatchInput = z.input<typeof tallyBatchSchema>;
+
+export const tallyAnswerSchema = z.object({
+  accepted: z.number().int().nonnegative(),
+  duplicates: z.number().int().nonnegative(),
+});
+export type TallyAnswer = z.infer<typeof tallyAnswerSchema>;
+
+/** Human verdicts of a spot-check. */
+export const verdicts = ['conforme', 'non_conforme', 'sans_objet'] as const;
+export type Verdict = (typeof verdicts)[number];
+
+export const replyStatuses = ['answered_in_time', 'answered_late', 'pending', 'overdue'] as const;
+export type ReplyStatusName = (typeof replyStatuses)[number];
+
+const count = z.number().int().nonnegative();
+
+/** Summary of a spot-check sent to the server: counts only, never subjects or addresses. */
+export const spotCheckSummarySchema = z
+  .object({
+    schema: z.literal(PROTOCOL_SCHEMA),
+    id: z.uuid(),
+    client: clientInfoSchema,
+    balf: balfAddressSchema,
+    from: isoDay,
+    to: isoDay,
+    doneAt: isoInstant,
+    seed: z.string().min(1).max(64),
+    target: z
+      .object({ id: z.string().min(1).max(64), workingDays: z.number().int().min(0).max(365) })
+      .strict(),
+    population: count,
+    sampleSize: count,
+    verdicts: z.object({ conforme: count, non_conforme: count, sans_objet: count }).strict(),
+    automatic: z
+      .object({ answered_in_time: count, answered_late: count, pending: count, overdue: count })
+      .strict(),
+    /** Human verdicts that differ from the automatic status. */
+    disagreements: count,
+  })
+  .strict()
+  .refine((s) => s.from <= s.to, { path: ['to'], message: 'la fin de période précède le début' })
+  .refine((s) => s.sampleSize <= s.population, {
+    path: ['sampleSize'],
+    message: 'échantillon plus grand que la population',
+  });
+export type SpotCheckSummary = z.infer<typeof spotCheckSummarySchema>;
+
+export const levels = ['national', 'department', 'service', 'balf'] as const;
+export type Level = (typeof levels)[number];
+export const granularities = ['day', 'week', 'month'] as const;
+export type Granularity = (typeof granularities)[number];
+
+export const metricsSchema = z.object({
+  received: count,
+  receivedByCategory: z.object({ usager: count, interne: count, auto: count, junk: count }),
+  sent: count,
+  sentByCategory: z.object({ reply: count, forward: count, new: count, auto: count }),
+  answeredInTime: count,
+  answeredLate: count,
+  pending: count,
+  overdue: count,
+  complianceRate: z.number().min(0).max(1).nullable(),
+  medianDelayDays: z.number().nonnegative().nullable(),
+  p90DelayDays: z.number().nonnegative().nullable(),
+});
+export type Metrics = z.infer<typeof metricsSchema>;
+
+export const statsAnswerSchema = z.object({
+  level: z.enum(levels),
+  id: z.string(),
+  from: isoDay,
+  to: isoDay,
+  granularity: z.enum(granularities),
+  target: z.object({ id: z.string(), workingDays: z.number().int() }),
+  totals: metricsSchema,
+  series: z.array(metricsSchema.extend({ period: isoDay })),
+  children: z.array(metricsSchema.extend({ level: z.enum(levels), id: z.string(), name: z.string() })),
+});
+export type StatsAnswer = z.infer<typeof statsAnswerSchema>;
+
+/** Metrics with every count at zero, the neutral element of consolidation. */
+export function emptyMetrics(): Metrics {
+  return {
+    received: 0,
+    receivedByCategory: { usager: 0, interne: 0, auto: 0, junk: 0 },
+    sent: 0,
+    sentByCategory: { reply: 0, forward: 0, new: 0, auto: 0 },
+    answeredInTime: 0,
+    answeredLate: 0,
+    pending: 0,
+    overdue: 0,
+    complianceRate: null,
+    medianDelayDays: null,
+    p90DelayDays: null,
+  };
+}
