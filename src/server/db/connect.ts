@@ -1,0 +1,57 @@
+/**
+ * Opens the database — SQLite file (embedded default) or PostgreSQL when a URL is given — and
+ * brings its schema up to date. Repositories receive the returned Kysely handle.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import pg from 'pg';
+import * as m0001 from './migrations/0001-initial.ts';
+import type { Database, Db } from './schema.ts';
+
+export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
+export interface OpenDb {
+  db: Db;
+  kind: DbTarget['kind'];
+  close(): Promise<void>;
+}
+
+const migrations: Record<string, Migration> = { '0001-initial': m0001 };
+
+export async function openDatabase(target: DbTarget, options: { migrate?: boolean } = {}): Promise<OpenDb> {
+  let db: Db;
+  if (target.kind === 'sqlite') {
+    if (target.file !== ':memory:') mkdirSync(dirname(target.file), { recursive: true });
+    const sqlite = new SQLite(target.file);
+    // WAL + synchronous=FULL: an acknowledged batch survives a crash or power loss.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  } else {
+    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  if (options.migrate !== false) await migrate(db);
+  return { db, kind: target.kind, close: () => db.destroy() };
+}
+
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'inconnue';
+    throw new Error(`Échec de la migration ${failed} de la base : ${String(error)}`, { cause: error });
+  }
+}
+
+/** `DATABASE_URL` wins over `--db`; the default is a SQLite file in the data directory. */
+export function dbTargetFrom(options: { db?: string | undefined; env?: NodeJS.ProcessEnv }): DbTarget {
+  const url = (options.env ?? process.env)['DATABASE_URL'];
+  if (url) return { kind: 'postgres', url };
+  const dataDir = (options.env ?? process.env)['SUIVI_BALF_DATA'] ?? 'data';
+  return { kind: 'sqlite', file: options.db ?? `${dataDir}/suivi-balf.sqlite` };
+}

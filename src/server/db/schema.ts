@@ -1,0 +1,160 @@
+/**
+ * Table types of the collection server's database, shared by SQLite and PostgreSQL.
+ * Instants are ISO-8601 UTC strings and days are `YYYY-MM-DD` strings on both databases, so that
+ * comparisons and grouping behave the same everywhere.
+ */
+import type { Kysely } from 'kysely';
+
+export interface DepartmentTable {
+  code: string;
+  name: string;
+  region: string;
+}
+
+export interface ServiceTable {
+  code: string;
+  name: string;
+  kind: string;
+  department_code: string;
+  /** Region of the service when it differs from its department's (rare); null = department's. */
+  region: string | null;
+}
+
+export interface BalfTable {
+  address: string;
+  service_code: string;
+}
+
+/** One row per (BALF, message key): the union of what every client reported. */
+export interface RecordTable {
+  balf: string;
+  key: string;
+  dir: 'in' | 'out';
+  at: string;
+  /** Calendar day of `at` in the service's time zone (Europe/Paris while unattached). */
+  day: string;
+  cat: string;
+  heuristic: number;
+  /** For received `usager` mail: time of the first answer found by src/core matchReplies. */
+  answered_at: string | null;
+  answer_heuristic: number;
+  batch_id: string;
+  created_at: string;
+}
+
+/** References from a sent message to the keys it answers (In-Reply-To, References, heuristic). */
+export interface RecordRefTable {
+  balf: string;
+  sent_key: string;
+  ref_key: string;
+}
+
+/** Daily counts per BALF, direction and category. */
+export interface DailyFlowTable {
+  balf: string;
+  day: string;
+  dir: 'in' | 'out';
+  cat: string;
+  count: number;
+}
+
+/**
+ * Received `usager` mail per BALF and day of receipt, by delay in working days of its first
+ * answer (-1 = not answered yet). Statuses for any target are derived from this at query time.
+ */
+export interface DailyReplyTable {
+  balf: string;
+  day: string;
+  delay: number;
+  count: number;
+}
+
+export interface BatchTable {
+  batch_id: string;
+  token_id: string;
+  balf: string;
+  client_id: string;
+  seq: number | null;
+  records: number;
+  accepted: number;
+  duplicates: number;
+  created_at: string;
+}
+
+export interface TokenTable {
+  id: string;
+  /** SHA-256 of the token (tokens are long random strings: no slow hash needed). */
+  hash: string;
+  /** `national` or `department:<code>`. */
+  scope: string;
+  can_write: number;
+  label: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface UserTable {
+  login: string;
+  /** scrypt hash, `scrypt$N$r$p$salt$hash` (memory-hard). */
+  password_hash: string;
+  /** `national`, `department:<code>` or `service:<code>`. */
+  scope: string;
+  created_at: string;
+  failed_attempts: number;
+  locked_until: string | null;
+}
+
+export interface SessionTable {
+  /** SHA-256 of the session id kept in the cookie. */
+  id_hash: string;
+  login: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface SpotCheckTable {
+  id: string;
+  balf: string;
+  token_id: string;
+  from_day: string;
+  to_day: string;
+  done_at: string;
+  seed: string;
+  target_id: string;
+  target_days: number;
+  population: number;
+  sample_size: number;
+  conforme: number;
+  non_conforme: number;
+  sans_objet: number;
+  auto_in_time: number;
+  auto_late: number;
+  auto_pending: number;
+  auto_overdue: number;
+  disagreements: number;
+  created_at: string;
+}
+
+export interface SettingTable {
+  name: string;
+  value: string;
+}
+
+export interface Database {
+  departments: DepartmentTable;
+  services: ServiceTable;
+  balfs: BalfTable;
+  records: RecordTable;
+  record_refs: RecordRefTable;
+  daily_flows: DailyFlowTable;
+  daily_replies: DailyReplyTable;
+  batches: BatchTable;
+  tokens: TokenTable;
+  users: UserTable;
+  sessions: SessionTable;
+  spot_checks: SpotCheckTable;
+  settings: SettingTable;
+}
+
+export type Db = Kysely<Database>;
