@@ -1,0 +1,216 @@
+// Reply pairing: which sent message first answers each received message (by reference, then by heuristic).
+
+/** Tags that gateways put in front of subjects ("[EXT]", "[externe]"…); they carry no meaning. */
+const TAG = /^\[(?:ext|externe?|external|exterieur|courriel externe)\]\s*/;
+/**
+ * Reply and forward prefixes, compared after accent stripping and lower-casing: "RE:", "RE :" (French
+ * spacing), "Réf. :", "RE[2]:", "Re(3):", "TR:", "Fwd:", "AW:", "WG:", "SV:", "RV:", "Antw:", "Enc:"…
+ */
+const PREFIX = /^(re|ref|aw|sv|antw|fwd?|tr|wg|rv|enc)\.?\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*/;
+const REPLY_WORDS = new Set(['re', 'ref', 'aw', 'sv', 'antw']);
+
+function fold(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[\s\u00a0\u202f]+/g, ' ')
+    .trim();
+}
+
+/**
+ * Subject without any chain of reply/forward prefixes or external-mail tags, without accents,
+ * lower-case, spaces collapsed: "RE : TR: [EXT] Réf. : Demande  d'échéancier" → "demande d'echeancier".
+ */
+export function normalizeSubject(subject: string): string {
+  let text = fold(subject);
+  for (;;) {
+    const next = text.replace(TAG, '').replace(PREFIX, '');
+    if (next === text) return text;
+    text = next;
+  }
+}
+
+/** Kind of the first reply/forward prefix of a raw subject (tags skipped), or null when there is none. */
+export function subjectPrefixKind(rawSubject: string): 'reply' | 'forward' | null {
+  let text = fold(rawSubject);
+  for (;;) {
+    const next = text.replace(TAG, '');
+    if (next === text) break;
+    text = next;
+  }
+  const match = PREFIX.exec(text);
+  if (!match) return null;
+  return REPLY_WORDS.has(match[1]!) ? 'reply' : 'forward';
+}
+
+export interface ReceivedForMatch {
+  key: string;
+  at: string /* ISO */;
+  category: 'usager' | 'interne' | 'auto' | 'junk';
+  correspondent?: string;
+  subject?: string;
+}
+export interface SentForMatch {
+  key: string;
+  at: string;
+  category: 'reply' | 'forward' | 'new' | 'auto';
+  re?: readonly string[];
+  correspondents?: readonly string[];
+  subject?: string;
+  heuristic?: boolean;
+}
+export interface ReplyMatch {
+  receivedKey: string;
+  sentKey: string;
+  answeredAt: string;
+  heuristic: boolean;
+}
+export interface MatchOptions {
+  /** How long after receipt a subject/correspondent match still counts (default 30 days). */
+  heuristicWindowDays?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+function instant(at: string, key: string): number {
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms)) throw new RangeError(`date invalide « ${at} » pour le message ${key}`);
+  return ms;
+}
+
+function windowMs(options?: MatchOptions): number {
+  const days = options?.heuristicWindowDays ?? 30;
+  if (!Number.isFinite(days) || days < 0)
+    throw new RangeError(`fenêtre heuristique invalide : ${days} jours`);
+  return days * DAY_MS;
+}
+
+interface Candidate {
+  ms: number;
+  key: string;
+  at: string;
+  heuristic: boolean;
+}
+
+/** Total order on answers: earliest first, then lowest key, then reference-backed before heuristic. */
+function better(a: Candidate, b: Candidate): boolean {
+  if (a.ms !== b.ms) return a.ms < b.ms;
+  if (a.key !== b.key) return a.key < b.key;
+  return !a.heuristic && b.heuristic;
+}
+
+function heuristicKey(correspondent: string, normalizedSubject: string): string {
+  return `${correspondent.trim().toLowerCase()}\u0000${normalizedSubject}`;
+}
+
+/** First index in `sorted` (ascending ms) whose ms ≥ target. */
+function lowerBound(sorted: readonly Candidate[], target: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]!.ms < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * For each received message, its first answering sent message. Only `reply` messages answer.
+ * By reference first (`re` contains the received key; flagged heuristic when that `re` itself came
+ * from the heuristic; a reply dated before the receipt still counts — the caller clamps the delay);
+ * otherwise, when subject and correspondent are known, the earliest reply to the same correspondent
+ * with the same normalised subject, sent within the window after receipt (flagged heuristic).
+ * Ties on time go to the lowest sent key. O((R + S) log S). Duplicate received keys: the earliest wins.
+ */
+export function matchReplies(
+  received: readonly ReceivedForMatch[],
+  sent: readonly SentForMatch[],
+  options?: MatchOptions,
+): Map<string, ReplyMatch> {
+  const window = windowMs(options);
+  const earliest = new Map<string, { record: ReceivedForMatch; ms: number }>();
+  for (const record of received) {
+    const ms = instant(record.at, record.key);
+    const known = earliest.get(record.key);
+    if (known === undefined || ms < known.ms) earliest.set(record.key, { record, ms });
+  }
+
+  const byReference = new Map<string, Candidate>();
+  const bySubject = new Map<string, Candidate[]>();
+  for (const s of sent) {
+    if (s.category !== 'reply') continue;
+    const candidate: Candidate = {
+      ms: instant(s.at, s.key),
+      key: s.key,
+      at: s.at,
+      heuristic: s.heuristic === true,
+    };
+    for (const ref of new Set(s.re ?? [])) {
+      if (!earliest.has(ref)) continue;
+      const best = byReference.get(ref);
+      if (best === undefined || better(candidate, best)) byReference.set(ref, candidate);
+    }
+    const subject = s.subject === undefined ? '' : normalizeSubject(s.subject);
+    if (subject === '') continue;
+    const heuristicCandidate = { ...candidate, heuristic: true };
+    for (const correspondent of new Set((s.correspondents ?? []).map((c) => c.trim().toLowerCase()))) {
+      if (correspondent === '') continue;
+      const index = heuristicKey(correspondent, subject);
+      const list = bySubject.get(index);
+      if (list) list.push(heuristicCandidate);
+      else bySubject.set(index, [heuristicCandidate]);
+    }
+  }
+  for (const list of bySubject.values()) list.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+
+  const result = new Map<string, ReplyMatch>();
+  for (const [receivedKey, { record, ms }] of earliest) {
+    let answer = byReference.get(receivedKey);
+    if (answer === undefined && record.correspondent !== undefined && record.subject !== undefined) {
+      const subject = normalizeSubject(record.subject);
+      const list = subject === '' ? undefined : bySubject.get(heuristicKey(record.correspondent, subject));
+      // The list is sorted by time, so the first reply at or after receipt is the earliest candidate.
+      const first = list?.[lowerBound(list, ms)];
+      if (first !== undefined && first.ms - ms <= window) answer = first;
+    }
+    if (answer !== undefined) {
+      result.set(receivedKey, {
+        receivedKey,
+        sentKey: answer.key,
+        answeredAt: answer.at,
+        heuristic: answer.heuristic,
+      });
+    }
+  }
+  return result;
+}
+
+/**
+ * The received message a sent message without usable references most likely answers: same
+ * correspondent, same normalised subject, received at or before the sending and within the window;
+ * the most recent such message (ties: lowest key). Forwards and automatic messages answer nothing.
+ */
+export function findHeuristicMatch(
+  sent: SentForMatch,
+  received: readonly ReceivedForMatch[],
+  options?: MatchOptions,
+): ReceivedForMatch | null {
+  if (sent.category === 'forward' || sent.category === 'auto' || sent.subject === undefined) return null;
+  const window = windowMs(options);
+  const subject = normalizeSubject(sent.subject);
+  if (subject === '') return null;
+  const correspondents = new Set((sent.correspondents ?? []).map((c) => c.trim().toLowerCase()));
+  correspondents.delete('');
+  const sentAt = instant(sent.at, sent.key);
+  let best: { r: ReceivedForMatch; ms: number } | null = null;
+  for (const r of received) {
+    if (r.correspondent === undefined || r.subject === undefined) continue;
+    if (!correspondents.has(r.correspondent.trim().toLowerCase())) continue;
+    const ms = instant(r.at, r.key);
+    if (ms > sentAt || sentAt - ms > window || normalizeSubject(r.subject) !== subject) continue;
+    if (best === null || ms > best.ms || (ms === best.ms && r.key < best.r.key)) best = { r, ms };
+  }
+  return best === null ? null : best.r;
+}
