@@ -1,0 +1,257 @@
+// Local ledger in IndexedDB (idb): one row per (BALF, message key), the upload queue and batches,
+// scan marks and upload results. Every counting path writes here, idempotently.
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { Category, TallyRecord } from '../core/protocol.ts';
+
+export const DB_NAME = 'suivi-balf';
+export const DB_VERSION = 2;
+
+/** Upload state of a row. Numbers, because IndexedDB cannot index booleans. */
+export const Up = {
+  pending: 0,
+  batched: 1,
+  acknowledged: 2,
+  evicted: 3,
+  /** Sent message waiting for the end-of-scan heuristic before it is queued. */
+  hold: 4,
+} as const;
+export type UpState = (typeof Up)[keyof typeof Up];
+
+export interface LedgerRow {
+  balf: string;
+  key: string;
+  dir: 'in' | 'out';
+  /** Time of receipt or sending, ISO 8601 (UTC). */
+  at: string;
+  atMs: number;
+  cat: Category;
+  re?: string[];
+  heuristic?: boolean;
+  up: UpState;
+  batchId?: string;
+  // Local-only details (never uploaded): for the sampling panel and the heuristic.
+  headerMessageId: string;
+  folder?: string;
+  correspondent?: string;
+  correspondents?: string[];
+  subject?: string;
+  firstSeen: string;
+}
+
+export interface Batch {
+  batchId: string;
+  balf: string;
+  seq: number;
+  records: TallyRecord[];
+  keys: string[];
+  createdAt: string;
+  attempts: number;
+  /** 'open' is sent until acknowledged; 'final' got a 4xx and waits for "send now" or a new config. */
+  state: 'open' | 'final';
+  lastError?: string;
+}
+
+export interface Eviction {
+  at: string;
+  count: number;
+  oldest: string;
+  newest: string;
+}
+
+interface Schema extends DBSchema {
+  rows: {
+    key: [string, string];
+    value: LedgerRow;
+    indexes: { byUp: number; byBalfAt: [string, number] };
+  };
+  batches: { key: string; value: Batch; indexes: { byCreated: string } };
+  meta: { key: string; value: unknown };
+}
+
+/** Opens (and migrates) the ledger database. `factory` lets tests pass fake-indexeddb. */
+export async function openLedgerDb(name = DB_NAME): Promise<IDBPDatabase<Schema>> {
+  return openDB<Schema>(name, DB_VERSION, {
+    upgrade(db, oldVersion, _newVersion, tx) {
+      // v1: rows and meta.
+      if (oldVersion < 1) {
+        const rows = db.createObjectStore('rows', { keyPath: ['balf', 'key'] });
+        rows.createIndex('byUp', 'up');
+        db.createObjectStore('meta');
+      }
+      // v2: persisted upload batches and the time index used by the popup and the heuristic.
+      if (oldVersion < 2) {
+        const batches = db.createObjectStore('batches', { keyPath: 'batchId' });
+        batches.createIndex('byCreated', 'createdAt');
+        tx.objectStore('rows').createIndex('byBalfAt', ['balf', 'atMs']);
+      }
+    },
+  });
+}
+
+export type LedgerDb = IDBPDatabase<Schema>;
+
+export class Ledger {
+  constructor(private readonly db: LedgerDb) {}
+
+  /** Keys of `keys` already in the ledger for this BALF (one read transaction). */
+  async existingKeys(balf: string, keys: readonly string[]): Promise<Set<string>> {
+    const tx = this.db.transaction('rows', 'readonly');
+    const found = await Promise.all(keys.map((k) => tx.store.getKey([balf, k])));
+    await tx.done;
+    return new Set(keys.filter((_k, i) => found[i] !== undefined));
+  }
+
+  async get(balf: string, key: string): Promise<LedgerRow | undefined> {
+    return this.db.get('rows', [balf, key]);
+  }
+
+  /** Writes rows that are not there yet; returns how many were new. First seen wins. */
+  async addIfAbsent(rows: readonly LedgerRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const tx = this.db.transaction('rows', 'readwrite');
+    let added = 0;
+    await Promise.all(
+      rows.map(async (row) => {
+        if ((await tx.store.getKey([row.balf, row.key])) === undefined) {
+          await tx.store.put(row);
+          added += 1;
+        }
+      }),
+    );
+    await tx.done;
+    return added;
+  }
+
+  async put(row: LedgerRow): Promise<void> {
+    await this.db.put('rows', row);
+  }
+
+  async count(): Promise<number> {
+    return this.db.count('rows');
+  }
+
+  /** Rows not yet acknowledged by the server (pending, held, in a batch). */
+  async queueSize(): Promise<number> {
+    const tx = this.db.transaction('rows', 'readonly');
+    const idx = tx.store.index('byUp');
+    const [p, b, h] = await Promise.all([idx.count(Up.pending), idx.count(Up.batched), idx.count(Up.hold)]);
+    await tx.done;
+    return p + b + h;
+  }
+
+  async rowsWithState(state: UpState, limit?: number): Promise<LedgerRow[]> {
+    return this.db.getAllFromIndex('rows', 'byUp', state, limit);
+  }
+
+  /** Rows of one BALF with `fromMs <= atMs < toMs`, in time order. */
+  async rowsBetween(balf: string, fromMs: number, toMs: number): Promise<LedgerRow[]> {
+    return this.db.getAllFromIndex(
+      'rows',
+      'byBalfAt',
+      IDBKeyRange.bound([balf, fromMs], [balf, toMs], false, true),
+    );
+  }
+
+  async allRows(): Promise<LedgerRow[]> {
+    return this.db.getAllFromIndex('rows', 'byBalfAt');
+  }
+
+  /** BALFs present in the ledger (skips from one BALF to the next with the cursor). */
+  async balfs(): Promise<string[]> {
+    const out: string[] = [];
+    let cursor = await this.db.transaction('rows').store.index('byBalfAt').openKeyCursor();
+    while (cursor) {
+      const balf = cursor.key[0];
+      out.push(balf);
+      cursor = await cursor.continue([balf, Number.POSITIVE_INFINITY]);
+    }
+    return out;
+  }
+
+  /** Persists a new batch and marks its rows, in one transaction (before anything is sent). */
+  async createBatch(batch: Batch): Promise<void> {
+    const tx = this.db.transaction(['rows', 'batches'], 'readwrite');
+    const rows = tx.objectStore('rows');
+    await Promise.all(
+      batch.keys.map(async (key) => {
+        const row = await rows.get([batch.balf, key]);
+        if (row) await rows.put({ ...row, up: Up.batched, batchId: batch.batchId });
+      }),
+    );
+    await tx.objectStore('batches').put(batch);
+    await tx.done;
+  }
+
+  async batches(): Promise<Batch[]> {
+    return this.db.getAllFromIndex('batches', 'byCreated');
+  }
+
+  async updateBatch(batch: Batch): Promise<void> {
+    await this.db.put('batches', batch);
+  }
+
+  /** The server stored the batch: its rows are acknowledged and the batch is gone. */
+  async acknowledgeBatch(batchId: string): Promise<void> {
+    const tx = this.db.transaction(['rows', 'batches'], 'readwrite');
+    const batch = await tx.objectStore('batches').get(batchId);
+    if (batch) {
+      const rows = tx.objectStore('rows');
+      await Promise.all(
+        batch.keys.map(async (key) => {
+          const row = await rows.get([batch.balf, key]);
+          if (row) {
+            const { batchId: _b, ...rest } = row;
+            await rows.put({ ...rest, up: Up.acknowledged });
+          }
+        }),
+      );
+      await tx.objectStore('batches').delete(batchId);
+    }
+    await tx.done;
+  }
+
+  /**
+   * Bounds the queue: when more than `max` rows wait, the oldest pending ones (by message time) are
+   * marked evicted and the eviction is logged (shown in the options page, never silent).
+   */
+  async evictOverflow(max: number, now: Date): Promise<Eviction | null> {
+    const queued = await this.queueSize();
+    if (queued <= max) return null;
+    const excess = queued - max;
+    const pending = await this.rowsWithState(Up.pending);
+    pending.sort((a, b) => a.atMs - b.atMs);
+    const victims = pending.slice(0, excess);
+    if (victims.length === 0) return null;
+    const tx = this.db.transaction('rows', 'readwrite');
+    await Promise.all(victims.map((row) => tx.store.put({ ...row, up: Up.evicted })));
+    await tx.done;
+    const eviction: Eviction = {
+      at: now.toISOString(),
+      count: victims.length,
+      oldest: victims[0]?.at ?? '',
+      newest: victims[victims.length - 1]?.at ?? '',
+    };
+    const log = ((await this.getMeta<Eviction[]>('evictions')) ?? []).concat(eviction).slice(-50);
+    await this.setMeta('evictions', log);
+    return eviction;
+  }
+
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    return (await this.db.get('meta', key)) as T | undefined;
+  }
+
+  async setMeta(key: string, value: unknown): Promise<void> {
+    await this.db.put('meta', value, key);
+  }
+
+  /** Deletes every local row, batch and mark (the options page's "purge"). */
+  async purge(): Promise<void> {
+    const tx = this.db.transaction(['rows', 'batches', 'meta'], 'readwrite');
+    await Promise.all([
+      tx.objectStore('rows').clear(),
+      tx.objectStore('batches').clear(),
+      tx.objectStore('meta').clear(),
+    ]);
+    await tx.done;
+  }
+}

@@ -1,0 +1,147 @@
+// The subset of Thunderbird's `messenger` API the add-on uses, typed locally (the published
+// @types lag behind Thunderbird 128+: no alarms, no monitorAllFolders, no query pagination options).
+
+export interface MailFolder {
+  accountId?: string;
+  id?: string;
+  path: string;
+  name?: string;
+  specialUse?: string[];
+  subFolders?: MailFolder[];
+}
+
+export interface MessageHeader {
+  id: number;
+  author: string;
+  recipients: string[];
+  ccList: string[];
+  bccList: string[];
+  date: Date | string | number;
+  headerMessageId: string;
+  subject: string;
+  size: number;
+  junk: boolean;
+  folder?: MailFolder;
+  external?: boolean;
+}
+
+export interface MessageList {
+  id?: string | null;
+  messages: MessageHeader[];
+}
+
+export interface MessagePart {
+  headers?: Record<string, string[]>;
+}
+
+export interface MailIdentity {
+  id?: string;
+  email: string;
+  name?: string;
+}
+
+export interface MailAccount {
+  id: string;
+  name?: string;
+  type?: string;
+  identities: MailIdentity[];
+  folders?: MailFolder[] | null;
+  rootFolder?: MailFolder;
+}
+
+export interface QueryInfo {
+  accountId?: string | string[];
+  fromDate?: Date;
+  toDate?: Date;
+  messagesPerPage?: number;
+  autoPaginationTimeout?: number;
+  returnMessageListId?: boolean;
+}
+
+export interface WebEvent<L extends (...args: never[]) => unknown> {
+  addListener(listener: L, ...extra: unknown[]): void;
+}
+
+export interface Alarm {
+  name: string;
+  scheduledTime?: number;
+  periodInMinutes?: number;
+}
+
+export interface AlarmCreateInfo {
+  when?: number;
+  delayInMinutes?: number;
+  periodInMinutes?: number;
+}
+
+export interface StorageArea {
+  get(keys?: string | string[] | null): Promise<Record<string, unknown>>;
+  set?(items: Record<string, unknown>): Promise<void>;
+  remove?(keys: string | string[]): Promise<void>;
+}
+
+export interface SendInfo {
+  mode?: string;
+  error?: string;
+  headerMessageId?: string;
+  messages?: MessageHeader[];
+}
+
+/** Everything the add-on calls on `messenger`. Tests fake exactly this. */
+export interface Messenger {
+  messages: {
+    query(info: QueryInfo): Promise<MessageList>;
+    continueList(listId: string): Promise<MessageList>;
+    getFull(id: number): Promise<MessagePart>;
+    onNewMailReceived: WebEvent<(folder: MailFolder, list: MessageList) => void>;
+  };
+  accounts: {
+    list(includeSubFolders?: boolean): Promise<MailAccount[]>;
+    onCreated: WebEvent<(id: string, account: MailAccount) => void>;
+    onUpdated: WebEvent<(id: string, changed: unknown) => void>;
+  };
+  compose: {
+    onAfterSend: WebEvent<(tab: unknown, sendInfo: SendInfo) => void>;
+  };
+  alarms: {
+    create(name: string, info: AlarmCreateInfo): void | Promise<void>;
+    clear(name: string): Promise<boolean>;
+    get(name: string): Promise<Alarm | undefined>;
+    onAlarm: WebEvent<(alarm: Alarm) => void>;
+  };
+  storage: {
+    local: StorageArea & {
+      set(items: Record<string, unknown>): Promise<void>;
+      remove(keys: string | string[]): Promise<void>;
+    };
+    managed: StorageArea;
+    onChanged: WebEvent<(changes: Record<string, unknown>, area: string) => void>;
+  };
+  runtime: {
+    onStartup: WebEvent<() => void>;
+    onInstalled: WebEvent<(details: { reason: string }) => void>;
+    onMessage: WebEvent<(message: unknown, sender: unknown) => Promise<unknown> | undefined>;
+    sendMessage(message: unknown): Promise<unknown>;
+    getBrowserInfo(): Promise<{ name: string; version: string }>;
+    getManifest(): { version: string; manifest_version: number };
+    getURL(path: string): string;
+    openOptionsPage(): Promise<void>;
+  };
+  i18n: {
+    getMessage(name: string, substitutions?: string | string[]): string;
+  };
+  tabs: {
+    create(info: { url: string }): Promise<unknown>;
+  };
+}
+
+/** Injected clock, so time-dependent logic is testable. */
+export type Clock = () => Date;
+
+/** The global `messenger` of Thunderbird, typed as the subset above. */
+export function platformMessenger(): Messenger {
+  const g = globalThis as unknown as { messenger?: Messenger; browser?: Messenger };
+  const m = g.messenger ?? g.browser;
+  if (!m) throw new Error('messenger API unavailable (not running inside Thunderbird)');
+  return m;
+}

@@ -1,0 +1,122 @@
+// Ledger: idempotent writes, upload states, batches, bounded queue with a logged eviction, migration.
+import 'fake-indexeddb/auto';
+import { openDB } from 'idb';
+import { describe, expect, it } from 'vitest';
+import { Ledger, openLedgerDb, Up, type LedgerRow } from '../../src/extension/ledger.ts';
+
+let dbCount = 0;
+export async function freshLedger(): Promise<Ledger> {
+  return new Ledger(await openLedgerDb(`ledger-test-${++dbCount}-${Math.random()}`));
+}
+
+function row(key: string, over: Partial<LedgerRow> = {}): LedgerRow {
+  const at = over.at ?? '2026-11-16T08:12:00.000Z';
+  return {
+    balf: 'sip.test@dgfip.finances.gouv.fr',
+    key,
+    dir: 'in',
+    at,
+    atMs: Date.parse(at),
+    cat: 'usager',
+    up: Up.pending,
+    headerMessageId: `${key}@example.org`,
+    firstSeen: '2026-11-20T10:00:00.000Z',
+    ...over,
+  };
+}
+
+describe('ledger', () => {
+  it('counts a message once: the first write wins, later ones are ignored', async () => {
+    const ledger = await freshLedger();
+    expect(await ledger.addIfAbsent([row('a'), row('b')])).toBe(2);
+    expect(await ledger.addIfAbsent([row('a', { folder: '/Archives' }), row('c')])).toBe(1);
+    expect(await ledger.count()).toBe(3);
+    expect((await ledger.get('sip.test@dgfip.finances.gouv.fr', 'a'))?.folder).toBeUndefined();
+    expect(
+      [...(await ledger.existingKeys('sip.test@dgfip.finances.gouv.fr', ['a', 'z', 'c']))].sort(),
+    ).toEqual(['a', 'c']);
+    // Same key under another BALF is another row.
+    expect(await ledger.existingKeys('autre@dgfip.finances.gouv.fr', ['a'])).toEqual(new Set());
+  });
+
+  it('moves rows through batched → acknowledged and keeps the queue size right', async () => {
+    const ledger = await freshLedger();
+    await ledger.addIfAbsent([row('a'), row('b'), row('c', { up: Up.hold })]);
+    expect(await ledger.queueSize()).toBe(3);
+    await ledger.createBatch({
+      batchId: '00000000-0000-4000-8000-000000000001',
+      balf: 'sip.test@dgfip.finances.gouv.fr',
+      seq: 0,
+      records: [],
+      keys: ['a', 'b'],
+      createdAt: '2026-11-20T10:00:00.000Z',
+      attempts: 0,
+      state: 'open',
+    });
+    expect((await ledger.rowsWithState(Up.batched)).map((r) => r.key).sort()).toEqual(['a', 'b']);
+    await ledger.acknowledgeBatch('00000000-0000-4000-8000-000000000001');
+    expect(await ledger.batches()).toEqual([]);
+    expect((await ledger.rowsWithState(Up.acknowledged)).map((r) => r.key).sort()).toEqual(['a', 'b']);
+    expect(await ledger.queueSize()).toBe(1);
+  });
+
+  it('evicts the oldest pending rows beyond the bound and logs it', async () => {
+    const ledger = await freshLedger();
+    await ledger.addIfAbsent([
+      row('new', { at: '2026-11-19T08:00:00.000Z' }),
+      row('old', { at: '2026-11-01T08:00:00.000Z' }),
+      row('mid', { at: '2026-11-10T08:00:00.000Z' }),
+    ]);
+    const eviction = await ledger.evictOverflow(1, new Date('2026-11-20T12:00:00Z'));
+    expect(eviction).toEqual({
+      at: '2026-11-20T12:00:00.000Z',
+      count: 2,
+      oldest: '2026-11-01T08:00:00.000Z',
+      newest: '2026-11-10T08:00:00.000Z',
+    });
+    expect((await ledger.rowsWithState(Up.pending)).map((r) => r.key)).toEqual(['new']);
+    expect(await ledger.getMeta('evictions')).toEqual([eviction]);
+    expect(await ledger.evictOverflow(1, new Date())).toBeNull();
+  });
+
+  it('lists BALFs and time ranges from the time index', async () => {
+    const ledger = await freshLedger();
+    await ledger.addIfAbsent([
+      row('a'),
+      row('b', { balf: 'sie.x@dgfip.finances.gouv.fr', at: '2026-11-18T08:00:00.000Z' }),
+      row('c', { at: '2026-11-18T08:00:00.000Z' }),
+    ]);
+    expect(await ledger.balfs()).toEqual(['sie.x@dgfip.finances.gouv.fr', 'sip.test@dgfip.finances.gouv.fr']);
+    const between = await ledger.rowsBetween(
+      'sip.test@dgfip.finances.gouv.fr',
+      Date.parse('2026-11-17T00:00:00Z'),
+      Date.parse('2026-11-19T00:00:00Z'),
+    );
+    expect(between.map((r) => r.key)).toEqual(['c']);
+  });
+
+  it('upgrades a version-1 database without losing rows', async () => {
+    const name = `ledger-v1-${Math.random()}`;
+    const v1 = await openDB(name, 1, {
+      upgrade(db) {
+        const rows = db.createObjectStore('rows', { keyPath: ['balf', 'key'] });
+        rows.createIndex('byUp', 'up');
+        db.createObjectStore('meta');
+      },
+    });
+    await v1.put('rows', row('kept'));
+    v1.close();
+    const ledger = new Ledger(await openLedgerDb(name));
+    expect((await ledger.allRows()).map((r) => r.key)).toEqual(['kept']);
+    expect(await ledger.batches()).toEqual([]);
+  });
+
+  it('purges everything', async () => {
+    const ledger = await freshLedger();
+    await ledger.addIfAbsent([row('a')]);
+    await ledger.setMeta('installId', 'x');
+    await ledger.purge();
+    expect(await ledger.count()).toBe(0);
+    expect(await ledger.getMeta('installId')).toBeUndefined();
+  });
+});
