@@ -9,8 +9,35 @@ const TAG = /^\[(?:ext|externe?|external|exterieur|courriel externe)\]\s*/;
 const PREFIX = /^(re|ref|aw|sv|antw|fwd?|tr|wg|rv|enc)\.?\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*/;
 const REPLY_WORDS = new Set(['re', 'ref', 'aw', 'sv', 'antw']);
 
+const ENCODED_WORD = /=\?([^?\s]+)\?([bq])\?([^?\s]*)\?=/gi;
+
+/**
+ * Decodes RFC 2047 encoded words ("=?UTF-8?Q?R=C3=A9ponse?="), in case a raw header reaches us
+ * undecoded; a word in an unknown charset or malformed is left as it is.
+ */
+export function decodeEncodedWords(text: string): string {
+  // Whitespace between two adjacent encoded words is not part of the text (RFC 2047 §6.2).
+  const joined = text.replace(/(\?=)\s+(?==\?[^?\s]+\?[bq]\?)/gi, '$1');
+  return joined.replace(ENCODED_WORD, (word, charset: string, encoding: string, data: string) => {
+    try {
+      let bytes: Uint8Array;
+      if (encoding.toLowerCase() === 'b') {
+        bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      } else {
+        const binary = data
+          .replace(/_/g, ' ')
+          .replace(/=([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+        bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+      }
+      return new TextDecoder(charset.split('*')[0]!, { fatal: true }).decode(bytes);
+    } catch {
+      return word;
+    }
+  });
+}
+
 function fold(text: string): string {
-  return text
+  return decodeEncodedWords(text)
     .normalize('NFD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
