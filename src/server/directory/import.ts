@@ -1,0 +1,94 @@
+/** Applies a validated directory to the database in one transaction (idempotent upsert). */
+import type { Db } from '../db/schema.ts';
+import { parseDirectoryCsv, type Directory, type RowError } from './parse-csv.ts';
+
+export interface ImportCounts {
+  departments: number;
+  services: number;
+  balfs: number;
+}
+
+export type ImportResult =
+  ({ ok: true; changedBalfs: string[] } & ImportCounts) | { ok: false; errors: RowError[] };
+
+/** Called for every BALF whose service is new or changed, after the commit (history recompute). */
+export type BalfChanged = (db: Db, balf: string) => Promise<void>;
+
+/** Upserts departments, services and BALFs; returns the BALFs that are new or moved. */
+export async function applyDirectory(db: Db, directory: Directory): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    for (const d of directory.departments) {
+      await trx
+        .insertInto('departments')
+        .values(d)
+        .onConflict((oc) => oc.column('code').doUpdateSet({ name: d.name, region: d.region }))
+        .execute();
+    }
+    for (const s of directory.services) {
+      const row = {
+        code: s.code,
+        name: s.name,
+        kind: s.kind,
+        department_code: s.departmentCode,
+        region: s.region,
+      };
+      await trx
+        .insertInto('services')
+        .values(row)
+        .onConflict((oc) =>
+          oc
+            .column('code')
+            .doUpdateSet({
+              name: row.name,
+              kind: row.kind,
+              department_code: row.department_code,
+              region: row.region,
+            }),
+        )
+        .execute();
+    }
+    const before = new Map<string, string>();
+    const addresses = directory.balfs.map((b) => b.address);
+    // Chunks keep the IN list under SQLite's bound-parameter limit.
+    for (let i = 0; i < addresses.length; i += 500) {
+      const rows = await trx
+        .selectFrom('balfs')
+        .select(['address', 'service_code'])
+        .where('address', 'in', addresses.slice(i, i + 500))
+        .execute();
+      for (const r of rows) before.set(r.address, r.service_code);
+    }
+    const changed: string[] = [];
+    for (const b of directory.balfs) {
+      const previous = before.get(b.address);
+      if (previous === b.serviceCode) continue;
+      changed.push(b.address);
+      await trx
+        .insertInto('balfs')
+        .values({ address: b.address, service_code: b.serviceCode })
+        .onConflict((oc) => oc.column('address').doUpdateSet({ service_code: b.serviceCode }))
+        .execute();
+    }
+    return changed;
+  });
+}
+
+/** Validates the whole file, imports it only when every row is good, then recomputes moved BALFs. */
+export async function importDirectoryCsv(
+  db: Db,
+  csv: string | Buffer,
+  options: { onBalfChanged?: BalfChanged } = {},
+): Promise<ImportResult> {
+  const parsed = parseDirectoryCsv(csv);
+  if (!parsed.ok) return parsed;
+  const { directory } = parsed;
+  const changedBalfs = await applyDirectory(db, directory);
+  if (options.onBalfChanged) for (const balf of changedBalfs) await options.onBalfChanged(db, balf);
+  return {
+    ok: true,
+    departments: directory.departments.length,
+    services: directory.services.length,
+    balfs: directory.balfs.length,
+    changedBalfs,
+  };
+}
