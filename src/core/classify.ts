@@ -160,6 +160,7 @@ export function autoReason(
   if (hasAutoReplyHeader(headers)) return 'x-autoreply';
   if (values(headers, 'precedence').some((v) => AUTO_PRECEDENCE.has(token(v)))) return 'precedence';
   if (values(headers, 'list-id').some((v) => v !== '')) return 'list-id';
+  // Newsletters sent through mass-mailing services often carry List-Unsubscribe without List-Id.
   if (values(headers, 'list-unsubscribe').some((v) => v !== '')) return 'list-unsubscribe';
   // Every multipart/report is machine-made (RFC 6522): delivery status, read receipts, feedback.
   if (values(headers, 'content-type').some((v) => token(v) === 'multipart/report')) return 'report';
