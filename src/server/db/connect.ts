@@ -8,6 +8,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
 import pg from 'pg';
 import * as m0001 from './migrations/0001-initial.ts';
+import * as m0002 from './migrations/0002-ref-order.ts';
 import type { Database, Db } from './schema.ts';
 
 export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -18,7 +19,7 @@ export interface OpenDb {
   close(): Promise<void>;
 }
 
-const migrations: Record<string, Migration> = { '0001-initial': m0001 };
+const migrations: Record<string, Migration> = { '0001-initial': m0001, '0002-ref-order': m0002 };
 
 export async function openDatabase(target: DbTarget, options: { migrate?: boolean } = {}): Promise<OpenDb> {
   let db: Db;

@@ -47,6 +47,8 @@ export interface RecordRefTable {
   balf: string;
   sent_key: string;
   ref_key: string;
+  /** Rank in the sent message's `re` list (0 = In-Reply-To). */
+  position: number;
 }
 
 /** Daily counts per BALF, direction and category. */

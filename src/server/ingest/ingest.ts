@@ -1,0 +1,292 @@
+/**
+ * Ingest of one tally batch as named steps — authorize, replay, dedupe, store, refs, rollups,
+ * pairing, remember — in ONE transaction; the answer exists only once the transaction committed.
+ */
+import { PostgresAdapter, sql, type Transaction } from 'kysely';
+import { localDay, parseInstant } from '../../core/calendar.ts';
+import type { TallyBatch } from '../../core/protocol.ts';
+import type { Database, Db } from '../db/schema.ts';
+import { HttpError } from '../http-error.ts';
+import { canSee, formatScope, type Principal } from '../auth/scope.ts';
+import { chunks } from './chunks.ts';
+import { placeBalf, type BalfPlacement } from './directory.ts';
+import { pairTouched } from './pairing.ts';
+
+type Trx = Transaction<Database>;
+
+export interface IngestContext {
+  principal: Principal;
+  now: Date;
+  whitMondayWorked?: boolean;
+}
+
+export interface IngestAnswer {
+  accepted: number;
+  duplicates: number;
+  /** Records refused one by one (see RecordRejectReason); the rest of the batch is stored. */
+  rejected: number;
+  rejects: Partial<Record<RecordRejectReason, number>>;
+  /** True when this batchId had already been stored: the stored answer is returned. */
+  replay: boolean;
+}
+
+/** Closed set of reasons an ingest is refused, the label of the rejects metric. */
+export const rejectReasons = [
+  'unauthorized',
+  'forbidden',
+  'too_large',
+  'unsupported_media_type',
+  'invalid',
+  'batch_conflict',
+  'rate_limited',
+] as const;
+export type RejectReason = (typeof rejectReasons)[number];
+
+/** Closed set of reasons one record of an otherwise valid batch is refused. */
+export const recordRejectReasons = ['out_of_calendar', 'future'] as const;
+export type RecordRejectReason = (typeof recordRejectReasons)[number];
+
+/** How far in the future (server clock) a record may be dated: clients' clocks drift. */
+export const FUTURE_TOLERANCE_MS = 36 * 3_600_000;
+
+interface NewRecord {
+  balf: string;
+  key: string;
+  dir: 'in' | 'out';
+  at: string;
+  day: string;
+  cat: string;
+  heuristic: number;
+  answered_at: null;
+  answer_heuristic: number;
+  batch_id: string;
+  created_at: string;
+}
+
+export async function ingestBatch(db: Db, batch: TallyBatch, ctx: IngestContext): Promise<IngestAnswer> {
+  const placement = await placeBalf(db, batch.balf);
+  authorize(ctx.principal, placement);
+  try {
+    return await db.transaction().execute((trx) => storeBatch(trx, batch, placement, ctx));
+  } catch (error) {
+    // Two instances racing on one batchId: the loser's insert into `batches` fails; replay it.
+    if (isUniqueViolation(error))
+      return db.transaction().execute((trx) => storeBatch(trx, batch, placement, ctx));
+    throw error;
+  }
+}
+
+/** Step 1: a department token writes only its department's BALFs; unknown BALFs are kept. */
+function authorize(principal: Principal, placement: BalfPlacement): void {
+  if (!principal.canWrite) {
+    throw new HttpError(
+      403,
+      'forbidden_read_only',
+      'Ce jeton est en lecture seule : il ne peut pas envoyer de relevés.',
+    );
+  }
+  if (placement.department === null && principal.scope.level !== 'service') return;
+  if (!canSee(principal.scope, placement)) {
+    const where = placement.department === null ? 'non rattachée' : `du département ${placement.department}`;
+    throw new HttpError(
+      403,
+      'forbidden_scope',
+      `La BALF ${placement.balf} (${where}) est hors du périmètre de ce jeton (${formatScope(principal.scope)}).`,
+    );
+  }
+}
+
+async function storeBatch(
+  trx: Trx,
+  batch: TallyBatch,
+  placement: BalfPlacement,
+  ctx: IngestContext,
+): Promise<IngestAnswer> {
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+    // One writer per BALF at a time: pairing must see the rows of a concurrent batch.
+    await sql`select pg_advisory_xact_lock(hashtext(${batch.balf}))`.execute(trx);
+  }
+  const previous = await replayed(trx, batch);
+  if (previous) return previous;
+
+  const createdAt = ctx.now.toISOString();
+  const { rows, refs, inBatchDuplicates, rejects } = dedupe(batch, placement, createdAt, ctx.now);
+  const inserted = await insertRecords(trx, rows);
+  const fresh = rows.filter((r) => inserted.has(r.key));
+  await insertRefs(
+    trx,
+    batch.balf,
+    refs.filter((r) => inserted.has(r.sent_key)),
+  );
+  await addFlows(trx, batch.balf, fresh);
+
+  const touched = new Set<string>();
+  for (const r of fresh) if (r.dir === 'in') touched.add(r.key);
+  for (const r of refs) if (inserted.has(r.sent_key)) touched.add(r.ref_key);
+  await pairTouched(
+    trx,
+    { balf: batch.balf, region: placement.region, whitMondayWorked: ctx.whitMondayWorked ?? false },
+    touched,
+    new Set(fresh.filter((r) => r.dir === 'in').map((r) => r.key)),
+  );
+
+  const rejected = Object.values(rejects).reduce((a, b) => a + b, 0);
+  const answer = {
+    accepted: fresh.length,
+    duplicates: rows.length - fresh.length + inBatchDuplicates,
+    rejected,
+    rejects,
+  };
+  await trx
+    .insertInto('batches')
+    .values({
+      batch_id: batch.batchId,
+      token_id: ctx.principal.id,
+      balf: batch.balf,
+      client_id: batch.client.id,
+      seq: batch.seq ?? null,
+      records: batch.records.length,
+      accepted: answer.accepted,
+      duplicates: answer.duplicates,
+      created_at: createdAt,
+    })
+    .execute();
+  return { ...answer, replay: false };
+}
+
+/** Step 2: a known batchId answers what it answered the first time; for another BALF it is a conflict. */
+async function replayed(trx: Trx, batch: TallyBatch): Promise<IngestAnswer | null> {
+  const row = await trx
+    .selectFrom('batches')
+    .select(['balf', 'accepted', 'duplicates', 'records'])
+    .where('batch_id', '=', batch.batchId)
+    .executeTakeFirst();
+  if (!row) return null;
+  if (row.balf !== batch.balf) {
+    throw new HttpError(
+      409,
+      'batch_conflict',
+      `Le lot ${batch.batchId} a déjà été reçu pour une autre BALF (${row.balf}) : un batchId ne sert qu'à un seul lot.`,
+    );
+  }
+  const accepted = Number(row.accepted);
+  const duplicates = Number(row.duplicates);
+  return {
+    accepted,
+    duplicates,
+    rejected: batch.records.length - accepted - duplicates,
+    rejects: {},
+    replay: true,
+  };
+}
+
+/** Step 3: one row per key (first occurrence wins), instants normalised to UTC, local day computed. */
+function dedupe(batch: TallyBatch, placement: BalfPlacement, createdAt: string, now: Date) {
+  const rejects: Partial<Record<RecordRejectReason, number>> = {};
+  const reject = (reason: RecordRejectReason): void => {
+    rejects[reason] = (rejects[reason] ?? 0) + 1;
+  };
+  const latest = now.getTime() + FUTURE_TOLERANCE_MS;
+  const seen = new Set<string>();
+  const rows: NewRecord[] = [];
+  const refs: { balf: string; sent_key: string; ref_key: string; position: number }[] = [];
+  let inBatchDuplicates = 0;
+  for (const r of batch.records) {
+    if (seen.has(r.k)) {
+      inBatchDuplicates++;
+      continue;
+    }
+    seen.add(r.k);
+    let at: string;
+    let day: string;
+    try {
+      const ms = parseInstant(r.at);
+      at = new Date(ms).toISOString();
+      day = localDay(at, placement.region);
+      if (ms > latest) {
+        reject('future');
+        continue;
+      }
+    } catch {
+      reject('out_of_calendar');
+      continue;
+    }
+    rows.push({
+      balf: batch.balf,
+      key: r.k,
+      dir: r.dir,
+      at,
+      day,
+      cat: r.cat,
+      heuristic: r.heuristic === true ? 1 : 0,
+      answered_at: null,
+      answer_heuristic: 0,
+      batch_id: batch.batchId,
+      created_at: createdAt,
+    });
+    if (r.dir === 'out') {
+      [...new Set(r.re ?? [])].forEach((ref, position) =>
+        refs.push({ balf: batch.balf, sent_key: r.k, ref_key: ref, position }),
+      );
+    }
+  }
+  return { rows, refs, inBatchDuplicates, rejects };
+}
+
+/** Step 4: `insert … on conflict do nothing` — the keys returned are the new ones. */
+async function insertRecords(trx: Trx, rows: readonly NewRecord[]): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (const part of chunks(rows, 400)) {
+    const out = await trx
+      .insertInto('records')
+      .values(part)
+      .onConflict((oc) => oc.columns(['balf', 'key']).doNothing())
+      .returning('key')
+      .execute();
+    for (const r of out) inserted.add(r.key);
+  }
+  return inserted;
+}
+
+async function insertRefs(
+  trx: Trx,
+  _balf: string,
+  refs: readonly { balf: string; sent_key: string; ref_key: string; position: number }[],
+): Promise<void> {
+  for (const part of chunks(refs, 1000)) {
+    await trx
+      .insertInto('record_refs')
+      .values(part)
+      .onConflict((oc) => oc.columns(['balf', 'sent_key', 'ref_key']).doNothing())
+      .execute();
+  }
+}
+
+/** Step 5: daily counts per (day, direction, category). */
+async function addFlows(trx: Trx, balf: string, fresh: readonly NewRecord[]): Promise<void> {
+  const counts = new Map<string, number>();
+  for (const r of fresh) {
+    const k = `${r.day}|${r.dir}|${r.cat}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const rows = [...counts].map(([k, count]) => {
+    const [day, dir, cat] = k.split('|') as [string, 'in' | 'out', string];
+    return { balf, day, dir, cat, count };
+  });
+  for (const part of chunks(rows, 500)) {
+    await trx
+      .insertInto('daily_flows')
+      .values(part)
+      .onConflict((oc) =>
+        oc
+          .columns(['balf', 'day', 'dir', 'cat'])
+          .doUpdateSet({ count: sql`daily_flows.count + excluded.count` }),
+      )
+      .execute();
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

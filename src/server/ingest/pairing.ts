@@ -1,0 +1,159 @@
+/**
+ * Reply pairing for the received messages a batch touched, with src/core `matchReplies`, and the
+ * upkeep of `daily_replies` (received usager mail by day and delay bucket).
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Region } from '../../core/calendar.ts';
+import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
+import type { Database } from '../db/schema.ts';
+import { chunks } from './chunks.ts';
+import { replyDelay } from './delays.ts';
+
+type Trx = Transaction<Database>;
+
+export interface PairingContext {
+  balf: string;
+  region: Region;
+  whitMondayWorked: boolean;
+}
+
+/**
+ * Re-pairs the received rows whose keys are in `touched` against every stored reply that
+ * references them. `fresh` are the keys inserted by this batch (no delay bucket counted yet).
+ */
+export async function pairTouched(
+  trx: Trx,
+  ctx: PairingContext,
+  touched: ReadonlySet<string>,
+  fresh: ReadonlySet<string>,
+): Promise<void> {
+  if (touched.size === 0) return;
+  const received: {
+    key: string;
+    at: string;
+    day: string;
+    cat: string;
+    answered_at: string | null;
+    answer_heuristic: number;
+  }[] = [];
+  for (const part of chunks([...touched], 500)) {
+    received.push(
+      ...(await trx
+        .selectFrom('records')
+        .select(['key', 'at', 'day', 'cat', 'answered_at', 'answer_heuristic'])
+        .where('balf', '=', ctx.balf)
+        .where('dir', '=', 'in')
+        .where('key', 'in', part)
+        .execute()),
+    );
+  }
+  if (received.length === 0) return;
+
+  const refs: { sent_key: string; ref_key: string }[] = [];
+  for (const part of chunks(
+    received.map((r) => r.key),
+    500,
+  )) {
+    refs.push(
+      ...(await trx
+        .selectFrom('record_refs')
+        .select(['sent_key', 'ref_key'])
+        .where('balf', '=', ctx.balf)
+        .where('ref_key', 'in', part)
+        .execute()),
+    );
+  }
+  const reByKey = new Map<string, string[]>();
+  for (const r of refs) {
+    const list = reByKey.get(r.sent_key);
+    if (list) list.push(r.ref_key);
+    else reByKey.set(r.sent_key, [r.ref_key]);
+  }
+  const sent: SentForMatch[] = [];
+  for (const part of chunks([...reByKey.keys()], 500)) {
+    const rows = await trx
+      .selectFrom('records')
+      .select(['key', 'at', 'cat', 'heuristic'])
+      .where('balf', '=', ctx.balf)
+      .where('dir', '=', 'out')
+      .where('key', 'in', part)
+      .execute();
+    for (const row of rows) {
+      sent.push({
+        key: row.key,
+        at: row.at,
+        category: row.cat as SentForMatch['category'],
+        re: reByKey.get(row.key) ?? [],
+        heuristic: row.heuristic === 1,
+      });
+    }
+  }
+
+  const forMatch: ReceivedForMatch[] = received.map((r) => ({
+    key: r.key,
+    at: r.at,
+    category: r.cat as ReceivedForMatch['category'],
+  }));
+  const matches = matchReplies(forMatch, sent);
+
+  const bucketDeltas = new Map<string, number>();
+  const bump = (day: string, delay: number, delta: number): void => {
+    const k = `${day}|${delay}`;
+    bucketDeltas.set(k, (bucketDeltas.get(k) ?? 0) + delta);
+  };
+  for (const r of received) {
+    const m = matches.get(r.key);
+    const answeredAt = m?.answeredAt ?? null;
+    const heuristic = m?.heuristic === true ? 1 : 0;
+    const isFresh = fresh.has(r.key);
+    if (answeredAt !== r.answered_at || heuristic !== r.answer_heuristic) {
+      await trx
+        .updateTable('records')
+        .set({ answered_at: answeredAt, answer_heuristic: heuristic })
+        .where('balf', '=', ctx.balf)
+        .where('key', '=', r.key)
+        .execute();
+    }
+    if (r.cat !== 'usager') continue;
+    const newDelay = replyDelay(r.day, answeredAt, ctx.region, ctx.whitMondayWorked);
+    if (isFresh) {
+      bump(r.day, newDelay, 1);
+    } else {
+      const oldDelay = replyDelay(r.day, r.answered_at, ctx.region, ctx.whitMondayWorked);
+      if (oldDelay !== newDelay) {
+        bump(r.day, oldDelay, -1);
+        bump(r.day, newDelay, 1);
+      }
+    }
+  }
+  await applyReplyDeltas(trx, ctx.balf, bucketDeltas);
+}
+
+/** Adds `day|delay → delta` to daily_replies, dropping buckets that fall to zero. */
+export async function applyReplyDeltas(
+  trx: Trx,
+  balf: string,
+  deltas: ReadonlyMap<string, number>,
+): Promise<void> {
+  const rows = [...deltas]
+    .filter(([, delta]) => delta !== 0)
+    .map(([k, count]) => {
+      const [day, delay] = k.split('|') as [string, string];
+      return { balf, day, delay: Number(delay), count };
+    });
+  if (rows.length === 0) return;
+  for (const part of chunks(rows, 500)) {
+    await trx
+      .insertInto('daily_replies')
+      .values(part)
+      .onConflict((oc) =>
+        oc
+          .columns(['balf', 'day', 'delay'])
+          .doUpdateSet({ count: sql`daily_replies.count + excluded.count` }),
+      )
+      .execute();
+  }
+  if (rows.some((r) => r.count < 0)) {
+    await trx.deleteFrom('daily_replies').where('balf', '=', balf).where('count', '<=', 0).execute();
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Spot-check summaries (issue 6): `POST /api/v1/spot-checks` from the add-on (ingest token, same
+ * scope rules as tallies, idempotent on id) and `GET /api/v1/spot-checks` listing them with a 95 % Wilson interval.
+ */
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { spotCheckSummarySchema } from '../../../core/protocol.ts';
+import { wilsonInterval } from '../../../core/sampling.ts';
+import { canSee, formatScope } from '../../auth/scope.ts';
+import { requireIngest, requireRead } from '../../auth/plugin.ts';
+import type { Db, SpotCheckTable } from '../../db/schema.ts';
+import { HttpError, zodIssues } from '../../http-error.ts';
+import { placeBalf } from '../../ingest/directory.ts';
+import { resolveSubject } from '../../stats/subject.ts';
+import { levels } from '../../../core/protocol.ts';
+import { MAX_BODY_BYTES } from '../../../core/protocol.ts';
+import { requireJson } from '../tallies/index.ts';
+
+export interface SpotCheckOptions {
+  db: Db;
+  clock: () => Date;
+}
+
+const day = z.iso.date({ message: 'date invalide (AAAA-MM-JJ attendu)' });
+const listQuery = z
+  .object({ level: z.enum(levels), id: z.string().trim().min(1).max(254).optional(), from: day, to: day })
+  .strict()
+  .refine((q) => q.from <= q.to, { path: ['to'], message: 'la fin de période précède le début' })
+  .refine((q) => q.level === 'national' || q.id !== undefined, {
+    path: ['id'],
+    message: 'identifiant requis',
+  });
+
+export default async function spotCheckRoutes(
+  app: FastifyInstance,
+  { db, clock }: SpotCheckOptions,
+): Promise<void> {
+  app.post(
+    '/api/v1/spot-checks',
+    { bodyLimit: MAX_BODY_BYTES, onRequest: [requireJson] },
+    async (request, reply) => {
+      const principal = requireIngest(request);
+      const parsed = spotCheckSummarySchema.safeParse(request.body);
+      if (!parsed.success) {
+        throw new HttpError(
+          400,
+          'invalid',
+          'Résumé de sondage invalide : voir details pour les chemins en erreur.',
+          zodIssues(parsed.error.issues),
+        );
+      }
+      const s = parsed.data;
+      const placement = await placeBalf(db, s.balf);
+      if (placement.department !== null && !canSee(principal.scope, placement)) {
+        throw new HttpError(
+          403,
+          'forbidden_scope',
+          `La BALF ${s.balf} est hors du périmètre de ce jeton (${formatScope(principal.scope)}).`,
+        );
+      }
+      const existing = await db
+        .selectFrom('spot_checks')
+        .select('balf')
+        .where('id', '=', s.id)
+        .executeTakeFirst();
+      if (existing) {
+        if (existing.balf !== s.balf) {
+          throw new HttpError(
+            409,
+            'conflict',
+            `Le sondage ${s.id} a déjà été reçu pour une autre BALF (${existing.balf}).`,
+          );
+        }
+        return reply.code(200).send({ id: s.id, replay: true });
+      }
+      await db
+        .insertInto('spot_checks')
+        .values({
+          id: s.id,
+          balf: s.balf,
+          token_id: principal.id,
+          from_day: s.from,
+          to_day: s.to,
+          done_at: new Date(s.doneAt).toISOString(),
+          seed: s.seed,
+          target_id: s.target.id,
+          target_days: s.target.workingDays,
+          population: s.population,
+          sample_size: s.sampleSize,
+          conforme: s.verdicts.conforme,
+          non_conforme: s.verdicts.non_conforme,
+          sans_objet: s.verdicts.sans_objet,
+          auto_in_time: s.automatic.answered_in_time,
+          auto_late: s.automatic.answered_late,
+          auto_pending: s.automatic.pending,
+          auto_overdue: s.automatic.overdue,
+          disagreements: s.disagreements,
+          created_at: clock().toISOString(),
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      return reply.code(201).send({ id: s.id, replay: false });
+    },
+  );
+
+  app.get('/api/v1/spot-checks', async (request) => {
+    const principal = requireRead(request);
+    const parsed = listQuery.safeParse(request.query);
+    if (!parsed.success)
+      throw new HttpError(400, 'invalid_query', 'Paramètres invalides.', zodIssues(parsed.error.issues));
+    const q = parsed.data;
+    const subject = await resolveSubject(
+      db,
+      q.level,
+      q.level === 'national' ? 'national' : q.id!,
+      principal.scope,
+    );
+    const rows = await sql<SpotCheckTable>`
+      select f.* from spot_checks f
+      left join balfs b on b.address = f.balf
+      left join services s on s.code = b.service_code
+      where f.from_day <= ${q.to} and f.to_day >= ${q.from} and ${subject.where}
+      order by f.done_at desc, f.id`.execute(db);
+    return {
+      level: q.level,
+      id: subject.id,
+      from: q.from,
+      to: q.to,
+      spotChecks: rows.rows.map((r) => {
+        const conforme = Number(r.conforme);
+        const decided = conforme + Number(r.non_conforme);
+        const interval = decided > 0 ? wilsonInterval(conforme, decided) : null;
+        return {
+          id: r.id,
+          balf: r.balf,
+          from: r.from_day,
+          to: r.to_day,
+          doneAt: r.done_at,
+          target: { id: r.target_id, workingDays: Number(r.target_days) },
+          population: Number(r.population),
+          sampleSize: Number(r.sample_size),
+          verdicts: { conforme, non_conforme: Number(r.non_conforme), sans_objet: Number(r.sans_objet) },
+          automatic: {
+            answered_in_time: Number(r.auto_in_time),
+            answered_late: Number(r.auto_late),
+            pending: Number(r.auto_pending),
+            overdue: Number(r.auto_overdue),
+          },
+          disagreements: Number(r.disagreements),
+          /** Share of conforme among decided verdicts (sans objet excluded), with its 95 % Wilson interval. */
+          rate: decided > 0 ? conforme / decided : null,
+          interval: interval ? { lower: interval.lower, upper: interval.upper } : null,
+        };
+      }),
+    };
+  });
+}

@@ -1,0 +1,64 @@
+/** `GET /api/v1/stats` (JSON or CSV) and `GET /api/v1/targets`, for users and read tokens within their scope. */
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { requireRead } from '../../auth/plugin.ts';
+import { currentTargets, type ServerConfig } from '../../config.ts';
+import { csvChunks } from '../../csv.ts';
+import type { Db } from '../../db/schema.ts';
+import { HttpError } from '../../http-error.ts';
+import { STATS_CSV_HEADER, statsCsvRows } from '../../stats/csv-export.ts';
+import { parseStatsParams } from '../../stats/params.ts';
+import { runStats } from '../../stats/run.ts';
+import { resolveSubject } from '../../stats/subject.ts';
+
+export interface StatsOptions {
+  db: Db;
+  clock: () => Date;
+  config: ServerConfig;
+}
+
+export default async function statsRoutes(
+  app: FastifyInstance,
+  { db, clock, config }: StatsOptions,
+): Promise<void> {
+  app.get('/api/v1/targets', async (request) => {
+    requireRead(request);
+    const settings = await currentTargets(db, config);
+    return settings.targets.map((t) => ({
+      id: t.id,
+      label: t.label,
+      workingDays: t.workingDays,
+      primary: t.id === settings.primary,
+    }));
+  });
+
+  app.get('/api/v1/stats', async (request, reply) => {
+    const principal = requireRead(request);
+    const params = parseStatsParams(request.query);
+    const settings = await currentTargets(db, config);
+    const targetId = params.target ?? settings.primary;
+    const target = settings.targets.find((t) => t.id === targetId);
+    if (!target) {
+      throw new HttpError(400, 'invalid_query', 'Paramètres de statistiques invalides.', [
+        {
+          path: 'target',
+          message: `cible inconnue « ${targetId} » (connues : ${settings.targets.map((t) => t.id).join(', ')})`,
+        },
+      ]);
+    }
+    const subject = await resolveSubject(db, params.level, params.id, principal.scope);
+    const answer = await runStats(db, params, subject, target, {
+      now: clock(),
+      whitMondayWorked: config.whitMondayWorked,
+    });
+    if (params.format === 'json') return answer;
+    const safeId = subject.id.replace(/[^A-Za-z0-9_.@-]/g, '_');
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header(
+        'content-disposition',
+        `attachment; filename="suivi-balf-${params.level}-${safeId}-${params.from}-${params.to}.csv"`,
+      )
+      .send(Readable.from(csvChunks(STATS_CSV_HEADER, statsCsvRows(answer, subject.name))));
+  });
+}

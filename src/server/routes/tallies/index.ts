@@ -1,0 +1,98 @@
+/** `POST /api/v1/tallies`: bearer ingest token, JSON ≤ 1 MB, schema-checked, answered after commit. */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MAX_BODY_BYTES, tallyBatchSchema } from '../../../core/protocol.ts';
+import { requireIngest } from '../../auth/plugin.ts';
+import type { Db } from '../../db/schema.ts';
+import { HttpError, zodIssues } from '../../http-error.ts';
+import { ingestBatch, type RejectReason } from '../../ingest/ingest.ts';
+import type { ServerMetrics } from '../health/metrics.ts';
+
+export interface TalliesOptions {
+  db: Db;
+  clock: () => Date;
+  metrics: ServerMetrics;
+  whitMondayWorked: boolean;
+  rateLimit: { max: number; timeWindowMs: number } | false;
+}
+
+/** Rejects before the body is read: only JSON is accepted. */
+export async function requireJson(request: FastifyRequest): Promise<void> {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `Type de contenu non pris en charge (${type || 'absent'}) : envoyez application/json.`,
+    );
+  }
+}
+
+/** The rate-limit bucket of a request: its bearer token (hashed, never kept in clear), else its address. */
+export function tokenBucket(request: FastifyRequest): string {
+  const auth = request.headers.authorization;
+  return auth ? createHash('sha256').update(auth).digest('hex') : `ip:${request.ip}`;
+}
+
+const REASON_BY_STATUS: Record<number, RejectReason> = {
+  400: 'invalid',
+  401: 'unauthorized',
+  403: 'forbidden',
+  409: 'batch_conflict',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+export default async function talliesRoutes(app: FastifyInstance, options: TalliesOptions): Promise<void> {
+  const { db, clock, metrics } = options;
+  app.post(
+    '/api/v1/tallies',
+    {
+      bodyLimit: MAX_BODY_BYTES,
+      onRequest: [requireJson],
+      config: options.rateLimit
+        ? {
+            rateLimit: {
+              max: options.rateLimit.max,
+              timeWindow: options.rateLimit.timeWindowMs,
+              keyGenerator: tokenBucket,
+            },
+          }
+        : {},
+      onResponse: async (_request: FastifyRequest, reply: FastifyReply) => {
+        if (reply.statusCode < 400) return;
+        metrics.ingestRejects.inc({
+          reason:
+            REASON_BY_STATUS[reply.statusCode] ?? (reply.statusCode === 503 ? 'unavailable' : 'server_error'),
+        });
+      },
+    },
+    async (request, reply) => {
+      const principal = requireIngest(request);
+      const parsed = tallyBatchSchema.safeParse(request.body);
+      if (!parsed.success) {
+        throw new HttpError(
+          400,
+          'invalid',
+          'Lot de relevés invalide : voir details pour les chemins en erreur.',
+          zodIssues(parsed.error.issues),
+        );
+      }
+      const answer = await ingestBatch(db, parsed.data, {
+        principal,
+        now: clock(),
+        whitMondayWorked: options.whitMondayWorked,
+      });
+      metrics.ingestBatches.inc({ result: answer.replay ? 'replay' : 'stored' });
+      if (!answer.replay) {
+        metrics.ingestRecords.inc({ result: 'accepted' }, answer.accepted);
+        metrics.ingestRecords.inc({ result: 'duplicate' }, answer.duplicates);
+        metrics.ingestRecords.inc({ result: 'rejected' }, answer.rejected);
+      }
+      return reply
+        .code(200)
+        .send({ accepted: answer.accepted, duplicates: answer.duplicates, rejected: answer.rejected });
+    },
+  );
+}

@@ -1,0 +1,151 @@
+/**
+ * What a stats query is about: the directory node named by (level, id), who may see it, which
+ * rollup rows belong to it and how they group into its children (the "build" step).
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { Level } from '../../core/protocol.ts';
+import type { Db } from '../db/schema.ts';
+import { HttpError } from '../http-error.ts';
+import { canSee, formatScope, type Placement, type Scope } from '../auth/scope.ts';
+
+export const UNATTACHED_ID = 'unattached';
+export const UNATTACHED_NAME = 'Non rattachées';
+
+export interface Child {
+  level: Level;
+  id: string;
+  name: string;
+}
+
+export interface Subject {
+  level: Level;
+  id: string;
+  name: string;
+  /** SQL condition on aliases f (rollup row), b (balfs), s (services). */
+  where: RawBuilder<unknown>;
+  /** SQL expression naming the child a rollup row belongs to. */
+  childExpr: RawBuilder<unknown>;
+  /** Children in display order, zero rows included (filled after the query for unattached BALFs). */
+  children: Child[];
+  childrenFromData: boolean;
+  childLevel: Level | null;
+}
+
+function forbidden(scope: Scope, what: string): HttpError {
+  return new HttpError(
+    403,
+    'forbidden_scope',
+    `${what} est hors de votre périmètre (${formatScope(scope)}).`,
+  );
+}
+
+export async function resolveSubject(db: Db, level: Level, id: string, scope: Scope): Promise<Subject> {
+  const check = (place: Placement, what: string): void => {
+    if (!canSee(scope, place)) throw forbidden(scope, what);
+  };
+  switch (level) {
+    case 'national': {
+      check({ department: null, service: null }, 'La vue nationale');
+      const departments = await db
+        .selectFrom('departments')
+        .select(['code', 'name'])
+        .orderBy('code')
+        .execute();
+      return {
+        level,
+        id: 'national',
+        name: 'National',
+        where: sql`1 = 1`,
+        childExpr: sql`coalesce(s.department_code, ${UNATTACHED_ID})`,
+        children: [
+          ...departments.map((d) => ({ level: 'department' as const, id: d.code, name: d.name })),
+          { level: 'department', id: UNATTACHED_ID, name: UNATTACHED_NAME },
+        ],
+        childrenFromData: false,
+        childLevel: 'department',
+      };
+    }
+    case 'department': {
+      if (id === UNATTACHED_ID) {
+        check({ department: null, service: null }, 'Les BALF non rattachées');
+        return {
+          level,
+          id,
+          name: UNATTACHED_NAME,
+          where: sql`b.address is null`,
+          childExpr: sql`f.balf`,
+          children: [],
+          childrenFromData: true,
+          childLevel: 'balf',
+        };
+      }
+      const dep = await db
+        .selectFrom('departments')
+        .select(['code', 'name'])
+        .where('code', '=', id)
+        .executeTakeFirst();
+      if (!dep) throw new HttpError(404, 'not_found', `Département inconnu : ${id}.`);
+      check({ department: dep.code, service: null }, `Le département ${dep.code}`);
+      const services = await db
+        .selectFrom('services')
+        .select(['code', 'name'])
+        .where('department_code', '=', id)
+        .orderBy('code')
+        .execute();
+      return {
+        level,
+        id,
+        name: dep.name,
+        where: sql`s.department_code = ${id}`,
+        childExpr: sql`s.code`,
+        children: services.map((s) => ({ level: 'service' as const, id: s.code, name: s.name })),
+        childrenFromData: false,
+        childLevel: 'service',
+      };
+    }
+    case 'service': {
+      const svc = await db
+        .selectFrom('services')
+        .select(['code', 'name', 'department_code'])
+        .where('code', '=', id)
+        .executeTakeFirst();
+      if (!svc) throw new HttpError(404, 'not_found', `Service inconnu : ${id}.`);
+      check({ department: svc.department_code, service: svc.code }, `Le service ${svc.code}`);
+      const balfs = await db
+        .selectFrom('balfs')
+        .select('address')
+        .where('service_code', '=', id)
+        .orderBy('address')
+        .execute();
+      return {
+        level,
+        id,
+        name: svc.name,
+        where: sql`b.service_code = ${id}`,
+        childExpr: sql`f.balf`,
+        children: balfs.map((b) => ({ level: 'balf' as const, id: b.address, name: b.address })),
+        childrenFromData: false,
+        childLevel: 'balf',
+      };
+    }
+    case 'balf': {
+      const row = await db
+        .selectFrom('balfs as b')
+        .innerJoin('services as s', 's.code', 'b.service_code')
+        .select(['b.address', 's.code', 's.department_code'])
+        .where('b.address', '=', id)
+        .executeTakeFirst();
+      check({ department: row?.department_code ?? null, service: row?.code ?? null }, `La BALF ${id}`);
+      return {
+        level,
+        id,
+        name: id,
+        where: sql`f.balf = ${id}`,
+        childExpr: sql`f.balf`,
+        children: [],
+        childrenFromData: false,
+        childLevel: null,
+      };
+    }
+  }
+}
