@@ -235,7 +235,7 @@ describe('matchReplies', () => {
     expect(() => matchReplies([{ key: 'r1', at: 'hier', category: 'usager' }], [])).toThrow(/r1/);
   });
 
-  it('pairs 20 000 × 20 000 messages quickly (no O(R·S) scan)', () => {
+  it('pairs 20 000 × 20 000 messages, half by reference and half by the heuristic', () => {
     const received: ReceivedForMatch[] = [];
     const sentList: SentForMatch[] = [];
     for (let i = 0; i < 20_000; i += 1) {
@@ -243,12 +243,12 @@ describe('matchReplies', () => {
       const common = { correspondents: [`u${i % 977}@x.fr`], subject: `RE: Dossier ${i % 1013}` };
       sentList.push(sent(`s${i}`, i + 3, i % 2 === 0 ? { re: [`r${i}`], ...common } : common));
     }
-    const start = performance.now();
+    // Speed is a benchmark matter (machines here are shared); this checks the indexed pairing at
+    // volume: a naive O(R·S) scan would not finish within the test timeout.
     const result = matchReplies(received, sentList);
-    // A naive scan would visit 400 million pairs, normalising subjects each time (minutes);
-    // the indexed pairing takes well under a second on an idle machine.
-    expect(performance.now() - start).toBeLessThan(10_000);
     expect(result.size).toBe(20_000);
+    expect(result.get('r0')).toMatchObject({ sentKey: 's0', heuristic: false });
+    expect([...result.values()].filter((m) => m.heuristic).length).toBe(10_000);
   });
 });
 
