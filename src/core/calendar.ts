@@ -279,7 +279,8 @@ function yearHolidays(year: number, region: Region): YearHolidays {
 export function publicHolidays(year: number, region: Region): Holiday[] {
   assertRegion(region);
   assertYear(year);
-  return yearHolidays(year, region).list.slice();
+  // Fresh objects: the cached ones are frozen and callers may want to annotate theirs.
+  return yearHolidays(year, region).list.map((h) => ({ date: h.date, name: h.name }));
 }
 
 function weekdayHolidays(year: number, region: Region, options?: WorkingDayOptions): Int32Array {
