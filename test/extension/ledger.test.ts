@@ -3,10 +3,10 @@ import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { Ledger, openLedgerDb, Up, type LedgerRow } from '../../src/extension/ledger.ts';
+import { freshDbName } from './helpers.ts';
 
-let dbCount = 0;
-export async function freshLedger(): Promise<Ledger> {
-  return new Ledger(await openLedgerDb(`ledger-test-${++dbCount}-${Math.random()}`));
+async function freshLedger(): Promise<Ledger> {
+  return new Ledger(await openLedgerDb(freshDbName()));
 }
 
 function row(key: string, over: Partial<LedgerRow> = {}): LedgerRow {

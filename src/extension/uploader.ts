@@ -1,0 +1,285 @@
+// Uploads unacknowledged ledger rows as persisted batches to POST {endpoint}/api/v1/tallies:
+// same batchId until acknowledged, 4xx final and surfaced, 429 Retry-After, 5xx/network backoff.
+import {
+  MAX_BODY_BYTES,
+  MAX_RECORDS_PER_BATCH,
+  PROTOCOL_SCHEMA,
+  type TallyRecord,
+} from '../core/protocol.ts';
+import type { Config } from './config.ts';
+import { Up, type Batch, type Ledger, type LedgerRow } from './ledger.ts';
+import type { Clock } from './platform.ts';
+
+export const BACKOFF_MIN_MS = 60_000;
+export const BACKOFF_MAX_MS = 6 * 3_600_000;
+/** Rows waiting for upload beyond this are evicted oldest-first (and the eviction is shown). */
+export const MAX_QUEUED_ROWS = 500_000;
+const FINAL_STATUSES = new Set([400, 401, 403, 413]);
+
+export interface ClientInfo {
+  id: string;
+  addon: string;
+  thunderbird: string;
+}
+
+export interface UploaderDeps {
+  ledger: Ledger;
+  fetch: typeof fetch;
+  clock: Clock;
+  /** In [0, 1): jitter source. */
+  random: () => number;
+  uuid: () => string;
+  client: () => Promise<ClientInfo>;
+  maxQueuedRows?: number;
+  maxRecords?: number;
+  maxBodyBytes?: number;
+}
+
+export interface UploadState {
+  failures: number;
+  /** No automatic attempt before this instant (backoff or Retry-After). */
+  notBefore?: string;
+}
+
+export interface LastUpload {
+  at: string;
+  result: 'ok' | 'error' | 'none';
+  status?: number;
+  message?: string;
+  sentBatches?: number;
+  sentRecords?: number;
+}
+
+export const UPLOAD_STATE_KEY = 'uploadState';
+export const LAST_UPLOAD_KEY = 'lastUpload';
+
+/** Delay before retry number `failures` (1-based): 1 min doubling to 6 h, ±20 % jitter, capped. */
+export function backoffDelay(failures: number, random: () => number): number {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.max(0, failures - 1));
+  const jittered = base * (0.8 + 0.4 * random());
+  return Math.round(Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, jittered)));
+}
+
+/** Retry-After as seconds or an HTTP date; defaults to the minimum backoff. */
+export function retryAfterMs(header: string | null, now: Date): number {
+  if (header) {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(BACKOFF_MAX_MS, seconds * 1000);
+    const date = Date.parse(header);
+    if (Number.isFinite(date)) return Math.min(BACKOFF_MAX_MS, Math.max(0, date - now.getTime()));
+  }
+  return BACKOFF_MIN_MS;
+}
+
+/** The only fields that leave the workstation for one message. */
+export function recordOf(row: LedgerRow): TallyRecord {
+  const record: TallyRecord = { k: row.key, dir: row.dir, at: row.at, cat: row.cat };
+  if (row.dir === 'out' && row.re && row.re.length > 0) record.re = row.re;
+  if (row.dir === 'out' && row.heuristic) record.heuristic = true;
+  return record;
+}
+
+const encoder = new TextEncoder();
+function bytes(x: unknown): number {
+  return encoder.encode(JSON.stringify(x)).length;
+}
+
+/** Groups pending rows into batches of one BALF within the record and byte limits. */
+export function planBatches(
+  rows: readonly LedgerRow[],
+  envelope: (balf: string) => Omit<Batch, 'records' | 'keys'> & { client: ClientInfo },
+  maxRecords: number,
+  maxBytes: number,
+): Batch[] {
+  const byBalf = new Map<string, LedgerRow[]>();
+  for (const row of rows) {
+    const list = byBalf.get(row.balf);
+    if (list) list.push(row);
+    else byBalf.set(row.balf, [row]);
+  }
+  const batches: Batch[] = [];
+  for (const [balf, list] of byBalf) {
+    list.sort((a, b) => a.atMs - b.atMs);
+    let current: {
+      env: ReturnType<typeof envelope>;
+      records: TallyRecord[];
+      keys: string[];
+      size: number;
+    } | null = null;
+    const flush = () => {
+      if (current && current.records.length > 0) {
+        const { client: _client, ...env } = current.env;
+        batches.push({ ...env, records: current.records, keys: current.keys });
+      }
+      current = null;
+    };
+    for (const row of list) {
+      const record = recordOf(row);
+      const size = bytes(record) + 1;
+      if (current && (current.records.length >= maxRecords || current.size + size > maxBytes)) flush();
+      if (!current) {
+        const env = envelope(balf);
+        const shell = {
+          schema: PROTOCOL_SCHEMA,
+          batchId: env.batchId,
+          seq: env.seq,
+          client: env.client,
+          balf,
+          records: [],
+        };
+        current = { env, records: [], keys: [], size: bytes(shell) };
+      }
+      current.records.push(record);
+      current.keys.push(row.key);
+      current.size += size;
+    }
+    flush();
+  }
+  return batches;
+}
+
+export class Uploader {
+  constructor(private readonly deps: UploaderDeps) {}
+
+  async state(): Promise<UploadState> {
+    return (await this.deps.ledger.getMeta<UploadState>(UPLOAD_STATE_KEY)) ?? { failures: 0 };
+  }
+
+  /** Turns pending rows into persisted batches (before any network call). */
+  async enqueue(): Promise<number> {
+    const { ledger } = this.deps;
+    const pending = await ledger.rowsWithState(Up.pending);
+    if (pending.length === 0) return 0;
+    const client = await this.deps.client();
+    let seq = (await ledger.getMeta<number>('seq')) ?? 0;
+    const createdAt = this.deps.clock().toISOString();
+    const batches = planBatches(
+      pending,
+      (balf) => ({
+        batchId: this.deps.uuid(),
+        balf,
+        seq: seq++,
+        createdAt,
+        attempts: 0,
+        state: 'open',
+        client,
+      }),
+      this.deps.maxRecords ?? MAX_RECORDS_PER_BATCH,
+      this.deps.maxBodyBytes ?? MAX_BODY_BYTES,
+    );
+    for (const batch of batches) await ledger.createBatch(batch);
+    await ledger.setMeta('seq', seq);
+    return batches.length;
+  }
+
+  /**
+   * One upload round. `force` (the options page's "send now", a new configuration) ignores the
+   * backoff and retries batches that got a final 4xx.
+   */
+  async run(config: Config, options: { force?: boolean } = {}): Promise<LastUpload> {
+    const { ledger, clock } = this.deps;
+    const now = clock();
+    await ledger.evictOverflow(this.deps.maxQueuedRows ?? MAX_QUEUED_ROWS, now);
+    if (!config.endpoint || !config.token) {
+      return this.finish({ at: now.toISOString(), result: 'none', message: 'not-configured' });
+    }
+    const state = await this.state();
+    if (!options.force && state.notBefore && Date.parse(state.notBefore) > now.getTime()) {
+      return (await ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY)) ?? { at: now.toISOString(), result: 'none' };
+    }
+    await this.enqueue();
+    const batches = (await ledger.batches()).filter((b) => options.force || b.state === 'open');
+    if (batches.length === 0) {
+      const last = await ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY);
+      return last ?? this.finish({ at: now.toISOString(), result: 'none' });
+    }
+    const client = await this.deps.client();
+    let sentBatches = 0;
+    let sentRecords = 0;
+    let finalError: LastUpload | undefined;
+    for (const batch of batches) {
+      const body = JSON.stringify({
+        schema: PROTOCOL_SCHEMA,
+        batchId: batch.batchId,
+        seq: batch.seq,
+        client,
+        balf: batch.balf,
+        records: batch.records,
+      });
+      await ledger.updateBatch({ ...batch, attempts: batch.attempts + 1 });
+      let response: Response;
+      try {
+        response = await this.deps.fetch(`${config.endpoint}/api/v1/tallies`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${config.token}` },
+          body,
+        });
+      } catch (error) {
+        return this.backoff(state, `network: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (response.ok) {
+        await ledger.acknowledgeBatch(batch.batchId);
+        sentBatches += 1;
+        sentRecords += batch.records.length;
+        continue;
+      }
+      const message = await serverMessage(response);
+      if (FINAL_STATUSES.has(response.status)) {
+        await ledger.updateBatch({
+          ...batch,
+          attempts: batch.attempts + 1,
+          state: 'final',
+          lastError: message,
+        });
+        finalError = { at: clock().toISOString(), result: 'error', status: response.status, message };
+        // A refused token refuses every batch: stop here rather than hammer the server.
+        if (response.status === 401 || response.status === 403) break;
+        continue;
+      }
+      if (response.status === 429) {
+        const wait = retryAfterMs(response.headers.get('retry-after'), clock());
+        await ledger.setMeta(UPLOAD_STATE_KEY, {
+          failures: state.failures,
+          notBefore: new Date(clock().getTime() + wait).toISOString(),
+        } satisfies UploadState);
+        return this.finish({ at: clock().toISOString(), result: 'error', status: 429, message });
+      }
+      return this.backoff(state, message, response.status);
+    }
+    await ledger.setMeta(UPLOAD_STATE_KEY, { failures: 0 } satisfies UploadState);
+    return this.finish(finalError ?? { at: clock().toISOString(), result: 'ok', sentBatches, sentRecords });
+  }
+
+  private async backoff(state: UploadState, message: string, status?: number): Promise<LastUpload> {
+    const failures = state.failures + 1;
+    const delay = backoffDelay(failures, this.deps.random);
+    const now = this.deps.clock();
+    await this.deps.ledger.setMeta(UPLOAD_STATE_KEY, {
+      failures,
+      notBefore: new Date(now.getTime() + delay).toISOString(),
+    } satisfies UploadState);
+    return this.finish({ at: now.toISOString(), result: 'error', ...(status ? { status } : {}), message });
+  }
+
+  private async finish(last: LastUpload): Promise<LastUpload> {
+    await this.deps.ledger.setMeta(LAST_UPLOAD_KEY, last);
+    return last;
+  }
+}
+
+async function serverMessage(response: Response): Promise<string> {
+  let text = '';
+  try {
+    text = await response.text();
+  } catch {
+    // The status alone will do.
+  }
+  try {
+    const json = JSON.parse(text) as { message?: unknown; error?: unknown };
+    const m = json.message ?? json.error;
+    if (typeof m === 'string') text = m;
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return `HTTP ${response.status}${text ? ` — ${text.slice(0, 500)}` : ''}`;
+}

@@ -1,0 +1,219 @@
+// A typed fake of the `messenger` subset the add-on uses. Anything not modelled throws
+// "no fake for messenger.X", so a test never passes by accident on an unmodelled call.
+import type {
+  Alarm,
+  AlarmCreateInfo,
+  MailAccount,
+  MailFolder,
+  MessageHeader,
+  MessageList,
+  MessagePart,
+  Messenger,
+  QueryInfo,
+  SendInfo,
+} from '../../src/extension/platform.ts';
+
+type Listener = (...args: never[]) => unknown;
+
+export class FakeEvent<L extends Listener> {
+  readonly listeners: { listener: L; extra: unknown[] }[] = [];
+  addListener(listener: L, ...extra: unknown[]): void {
+    this.listeners.push({ listener, extra });
+  }
+  async fire(...args: Parameters<L>): Promise<unknown[]> {
+    return Promise.all(
+      this.listeners.map(({ listener }) => (listener as (...a: Parameters<L>) => unknown)(...args)),
+    );
+  }
+}
+
+export interface StoredMessage {
+  header: MessageHeader;
+  /** Raw headers as getFull returns them (lower-case names, arrays of values). */
+  headers: Record<string, string[]>;
+  accountId: string;
+}
+
+function unmodelled(path: string): never {
+  throw new Error(`no fake for messenger.${path}`);
+}
+
+/** Wraps an object so that reading a missing property throws "no fake for …". */
+function strict<T extends object>(target: T, path: string): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      if (typeof prop === 'symbol' || prop === 'then') return Reflect.get(obj, prop, receiver);
+      const full = path ? `${path}.${prop}` : prop;
+      if (!(prop in obj)) unmodelled(full);
+      const value = Reflect.get(obj, prop, receiver) as unknown;
+      return value !== null &&
+        typeof value === 'object' &&
+        !(value instanceof FakeEvent) &&
+        !Array.isArray(value)
+        ? strict(value as object, full)
+        : value;
+    },
+  });
+}
+
+export class FakeMessenger {
+  messagesStore: StoredMessage[] = [];
+  accounts: MailAccount[] = [];
+  managed: Record<string, unknown> | null = null;
+  local: Record<string, unknown> = {};
+  alarms = new Map<string, AlarmCreateInfo>();
+  calls = { query: 0, continueList: 0, getFull: 0 };
+  pageSize = 1000;
+  private lists = new Map<string, MessageHeader[][]>();
+  private nextListId = 1;
+  /** Called before each continueList: tests use it to simulate an unload mid-scan. */
+  onContinue: (() => void) | null = null;
+
+  readonly events = {
+    onNewMailReceived: new FakeEvent<(folder: MailFolder, list: MessageList) => void>(),
+    onAfterSend: new FakeEvent<(tab: unknown, info: SendInfo) => void>(),
+    onAlarm: new FakeEvent<(alarm: Alarm) => void>(),
+    onStartup: new FakeEvent<() => void>(),
+    onInstalled: new FakeEvent<(details: { reason: string }) => void>(),
+    onMessage: new FakeEvent<(message: unknown, sender: unknown) => Promise<unknown> | undefined>(),
+    onStorageChanged: new FakeEvent<(changes: Record<string, unknown>, area: string) => void>(),
+    onAccountCreated: new FakeEvent<(id: string, account: MailAccount) => void>(),
+    onAccountUpdated: new FakeEvent<(id: string, changed: unknown) => void>(),
+  };
+
+  addMessage(m: StoredMessage): void {
+    this.messagesStore.push(m);
+  }
+
+  private page(all: MessageHeader[], perPage: number): MessageList {
+    const pages: MessageHeader[][] = [];
+    for (let i = 0; i < all.length; i += perPage) pages.push(all.slice(i, i + perPage));
+    const first = pages.shift() ?? [];
+    if (pages.length === 0) return { id: null, messages: first };
+    const id = `list-${this.nextListId++}`;
+    this.lists.set(id, pages);
+    return { id, messages: first };
+  }
+
+  readonly api: Messenger = strict(
+    {
+      messages: {
+        query: async (info: QueryInfo): Promise<MessageList> => {
+          this.calls.query += 1;
+          const known = new Set([
+            'accountId',
+            'fromDate',
+            'toDate',
+            'messagesPerPage',
+            'autoPaginationTimeout',
+            'returnMessageListId',
+          ]);
+          for (const k of Object.keys(info)) if (!known.has(k)) unmodelled(`messages.query({${k}})`);
+          const from = info.fromDate?.getTime() ?? -Infinity;
+          const selected = this.messagesStore
+            .filter((m) => info.accountId === undefined || m.accountId === info.accountId)
+            .filter((m) => new Date(m.header.date).getTime() >= from)
+            .map((m) => structuredClone(m.header));
+          return this.page(selected, info.messagesPerPage ?? 100);
+        },
+        continueList: async (id: string): Promise<MessageList> => {
+          this.calls.continueList += 1;
+          this.onContinue?.();
+          const pages = this.lists.get(id);
+          if (!pages) throw new Error(`unknown list ${id}`);
+          const messages = pages.shift() ?? [];
+          return { id: pages.length > 0 ? id : null, messages };
+        },
+        getFull: async (id: number): Promise<MessagePart> => {
+          this.calls.getFull += 1;
+          const m = this.messagesStore.find((x) => x.header.id === id);
+          if (!m) throw new Error(`Message not found: ${id}.`);
+          return { headers: structuredClone(m.headers) };
+        },
+        onNewMailReceived: this.events.onNewMailReceived,
+      },
+      accounts: {
+        list: async () => structuredClone(this.accounts),
+        onCreated: this.events.onAccountCreated,
+        onUpdated: this.events.onAccountUpdated,
+      },
+      compose: { onAfterSend: this.events.onAfterSend },
+      alarms: {
+        create: (name: string, info: AlarmCreateInfo) => {
+          this.alarms.set(name, info);
+        },
+        clear: async (name: string) => this.alarms.delete(name),
+        get: async (name: string) => {
+          const info = this.alarms.get(name);
+          return info
+            ? { name, ...(info.periodInMinutes ? { periodInMinutes: info.periodInMinutes } : {}) }
+            : undefined;
+        },
+        onAlarm: this.events.onAlarm,
+      },
+      storage: {
+        local: {
+          get: async (keys?: string | string[] | null) => {
+            const wanted =
+              keys === null || keys === undefined ? Object.keys(this.local) : ([] as string[]).concat(keys);
+            return Object.fromEntries(
+              wanted.filter((k) => k in this.local).map((k) => [k, structuredClone(this.local[k])]),
+            );
+          },
+          set: async (items: Record<string, unknown>) => {
+            Object.assign(this.local, structuredClone(items));
+          },
+          remove: async (keys: string | string[]) => {
+            for (const k of ([] as string[]).concat(keys)) delete this.local[k];
+          },
+        },
+        managed: {
+          get: async () => {
+            if (this.managed === null) throw new Error('Managed storage manifest not found');
+            return structuredClone(this.managed);
+          },
+        },
+        onChanged: this.events.onStorageChanged,
+      },
+      runtime: {
+        onStartup: this.events.onStartup,
+        onInstalled: this.events.onInstalled,
+        onMessage: this.events.onMessage,
+        sendMessage: async (message: unknown) => {
+          const answers = await this.events.onMessage.fire(message, {});
+          return answers.find((a) => a !== undefined);
+        },
+        getBrowserInfo: async () => ({ name: 'Thunderbird', version: '153.0' }),
+        getManifest: () => ({ version: '0.1.0', manifest_version: 3 }),
+        getURL: (path: string) => `moz-extension://fake/${path.replace(/^\//, '')}`,
+        openOptionsPage: async () => undefined,
+      },
+      i18n: {
+        getMessage: (name: string, subs?: string | string[]) =>
+          [name, ...([] as string[]).concat(subs ?? [])].join('|'),
+      },
+      tabs: { create: async (_info: { url: string }) => ({}) },
+    } as unknown as Messenger,
+    '',
+  ) as Messenger;
+}
+
+let nextId = 1;
+/** A message header with sensible defaults; fixtures override what they show. */
+export function header(over: Partial<MessageHeader> & { folder?: MailFolder }): MessageHeader {
+  return {
+    id: nextId++,
+    author: 'Jean Usager <jean.usager@example.org>',
+    recipients: ['sip.test@dgfip.finances.gouv.fr'],
+    ccList: [],
+    bccList: [],
+    date: new Date('2026-11-20T09:00:00Z'),
+    headerMessageId: `msg-${nextId}@example.org`,
+    subject: 'Question',
+    size: 1234,
+    junk: false,
+    folder: { accountId: 'account1', path: '/INBOX', specialUse: ['inbox'] },
+    external: false,
+    ...over,
+  };
+}
