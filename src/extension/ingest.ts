@@ -1,0 +1,225 @@
+// The one counting path: message headers → key → (skip if known) → classify → ledger row.
+// Used by the live listeners and the reconcile scan alike, so every source counts the same way.
+import { classify, type Classification } from '../core/classify.ts';
+import { fallbackKey, messageKey } from '../core/keys.ts';
+import { MAX_RE_KEYS } from '../core/protocol.ts';
+import { findHeuristicMatch, type ReceivedForMatch } from '../core/replies.ts';
+import type { Config } from './config.ts';
+import { Up, type Ledger, type LedgerRow } from './ledger.ts';
+import type { Clock, MessageHeader, MessagePart } from './platform.ts';
+
+/** How far back the subject/correspondent heuristic looks for the received message. */
+export const HEURISTIC_WINDOW_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+/**
+ * Received mail is classified from the message list alone (author, junk flag, subject) because
+ * reading full headers costs ~4.4 ms a message and would triple the back-fill. Headers are read
+ * only when a cheap signal says the message may be automatic, to confirm it with Auto-Submitted,
+ * Precedence or a delivery-report content type. Trade-off: an auto-reply from a personal address
+ * with an ordinary subject counts as `usager`. Every client applies the same rule on every path,
+ * so all clients of a BALF classify a message the same way.
+ */
+const MAYBE_AUTOMATIC_SUBJECT =
+  /(r[ée]ponse automatique|automatic reply|auto.?reply|out of (the )?office|absence|absent|accus[ée] de r[ée]ception|undeliver|non remis|delivery status|notification|mail delivery|returned mail|[ée]chec de (la )?remise|read:|lu :)/i;
+const MAYBE_AUTOMATIC_AUTHOR =
+  /(no-?reply|ne-?pas-?r[ée]pondre|nepasrepondre|mailer-daemon|postmaster|bounce|notification|daemon|automat)/i;
+
+export interface IngestDeps {
+  ledger: Ledger;
+  getFull: (id: number) => Promise<MessagePart>;
+  clock: Clock;
+  /** getFull calls in flight at once. */
+  concurrency?: number;
+}
+
+export interface BalfContext {
+  balf: string;
+  config: Config;
+}
+
+export interface IngestOptions {
+  /** Scan: hold sent rows needing the heuristic until the whole window is in the ledger. */
+  deferHeuristic: boolean;
+}
+
+export interface IngestStats {
+  seen: number;
+  added: number;
+  known: number;
+  ignored: number;
+  headersRead: number;
+}
+
+/** The message date, or null when Thunderbird has none that parses. */
+function toDate(d: MessageHeader['date']): Date | null {
+  const date = d instanceof Date ? d : new Date(d);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** Message-IDs inside a header value, brackets removed, in order of appearance. */
+export function messageIdsIn(value: string | undefined): string[] {
+  if (!value) return [];
+  const ids = [...value.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] as string);
+  if (ids.length > 0) return ids;
+  return value.split(/\s+/).filter((s) => s.includes('@'));
+}
+
+type Headers = Record<string, string[]>;
+
+function lowerHeaders(part: MessagePart | undefined): Headers | undefined {
+  if (!part?.headers) return undefined;
+  const out: Headers = {};
+  for (const [name, values] of Object.entries(part.headers)) out[name.toLowerCase()] = values;
+  return out;
+}
+
+const first = (h: Headers | undefined, name: string): string | undefined => h?.[name]?.[0];
+const all = (h: Headers | undefined, name: string): string | undefined => h?.[name]?.join(' ');
+
+async function keyOf(secret: string, h: MessageHeader): Promise<{ key: string; headerMessageId: string }> {
+  const headerMessageId = h.headerMessageId.trim().replace(/^<|>$/g, '');
+  if (headerMessageId) return { key: await messageKey(secret, headerMessageId), headerMessageId };
+  const key = await fallbackKey(secret, { date: toDate(h.date), author: h.author, size: h.size });
+  return { key, headerMessageId: '' };
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+function classifyHeader(ctx: BalfContext, h: MessageHeader, headers?: Headers): Classification {
+  return classify({
+    author: h.author,
+    recipients: [...(h.recipients ?? []), ...(h.ccList ?? []), ...(h.bccList ?? [])],
+    ...(h.folder?.specialUse ? { folderSpecialUse: h.folder.specialUse } : {}),
+    junk: h.junk,
+    subject: first(headers, 'subject') ?? h.subject,
+    ...(headers ? { headers } : {}),
+    balfAddresses: [ctx.balf],
+    internalDomains: ctx.config.internalDomains,
+  });
+}
+
+function needsHeaders(first: Classification, h: MessageHeader): boolean {
+  if (first.direction === 'out') return true; // replies carry In-Reply-To/References
+  if (first.direction === 'in' && (first.category === 'usager' || first.category === 'interne')) {
+    return MAYBE_AUTOMATIC_SUBJECT.test(h.subject) || MAYBE_AUTOMATIC_AUTHOR.test(h.author);
+  }
+  return false;
+}
+
+/** Looks in the ledger for the received message a reference-less sent message answers. */
+export async function applyHeuristic(ledger: Ledger, row: LedgerRow): Promise<LedgerRow> {
+  const received = (
+    await ledger.rowsBetween(row.balf, row.atMs - HEURISTIC_WINDOW_DAYS * DAY_MS, row.atMs + 1)
+  )
+    .filter((r) => r.dir === 'in')
+    .map((r): ReceivedForMatch => ({
+      key: r.key,
+      at: r.at,
+      category: r.cat as ReceivedForMatch['category'],
+      ...(r.correspondent !== undefined ? { correspondent: r.correspondent } : {}),
+      ...(r.subject !== undefined ? { subject: r.subject } : {}),
+    }));
+  const match = findHeuristicMatch(
+    {
+      key: row.key,
+      at: row.at,
+      category: row.cat as 'reply' | 'new',
+      ...(row.correspondents ? { correspondents: row.correspondents } : {}),
+      ...(row.subject !== undefined ? { subject: row.subject } : {}),
+    },
+    received,
+  );
+  const up = row.up === Up.hold ? Up.pending : row.up;
+  if (!match) return { ...row, up };
+  return { ...row, up, cat: 'reply', re: [match.key], heuristic: true };
+}
+
+/** Counts a list of messages of one BALF account. Idempotent: known keys are skipped first. */
+export async function ingestHeaders(
+  deps: IngestDeps,
+  ctx: BalfContext,
+  headers: readonly MessageHeader[],
+  options: IngestOptions,
+): Promise<IngestStats> {
+  const stats: IngestStats = { seen: headers.length, added: 0, known: 0, ignored: 0, headersRead: 0 };
+  const secret = ctx.config.secret;
+  if (!secret || headers.length === 0) return stats;
+  const keyed = await Promise.all(
+    headers.filter((h) => !h.external).map(async (h) => ({ h, ...(await keyOf(secret, h)) })),
+  );
+  const known = await deps.ledger.existingKeys(
+    ctx.balf,
+    keyed.map((k) => k.key),
+  );
+  // The same message twice in one list (two folders): count the first.
+  const fresh = new Map<string, (typeof keyed)[number]>();
+  for (const k of keyed) if (!known.has(k.key) && !fresh.has(k.key)) fresh.set(k.key, k);
+  stats.known = keyed.length - fresh.size;
+
+  const now = deps.clock().toISOString();
+  const rows = await mapLimit(
+    [...fresh.values()],
+    deps.concurrency ?? 8,
+    async ({ h, key, headerMessageId }) => {
+      let c = classifyHeader(ctx, h);
+      let hdrs: Headers | undefined;
+      if (needsHeaders(c, h)) {
+        hdrs = lowerHeaders(await deps.getFull(h.id));
+        stats.headersRead += 1;
+        c = classifyHeader(ctx, h, hdrs);
+      }
+      if (c.direction === 'ignored') return null;
+      // A message without a usable date counts on the day it was first seen.
+      const at = toDate(h.date) ?? new Date(now);
+      const base = {
+        balf: ctx.balf,
+        key,
+        at: at.toISOString(),
+        atMs: at.getTime(),
+        up: Up.pending,
+        headerMessageId,
+        firstSeen: now,
+        ...(h.folder?.path ? { folder: h.folder.path } : {}),
+        subject: first(hdrs, 'subject') ?? h.subject,
+      };
+      if (c.direction === 'in') {
+        return { ...base, dir: 'in', cat: c.category, correspondent: c.correspondent } satisfies LedgerRow;
+      }
+      const refs = [
+        ...messageIdsIn(all(hdrs, 'in-reply-to')),
+        ...messageIdsIn(all(hdrs, 'references')).reverse(),
+      ];
+      const unique = [...new Set(refs)].slice(0, MAX_RE_KEYS);
+      const re = await Promise.all(unique.map((id) => messageKey(secret, id)));
+      const row: LedgerRow = { ...base, dir: 'out', cat: c.category, correspondents: c.correspondents };
+      if (re.length > 0) return { ...row, re };
+      if (c.category === 'reply' || c.category === 'new') {
+        return options.deferHeuristic ? { ...row, up: Up.hold } : applyHeuristic(deps.ledger, row);
+      }
+      return row;
+    },
+  );
+  const toWrite = rows.filter((r): r is LedgerRow => r !== null);
+  stats.ignored = rows.length - toWrite.length;
+  stats.added = await deps.ledger.addIfAbsent(toWrite);
+  return stats;
+}
+
+/** End of a scan: every held sent row gets its heuristic answer and joins the upload queue. */
+export async function releaseHeld(ledger: Ledger): Promise<number> {
+  const held = await ledger.rowsWithState(Up.hold);
+  for (const row of held) await ledger.put(await applyHeuristic(ledger, row));
+  return held.length;
+}

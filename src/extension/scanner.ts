@@ -1,0 +1,137 @@
+// Reconcile scan: walks each BALF account with messages.query + continueList from the last scan's
+// start minus an overlap (first run: the back-fill window), feeding the shared ingest path.
+import type { Config } from './config.ts';
+import { balfAddressOf } from './config.ts';
+import { ingestHeaders, releaseHeld, type IngestDeps, type IngestStats } from './ingest.ts';
+import type { MailAccount, MessageList, QueryInfo } from './platform.ts';
+
+/** Re-read this much before the previous scan's start: late IMAP syncs and clock skew. */
+export const SCAN_OVERLAP_MS = 2 * 86_400_000;
+export const PAGE_SIZE = 1000;
+
+export interface ScanMark {
+  accountId: string;
+  balf: string;
+  /** Start of the scan in progress, if one is running (or was interrupted by an unload). */
+  runningSince?: string;
+  /** Start of the last scan that completed: the next one reads from here minus the overlap. */
+  lastStartedAt?: string;
+  lastCompletedAt?: string;
+  lastStats?: IngestStats;
+}
+
+export interface ScanDeps extends IngestDeps {
+  query: (info: QueryInfo) => Promise<MessageList>;
+  continueList: (listId: string) => Promise<MessageList>;
+  /** Lets Thunderbird breathe between pages. */
+  yieldNow: () => Promise<void>;
+  pageSize?: number;
+}
+
+export interface BalfAccount {
+  accountId: string;
+  balf: string;
+}
+
+export function markKey(a: BalfAccount): string {
+  return `scan:${a.accountId}:${a.balf}`;
+}
+
+/** Accounts whose identities hold a configured BALF address. */
+export function balfAccounts(config: Config, accounts: readonly MailAccount[]): BalfAccount[] {
+  const out: BalfAccount[] = [];
+  for (const account of accounts) {
+    const balf = balfAddressOf(config, account.identities ?? []);
+    if (balf) out.push({ accountId: account.id, balf });
+  }
+  return out;
+}
+
+function addStats(a: IngestStats, b: IngestStats): IngestStats {
+  return {
+    seen: a.seen + b.seen,
+    added: a.added + b.added,
+    known: a.known + b.known,
+    ignored: a.ignored + b.ignored,
+    headersRead: a.headersRead + b.headersRead,
+  };
+}
+
+/**
+ * Scans one BALF account. The mark is persisted before the walk, so an event page unloaded
+ * mid-scan leaves `runningSince`; the next instance scans again from the same point and the
+ * ledger makes the already counted part cheap.
+ */
+export async function scanAccount(
+  deps: ScanDeps,
+  config: Config,
+  account: BalfAccount,
+): Promise<IngestStats> {
+  const key = markKey(account);
+  const mark: ScanMark = (await deps.ledger.getMeta<ScanMark>(key)) ?? account;
+  const now = deps.clock();
+  const fromMs = mark.lastStartedAt
+    ? Date.parse(mark.lastStartedAt) - SCAN_OVERLAP_MS
+    : now.getTime() - config.backfillDays * 86_400_000;
+  const startedAt = mark.runningSince ?? now.toISOString();
+  await deps.ledger.setMeta(key, { ...mark, ...account, runningSince: startedAt });
+
+  let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0 };
+  const ctx = { balf: account.balf, config };
+  let page: MessageList | null = await deps.query({
+    accountId: account.accountId,
+    fromDate: new Date(fromMs),
+    messagesPerPage: deps.pageSize ?? PAGE_SIZE,
+    autoPaginationTimeout: 0,
+    returnMessageListId: true,
+  });
+  while (page) {
+    // Ask for the next page while this one is processed: Thunderbird fills it meanwhile.
+    const next: Promise<MessageList> | null = page.id ? deps.continueList(page.id) : null;
+    next?.catch(() => undefined);
+    stats = addStats(stats, await ingestHeaders(deps, ctx, page.messages, { deferHeuristic: true }));
+    await deps.yieldNow();
+    page = next ? await next : null;
+  }
+  const done: ScanMark = {
+    ...account,
+    lastStartedAt: startedAt,
+    lastCompletedAt: deps.clock().toISOString(),
+    lastStats: stats,
+  };
+  await deps.ledger.setMeta(key, done);
+  return stats;
+}
+
+/** Scans every BALF account, then releases the sent rows held for the heuristic. */
+export async function reconcile(
+  deps: ScanDeps,
+  config: Config,
+  accounts: readonly BalfAccount[],
+): Promise<{ stats: IngestStats; errors: string[] }> {
+  let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0 };
+  const errors: string[] = [];
+  for (const account of accounts) {
+    try {
+      stats = addStats(stats, await scanAccount(deps, config, account));
+    } catch (error) {
+      errors.push(`${account.balf}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  await releaseHeld(deps.ledger);
+  await deps.ledger.setMeta('lastScan', { at: deps.clock().toISOString(), stats, errors });
+  return { stats, errors };
+}
+
+/** True when every BALF account finished at least one scan and none is running. */
+export async function scanComplete(
+  deps: Pick<ScanDeps, 'ledger'>,
+  accounts: readonly BalfAccount[],
+): Promise<boolean> {
+  if (accounts.length === 0) return false;
+  for (const account of accounts) {
+    const mark = await deps.ledger.getMeta<ScanMark>(markKey(account));
+    if (!mark?.lastCompletedAt || mark.runningSince) return false;
+  }
+  return true;
+}

@@ -1,0 +1,227 @@
+// One counting path for scans and live events: categories, reply keys, heuristic, headers read
+// only where needed, duplicates, copies in two folders, moves between scans, incremental start.
+import { describe, expect, it } from 'vitest';
+import { messageKey } from '../../src/core/keys.ts';
+import { ingestHeaders, messageIdsIn } from '../../src/extension/ingest.ts';
+import { Up, type Ledger, type LedgerRow } from '../../src/extension/ledger.ts';
+import {
+  markKey,
+  reconcile,
+  scanAccount,
+  SCAN_OVERLAP_MS,
+  type ScanMark,
+} from '../../src/extension/scanner.ts';
+import type { QueryInfo } from '../../src/extension/platform.ts';
+import { ARCHIVES, eml, INBOX, SENT } from './eml.ts';
+import { FakeMessenger } from './fake-messenger.ts';
+import { BALF, freshLedger, SECRET, TestClock, testConfig } from './helpers.ts';
+
+const DRAFTS = { accountId: 'account1', path: '/Drafts', specialUse: ['drafts'] };
+const JUNK = { accountId: 'account1', path: '/Junk', specialUse: ['junk'] };
+const account = { accountId: 'account1', balf: BALF };
+
+function scanDeps(fake: FakeMessenger, ledger: Ledger, clock: TestClock, over: object = {}) {
+  return {
+    ledger,
+    getFull: fake.api.messages.getFull,
+    query: fake.api.messages.query,
+    continueList: fake.api.messages.continueList,
+    clock: clock.fn,
+    yieldNow: async () => undefined,
+    ...over,
+  };
+}
+
+function mailbox(): FakeMessenger {
+  const fake = new FakeMessenger();
+  fake.addMessage(eml('question-from-usager', INBOX));
+  fake.addMessage(eml('out-of-office-auto-submitted', INBOX));
+  fake.addMessage(eml('acknowledgement-auto-submitted', INBOX));
+  fake.addMessage(eml('internal-colleague', ARCHIVES));
+  fake.addMessage(eml('newsletter-noreply-bulk', INBOX));
+  fake.addMessage(eml('no-message-id', INBOX));
+  fake.addMessage(eml('reply-with-in-reply-to', SENT));
+  fake.addMessage(eml('reply-without-references-french-re', SENT));
+  fake.addMessage(eml('forward-from-balf', SENT));
+  fake.addMessage(eml('draft-from-balf', DRAFTS));
+  return fake;
+}
+
+const byId = async (ledger: Ledger, id: string): Promise<LedgerRow | undefined> =>
+  ledger.get(BALF, await messageKey(SECRET, id));
+
+describe('scan and ingest', () => {
+  it('classifies a back-filled BALF and links replies, reading headers only where needed', async () => {
+    const fake = mailbox();
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const { stats, errors } = await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
+    expect(errors).toEqual([]);
+    expect(stats).toMatchObject({ seen: 10, added: 9, ignored: 1 });
+    // Sent messages (3) and the received one whose subject hints at automation without saying it.
+    expect(fake.calls.getFull).toBe(4);
+
+    const question = await messageKey(SECRET, 'question-1@example.org');
+    expect(await byId(ledger, 'question-1@example.org')).toMatchObject({
+      dir: 'in',
+      cat: 'usager',
+      at: '2026-11-16T08:12:00.000Z',
+      correspondent: 'jean.usager@example.org',
+      folder: '/INBOX',
+      headerMessageId: 'question-1@example.org',
+      up: Up.pending,
+    });
+    expect((await byId(ledger, 'ooo-1@example.com'))?.cat).toBe('auto');
+    expect((await byId(ledger, 'ack-1@mairie-exemple.fr'))?.cat).toBe('auto');
+    expect((await byId(ledger, 'internal-1@dgfip.finances.gouv.fr'))?.cat).toBe('interne');
+    expect((await byId(ledger, 'news-1@newsletter.example.com'))?.cat).toBe('auto');
+    expect(await byId(ledger, 'draft-1@dgfip.finances.gouv.fr')).toBeUndefined();
+
+    const reply = await byId(ledger, 'reply-1@dgfip.finances.gouv.fr');
+    expect(reply).toMatchObject({ dir: 'out', cat: 'reply', correspondents: ['jean.usager@example.org'] });
+    // In-Reply-To first, then References nearest first, without repeats.
+    expect(reply?.re).toEqual([question, await messageKey(SECRET, 'older-0@example.org')]);
+    expect(reply?.heuristic).toBeUndefined();
+
+    const heuristic = await byId(ledger, 'reply-2@dgfip.finances.gouv.fr');
+    expect(heuristic).toMatchObject({
+      dir: 'out',
+      cat: 'reply',
+      re: [question],
+      heuristic: true,
+      up: Up.pending,
+    });
+    expect(await byId(ledger, 'forward-1@dgfip.finances.gouv.fr')).toMatchObject({ cat: 'forward' });
+    expect((await byId(ledger, 'forward-1@dgfip.finances.gouv.fr'))?.re).toBeUndefined();
+
+    const all = await ledger.allRows();
+    const fallback = all.find((r) => r.headerMessageId === '');
+    expect(fallback).toMatchObject({ dir: 'in', cat: 'usager', correspondent: 'paul.sansid@example.net' });
+    expect(fallback?.key).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(await ledger.rowsWithState(Up.hold)).toEqual([]);
+  });
+
+  it('marks junk from the flag or the folder', async () => {
+    const fake = new FakeMessenger();
+    fake.addMessage(eml('question-from-usager', INBOX, { junk: true }));
+    fake.addMessage(eml('internal-colleague', JUNK));
+    const ledger = await freshLedger();
+    await reconcile(scanDeps(fake, ledger, new TestClock(new Date('2026-11-20T12:00:00Z'))), testConfig(), [
+      account,
+    ]);
+    expect((await ledger.allRows()).map((r) => r.cat)).toEqual(['junk', 'junk']);
+  });
+
+  it('counts a message once across duplicate events, two folders, a move and a deletion', async () => {
+    const fake = new FakeMessenger();
+    const original = eml('question-from-usager', INBOX);
+    const copy = eml('question-from-usager', ARCHIVES);
+    fake.addMessage(original);
+    fake.addMessage(copy);
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const ctx = { balf: BALF, config: testConfig() };
+    const deps = { ledger, getFull: fake.api.messages.getFull, clock: clock.fn };
+    // The same new-mail event delivered twice, then a scan that sees both folders.
+    expect((await ingestHeaders(deps, ctx, [original.header], { deferHeuristic: false })).added).toBe(1);
+    expect((await ingestHeaders(deps, ctx, [original.header], { deferHeuristic: false })).added).toBe(0);
+    await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
+    expect(await ledger.count()).toBe(1);
+    // Moved between scans: a new Thunderbird id and folder, the same Message-ID.
+    fake.messagesStore = [
+      { ...copy, header: { ...copy.header, id: 9999, folder: { accountId: 'account1', path: '/Traité' } } },
+    ];
+    clock.advance(3_600_000);
+    await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
+    expect(await ledger.count()).toBe(1);
+    expect((await ledger.allRows())[0]?.folder).toBe('/INBOX');
+    // Deleted: still counted.
+    fake.messagesStore = [];
+    await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
+    expect(await ledger.count()).toBe(1);
+    expect(fake.calls.getFull).toBe(0);
+  });
+
+  it('skips known messages before any header is read', async () => {
+    const fake = mailbox();
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
+    const before = fake.calls.getFull;
+    const again = await ingestHeaders(
+      { ledger, getFull: fake.api.messages.getFull, clock: clock.fn },
+      { balf: BALF, config: testConfig() },
+      fake.messagesStore.map((m) => m.header),
+      { deferHeuristic: false },
+    );
+    expect(again).toMatchObject({ added: 0, known: 9, headersRead: 0 });
+    expect(fake.calls.getFull).toBe(before);
+  });
+
+  it('back-fills the configured window first, then reads from the last start minus the overlap', async () => {
+    const fake = mailbox();
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const queries: QueryInfo[] = [];
+    const query = async (info: QueryInfo) => {
+      queries.push(info);
+      return fake.api.messages.query(info);
+    };
+    await scanAccount(scanDeps(fake, ledger, clock, { query }), testConfig({ backfillDays: 30 }), account);
+    expect(queries[0]).toMatchObject({
+      accountId: 'account1',
+      messagesPerPage: 1000,
+      autoPaginationTimeout: 0,
+    });
+    expect(queries[0]?.fromDate?.toISOString()).toBe('2026-10-21T12:00:00.000Z');
+    const mark = await ledger.getMeta<ScanMark>(markKey(account));
+    expect(mark).toMatchObject({ lastStartedAt: '2026-11-20T12:00:00.000Z' });
+    expect(mark?.runningSince).toBeUndefined();
+    clock.advance(600_000);
+    await scanAccount(scanDeps(fake, ledger, clock, { query }), testConfig({ backfillDays: 30 }), account);
+    expect(queries[1]?.fromDate?.getTime()).toBe(Date.parse('2026-11-20T12:00:00Z') - SCAN_OVERLAP_MS);
+  });
+
+  it('walks every page and keeps getFull calls within the concurrency bound', async () => {
+    const fake = new FakeMessenger();
+    for (let i = 0; i < 25; i++) {
+      const m = eml('reply-with-in-reply-to', SENT);
+      fake.addMessage({
+        ...m,
+        header: { ...m.header, headerMessageId: `reply-${i}@dgfip.finances.gouv.fr` },
+      });
+    }
+    let inFlight = 0;
+    let peak = 0;
+    const getFull = async (id: number) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      inFlight -= 1;
+      return fake.api.messages.getFull(id);
+    };
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    let yields = 0;
+    const { stats } = await reconcile(
+      scanDeps(fake, ledger, clock, {
+        getFull,
+        concurrency: 3,
+        pageSize: 10,
+        yieldNow: async () => void yields++,
+      }),
+      testConfig(),
+      [account],
+    );
+    expect(stats.added).toBe(25);
+    expect(fake.calls.continueList).toBe(2);
+    expect(yields).toBe(3);
+    expect(peak).toBe(3);
+  });
+
+  it('extracts Message-IDs from In-Reply-To and References values', () => {
+    expect(messageIdsIn('<a@x> <b@y>\t<c@z>')).toEqual(['a@x', 'b@y', 'c@z']);
+    expect(messageIdsIn('a@x')).toEqual(['a@x']);
+    expect(messageIdsIn(undefined)).toEqual([]);
+  });
+});
