@@ -1,0 +1,156 @@
+// Client of the collection server's API: session cookie + CSRF header, French error messages.
+import type { Level, StatsAnswer } from '../core/protocol.ts';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details: unknown = undefined,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface Session {
+  login: string;
+  scope: unknown;
+  csrfToken: string;
+}
+
+export interface Target {
+  id: string;
+  label: string;
+  workingDays: number;
+  primary: boolean;
+}
+
+export interface Crumb {
+  level: Level;
+  id: string;
+  name: string;
+}
+
+export interface UnattachedBalf {
+  address: string;
+  [key: string]: unknown;
+}
+
+/** Used when the server has no /api/v1/targets route: the defaults of the design. */
+export const FALLBACK_TARGETS: Target[] = [
+  { id: 'marianne-5j', label: '5 jours ouvrés (Marianne)', workingDays: 5, primary: true },
+  { id: 'dgfip-2j', label: '2 jours ouvrés (engagement DGFiP)', workingDays: 2, primary: false },
+];
+
+type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+const GENERIC: Record<number, string> = {
+  401: 'Votre session a expiré : reconnectez-vous.',
+  403: 'Vous n’avez pas accès à ces données.',
+  404: 'Données introuvables.',
+  429: 'Trop de tentatives : patientez avant de réessayer.',
+};
+
+export class Api {
+  private csrfToken: string | null = null;
+
+  constructor(private readonly fetchImpl: FetchLike = (input, init) => fetch(input, init)) {}
+
+  private async request<T>(method: string, path: string, body?: { type: string; data: string }): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (method !== 'GET' && this.csrfToken !== null) headers['x-csrf-token'] = this.csrfToken;
+    if (body !== undefined) headers['content-type'] = body.type;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(path, {
+        method,
+        headers,
+        credentials: 'same-origin',
+        ...(body !== undefined ? { body: body.data } : {}),
+      });
+    } catch {
+      throw new ApiError(0, 'Le serveur ne répond pas : vérifiez votre connexion puis réessayez.');
+    }
+    const text = await response.text();
+    let json: unknown = undefined;
+    if (text !== '') {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+    }
+    if (!response.ok) {
+      const message =
+        typeof json === 'object' &&
+        json !== null &&
+        typeof (json as { message?: unknown }).message === 'string'
+          ? (json as { message: string }).message
+          : (GENERIC[response.status] ?? `Erreur du serveur (${response.status}).`);
+      throw new ApiError(response.status, message, json);
+    }
+    return json as T;
+  }
+
+  async session(): Promise<Session | null> {
+    try {
+      const session = await this.request<Session>('GET', '/api/v1/session');
+      this.csrfToken = session.csrfToken;
+      return session;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return null;
+      throw error;
+    }
+  }
+
+  async login(login: string, password: string): Promise<Session> {
+    const session = await this.request<Session>('POST', '/api/v1/session', {
+      type: 'application/json',
+      data: JSON.stringify({ login, password }),
+    });
+    this.csrfToken = session.csrfToken;
+    return session;
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await this.request<unknown>('DELETE', '/api/v1/session');
+    } finally {
+      this.csrfToken = null;
+    }
+  }
+
+  stats(query: string): Promise<StatsAnswer> {
+    return this.request<StatsAnswer>('GET', `/api/v1/stats?${query}`);
+  }
+
+  async targets(): Promise<Target[]> {
+    try {
+      const targets = await this.request<Target[]>('GET', '/api/v1/targets');
+      return Array.isArray(targets) && targets.length > 0 ? targets : FALLBACK_TARGETS;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return FALLBACK_TARGETS;
+      throw error;
+    }
+  }
+
+  path(level: Level, id: string): Promise<Crumb[]> {
+    return this.request<Crumb[]>('GET', `/api/v1/directory/path?${new URLSearchParams({ level, id })}`);
+  }
+
+  unattached(): Promise<UnattachedBalf[]> {
+    return this.request<UnattachedBalf[]>('GET', '/api/v1/directory/unattached');
+  }
+
+  importDirectory(csv: string): Promise<Record<string, unknown>> {
+    return this.request<Record<string, unknown>>('POST', '/api/v1/directory/import', {
+      type: 'text/csv; charset=utf-8',
+      data: csv,
+    });
+  }
+}
+
+/** Link to the CSV export of a stats query (the session cookie authorises the download). */
+export function csvHref(query: string): string {
+  return `/api/v1/stats?${query}`;
+}

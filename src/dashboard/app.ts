@@ -1,0 +1,189 @@
+// Entry point of the dashboard: session, hash router, header tools; each page renders into #app.
+import { Api, ApiError, type Session, type Target } from './api.ts';
+import { alertBox, h, replaceChildren } from './dom.ts';
+import {
+  formatHash,
+  homeRoute,
+  parseHash,
+  parseScope,
+  type Route,
+  type Scope,
+  type StatsRoute,
+} from './route.ts';
+import { drawFlowChart } from './views/chart.ts';
+import { renderDirectory } from './views/directory.ts';
+import { renderLogin } from './views/login.ts';
+import { loadStats, renderStatsPage } from './views/stats-page.ts';
+
+const api = new Api();
+const app = document.getElementById('app') as HTMLElement;
+const tools = document.getElementById('session-tools') as HTMLElement;
+
+let session: Session | null = null;
+let scope: Scope | null = null;
+let targets: Target[] | null = null;
+let dispose: () => void = () => undefined;
+/** Incremented on every render so that a slow answer for an old route is dropped. */
+let generation = 0;
+let firstRender = true;
+
+function go(route: Route, replace = false): void {
+  const hash = formatHash(route);
+  if (replace) {
+    history.replaceState(null, '', hash);
+    void render();
+  } else if (location.hash === hash) {
+    void render();
+  } else {
+    location.hash = hash;
+  }
+}
+
+function renderTools(): void {
+  if (session === null) {
+    replaceChildren(tools);
+    return;
+  }
+  const logout = h(
+    'button',
+    { class: 'fr-btn fr-btn--tertiary-no-outline', type: 'button', id: 'logout' },
+    'Se déconnecter',
+  );
+  logout.addEventListener('click', () => {
+    void api.logout().finally(() => {
+      session = null;
+      scope = null;
+      renderTools();
+      go({ page: 'login' });
+    });
+  });
+  replaceChildren(
+    tools,
+    h(
+      'li',
+      {},
+      h(
+        'span',
+        { class: 'fr-btn fr-btn--tertiary-no-outline', id: 'current-user' },
+        `Connecté : ${session.login}`,
+      ),
+    ),
+    scope?.level === 'national'
+      ? h('li', {}, h('a', { class: 'fr-btn fr-btn--tertiary-no-outline', href: '#/annuaire' }, 'Annuaire'))
+      : null,
+    h('li', {}, logout),
+  );
+}
+
+function show(content: HTMLElement, title: string): void {
+  dispose();
+  dispose = () => undefined;
+  replaceChildren(app, content);
+  app.setAttribute('aria-busy', 'false');
+  document.title = `${title} — Suivi BALF`;
+  // Move focus to the new page's title after a navigation (not on first load), for keyboard and screen-reader users.
+  if (!firstRender) document.getElementById('page-title')?.focus();
+  firstRender = false;
+}
+
+function showError(error: unknown): void {
+  if (error instanceof ApiError && error.status === 401) {
+    session = null;
+    renderTools();
+    go({ page: 'login', next: location.hash }, true);
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  show(
+    h(
+      'div',
+      {},
+      h('h1', { tabindex: -1, id: 'page-title' }, 'Données indisponibles'),
+      alertBox('error', 'Erreur', message),
+      h('p', {}, h('a', { href: '#/', class: 'fr-link' }, 'Revenir à l’accueil')),
+    ),
+    'Erreur',
+  );
+}
+
+async function showStats(route: StatsRoute, ticket: number): Promise<void> {
+  app.setAttribute('aria-busy', 'true');
+  targets ??= await api.targets();
+  const data = await loadStats(api, route);
+  if (ticket !== generation) return;
+  const rendered = renderStatsPage(
+    { route, targets, today: new Date(), navigate: (next) => go(next), drawChart: drawFlowChart },
+    data,
+    (message) =>
+      replaceChildren(
+        document.getElementById('form-error') as HTMLElement,
+        alertBox('error', 'Période invalide', message),
+      ),
+  );
+  show(rendered.content, (document.getElementById('page-title')?.textContent ?? '') || 'Statistiques');
+  document.title = `${rendered.content.querySelector('h1')?.textContent ?? 'Statistiques'} — Suivi BALF`;
+  rendered.drawChart();
+  dispose = rendered.dispose;
+}
+
+async function render(): Promise<void> {
+  const ticket = ++generation;
+  const route = parseHash(location.hash, new Date());
+  if (route === null) return; // an in-page anchor such as the skip link
+  try {
+    if (session === null && route.page !== 'login') {
+      go({ page: 'login', ...(route.page === 'home' ? {} : { next: location.hash }) }, true);
+      return;
+    }
+    switch (route.page) {
+      case 'login':
+        if (session !== null) return go({ page: 'home' }, true);
+        show(
+          renderLogin(api, (next) => {
+            session = next;
+            scope = parseScope(next.scope);
+            renderTools();
+            if (
+              route.next !== undefined &&
+              route.next.startsWith('#/') &&
+              !route.next.startsWith('#/connexion')
+            ) {
+              history.replaceState(null, '', route.next);
+              void render();
+            } else go({ page: 'home' }, true);
+          }),
+          'Connexion',
+        );
+        return;
+      case 'home':
+        if (scope === null)
+          throw new Error('Votre compte n’a pas de périmètre valide : contactez votre administrateur.');
+        return go(homeRoute(scope, new Date()), true);
+      case 'directory':
+        if (scope?.level !== 'national')
+          throw new Error('L’annuaire est réservé aux administrateurs nationaux.');
+        show(renderDirectory(api), 'Annuaire');
+        return;
+      case 'stats':
+        await showStats(route, ticket);
+        return;
+    }
+  } catch (error) {
+    if (ticket === generation) showError(error);
+  }
+}
+
+async function start(): Promise<void> {
+  try {
+    session = await api.session();
+    scope = session === null ? null : parseScope(session.scope);
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  renderTools();
+  window.addEventListener('hashchange', () => void render());
+  await render();
+}
+
+void start();

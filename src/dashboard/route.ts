@@ -1,0 +1,154 @@
+// The dashboard's state lives in the URL hash (#/stats?level=…&from=…), so views are shareable and back/forward work.
+import type { Granularity, Level } from '../core/protocol.ts';
+import { defaultGranularity, isValidPeriod, presetPeriod, type Period } from './period.ts';
+
+// Local copies (checked against the protocol's types): importing the values would bundle zod (450 kB).
+const levels = ['national', 'department', 'service', 'balf'] as const satisfies readonly Level[];
+const granularities = ['day', 'week', 'month'] as const satisfies readonly Granularity[];
+
+export interface StatsRoute {
+  page: 'stats';
+  level: Level;
+  id: string;
+  period: Period;
+  granularity: Granularity;
+  /** Target id; undefined = the primary target. */
+  target?: string;
+  /** Show deltas against the previous period. */
+  compare: boolean;
+}
+
+export type Route =
+  | StatsRoute
+  | { page: 'login'; next?: string }
+  | { page: 'directory' }
+  /** Incomplete stats route: the app fills it from the user's scope and the default period. */
+  | { page: 'home' };
+
+/** Scope of a user: the top of what they may see. */
+export interface Scope {
+  level: Level;
+  id: string;
+}
+
+/** Reads a location hash; anything unknown is 'home'. Returns null for in-page anchors (#contenu). */
+export function parseHash(hash: string, today: Date): Route | null {
+  const raw = hash.startsWith('#') ? hash.slice(1) : hash;
+  if (raw !== '' && !raw.startsWith('/')) return null;
+  const [path = '/', query = ''] = raw.split('?', 2) as [string?, string?];
+  const params = new URLSearchParams(query);
+  switch (path) {
+    case '/connexion': {
+      const next = params.get('suite');
+      return next === null ? { page: 'login' } : { page: 'login', next };
+    }
+    case '/annuaire':
+      return { page: 'directory' };
+    case '/stats':
+      return parseStats(params, today) ?? { page: 'home' };
+    default:
+      return { page: 'home' };
+  }
+}
+
+function parseStats(params: URLSearchParams, today: Date): StatsRoute | null {
+  const level = params.get('level');
+  const id = params.get('id');
+  if (level === null || id === null || id === '' || !(levels as readonly string[]).includes(level))
+    return null;
+  const from = params.get('from');
+  const to = params.get('to');
+  const period =
+    from !== null && to !== null && isValidPeriod({ from, to })
+      ? { from, to }
+      : presetPeriod('this-month', today);
+  const g = params.get('g');
+  const granularity =
+    g !== null && (granularities as readonly string[]).includes(g)
+      ? (g as Granularity)
+      : defaultGranularity(period);
+  const target = params.get('target');
+  return {
+    page: 'stats',
+    level: level as Level,
+    id,
+    period,
+    granularity,
+    ...(target !== null && target !== '' ? { target } : {}),
+    compare: params.get('cmp') !== '0',
+  };
+}
+
+/** The hash of a route (inverse of parseHash). */
+export function formatHash(route: Route): string {
+  switch (route.page) {
+    case 'home':
+      return '#/';
+    case 'directory':
+      return '#/annuaire';
+    case 'login':
+      return route.next === undefined
+        ? '#/connexion'
+        : `#/connexion?${new URLSearchParams({ suite: route.next })}`;
+    case 'stats': {
+      const params = new URLSearchParams({
+        level: route.level,
+        id: route.id,
+        from: route.period.from,
+        to: route.period.to,
+        g: route.granularity,
+      });
+      if (route.target !== undefined) params.set('target', route.target);
+      if (!route.compare) params.set('cmp', '0');
+      return `#/stats?${params}`;
+    }
+  }
+}
+
+/** The user's top view for a default period (this month). */
+export function homeRoute(scope: Scope, today: Date): StatsRoute {
+  const period = presetPeriod('this-month', today);
+  return {
+    page: 'stats',
+    level: scope.level,
+    id: scope.id,
+    period,
+    granularity: defaultGranularity(period),
+    compare: true,
+  };
+}
+
+/** Accepts the session's scope as "national", "department:75", "service:…" or {level, id}. */
+export function parseScope(scope: unknown): Scope | null {
+  if (typeof scope === 'string') {
+    if (scope === 'national') return { level: 'national', id: 'all' };
+    const [level, ...rest] = scope.split(':');
+    const id = rest.join(':');
+    if (level !== undefined && (levels as readonly string[]).includes(level) && id !== '')
+      return { level: level as Level, id };
+    return null;
+  }
+  if (typeof scope === 'object' && scope !== null) {
+    const { level, id } = scope as { level?: unknown; id?: unknown };
+    if (typeof level === 'string' && (levels as readonly string[]).includes(level)) {
+      if (level === 'national')
+        return { level: 'national', id: typeof id === 'string' && id !== '' ? id : 'all' };
+      if (typeof id === 'string' && id !== '') return { level: level as Level, id };
+    }
+  }
+  return null;
+}
+
+/** The stats request (query string of /api/v1/stats) a route shows. */
+export function statsQuery(route: StatsRoute, period: Period = route.period, format?: 'csv'): string {
+  const params = new URLSearchParams({
+    level: route.level,
+    id: route.id,
+    from: period.from,
+    to: period.to,
+    granularity: route.granularity,
+  });
+  if (route.target !== undefined) params.set('target', route.target);
+  if (format !== undefined) params.set('format', format);
+  return params.toString();
+}

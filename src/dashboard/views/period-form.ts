@@ -1,0 +1,142 @@
+// The period picker: presets, custom range, granularity, target, comparison; previous/next links.
+import type { Granularity } from '../../core/protocol.ts';
+import type { Target } from '../api.ts';
+import { h } from '../dom.ts';
+import {
+  defaultGranularity,
+  isValidPeriod,
+  periodLabel,
+  presetLabels,
+  presetOf,
+  presetPeriod,
+  presets,
+  shiftPeriod,
+  type Preset,
+} from '../period.ts';
+import { formatHash, type StatsRoute } from '../route.ts';
+
+const granularityLabels: Record<Granularity, string> = { day: 'Jour', week: 'Semaine', month: 'Mois' };
+
+function selectGroup(id: string, label: string, options: [string, string][], selected: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'fr-select-group' },
+    h('label', { class: 'fr-label', for: id }, label),
+    h(
+      'select',
+      { class: 'fr-select', id, name: id },
+      options.map(([value, text]) => h('option', { value, selected: value === selected }, text)),
+    ),
+  );
+}
+
+function dateGroup(id: string, label: string, value: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'fr-input-group' },
+    h('label', { class: 'fr-label', for: id }, label, h('span', { class: 'fr-hint-text' }, 'jj/mm/aaaa')),
+    h('input', { class: 'fr-input', type: 'date', id, name: id, value, required: true }),
+  );
+}
+
+/** The form; `onSubmit` receives the new route, or an error message to show. */
+export function renderPeriodForm(
+  route: StatsRoute,
+  targets: Target[],
+  today: Date,
+  onSubmit: (next: StatsRoute | string) => void,
+): HTMLFormElement {
+  const preset = presetOf(route.period, today);
+  const primary = targets.find((t) => t.primary) ?? targets[0];
+  const form = h(
+    'form',
+    { class: 'sb-period-form', id: 'period-form', 'aria-label': 'Choix de la période', novalidate: true },
+    selectGroup(
+      'preset',
+      'Période',
+      [...presets.map((p): [string, string] => [p, presetLabels[p]]), ['custom', presetLabels.custom]],
+      preset,
+    ),
+    dateGroup('from', 'Du', route.period.from),
+    dateGroup('to', 'Au', route.period.to),
+    selectGroup(
+      'granularity',
+      'Regroupement',
+      (['day', 'week', 'month'] as const).map((g): [string, string] => [g, granularityLabels[g]]),
+      route.granularity,
+    ),
+    selectGroup(
+      'target',
+      'Objectif de délai',
+      targets.map((t): [string, string] => [t.id, `${t.label}${t.primary ? ' (principal)' : ''}`]),
+      route.target ?? primary?.id ?? '',
+    ),
+    h(
+      'div',
+      { class: 'fr-checkbox-group fr-mb-2w' },
+      h('input', { type: 'checkbox', id: 'compare', name: 'compare', checked: route.compare }),
+      h('label', { class: 'fr-label', for: 'compare' }, 'Comparer à la période précédente'),
+    ),
+    h('button', { class: 'fr-btn', type: 'submit' }, 'Afficher'),
+  );
+  const field = <T extends HTMLElement>(id: string) => form.querySelector<T>(`#${id}`) as T;
+  // Choosing a preset fills the dates (and a fitting granularity); editing a date makes the range custom.
+  field<HTMLSelectElement>('preset').addEventListener('change', (event) => {
+    const value = (event.target as HTMLSelectElement).value;
+    if (value === 'custom') return;
+    const period = presetPeriod(value as Preset, today);
+    field<HTMLInputElement>('from').value = period.from;
+    field<HTMLInputElement>('to').value = period.to;
+    field<HTMLSelectElement>('granularity').value = defaultGranularity(period);
+  });
+  for (const id of ['from', 'to']) {
+    field<HTMLInputElement>(id).addEventListener('change', () => {
+      field<HTMLSelectElement>('preset').value = 'custom';
+    });
+  }
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const period = { from: field<HTMLInputElement>('from').value, to: field<HTMLInputElement>('to').value };
+    if (!isValidPeriod(period)) {
+      onSubmit(
+        'Période invalide : la date de début doit précéder ou égaler la date de fin (format jj/mm/aaaa).',
+      );
+      return;
+    }
+    const target = field<HTMLSelectElement>('target').value;
+    const { target: _previousTarget, ...rest } = route;
+    const next: StatsRoute = {
+      ...rest,
+      period,
+      granularity: field<HTMLSelectElement>('granularity').value as Granularity,
+      compare: field<HTMLInputElement>('compare').checked,
+    };
+    // The primary target is the default: keep it out of the URL so shared links follow a change of primary.
+    if (target !== '' && target !== primary?.id) next.target = target;
+    onSubmit(next);
+  });
+  return form;
+}
+
+/** « Période précédente » / « Période suivante » links around the current period's label. */
+export function renderPeriodNav(route: StatsRoute): HTMLElement {
+  const previous = { ...route, period: shiftPeriod(route.period, -1) };
+  const next = { ...route, period: shiftPeriod(route.period, 1) };
+  return h(
+    'nav',
+    { class: 'sb-nav-period', 'aria-label': 'Périodes voisines' },
+    h(
+      'a',
+      { class: 'fr-btn fr-btn--secondary fr-btn--sm', href: formatHash(previous), id: 'period-previous' },
+      'Période précédente',
+      h('span', { class: 'fr-sr-only' }, ` : ${periodLabel(previous.period)}`),
+    ),
+    h('p', { class: 'fr-mb-0', id: 'period-label' }, h('strong', {}, periodLabel(route.period))),
+    h(
+      'a',
+      { class: 'fr-btn fr-btn--secondary fr-btn--sm', href: formatHash(next), id: 'period-next' },
+      'Période suivante',
+      h('span', { class: 'fr-sr-only' }, ` : ${periodLabel(next.period)}`),
+    ),
+  );
+}

@@ -1,0 +1,120 @@
+// Period arithmetic of the dashboard: presets, previous/next, ISO weeks, labels, granularity.
+import { describe, expect, it } from 'vitest';
+import {
+  bucketLabel,
+  defaultGranularity,
+  isValidPeriod,
+  periodLabel,
+  presetOf,
+  presetPeriod,
+  shiftPeriod,
+  unitOf,
+  type Preset,
+} from '../../src/dashboard/period.ts';
+
+// Sunday 29 November 2026: the ISO week starts on Monday 23.
+const today = new Date(2026, 10, 29, 15, 30);
+
+describe('presetPeriod', () => {
+  const cases: [Preset, string, string][] = [
+    ['this-week', '2026-11-23', '2026-11-29'],
+    ['last-week', '2026-11-16', '2026-11-22'],
+    ['this-month', '2026-11-01', '2026-11-30'],
+    ['last-month', '2026-10-01', '2026-10-31'],
+    ['quarter', '2026-10-01', '2026-12-31'],
+    ['year', '2026-01-01', '2026-12-31'],
+  ];
+  it.each(cases)('%s on Sunday 29/11/2026 is %s..%s', (preset, from, to) => {
+    expect(presetPeriod(preset, today)).toEqual({ from, to });
+    expect(presetOf({ from, to }, today)).toBe(preset);
+  });
+
+  it('starts the week on Monday even on a Monday and across a year end', () => {
+    expect(presetPeriod('this-week', new Date(2026, 10, 23))).toEqual({
+      from: '2026-11-23',
+      to: '2026-11-29',
+    });
+    // Thursday 1 January 2026 belongs to ISO week 1 starting Monday 29 December 2025.
+    expect(presetPeriod('this-week', new Date(2026, 0, 1))).toEqual({ from: '2025-12-29', to: '2026-01-04' });
+    expect(presetPeriod('last-month', new Date(2026, 0, 15))).toEqual({
+      from: '2025-12-01',
+      to: '2025-12-31',
+    });
+  });
+
+  it('says custom for a range that is no preset', () => {
+    expect(presetOf({ from: '2026-11-02', to: '2026-11-20' }, today)).toBe('custom');
+  });
+});
+
+describe('shiftPeriod', () => {
+  it.each([
+    ['a week', '2026-11-23', '2026-11-29', '2026-11-16', '2026-11-22', '2026-11-30', '2026-12-06'],
+    [
+      'a month of 30 days to 31 and 31',
+      '2026-11-01',
+      '2026-11-30',
+      '2026-10-01',
+      '2026-10-31',
+      '2026-12-01',
+      '2026-12-31',
+    ],
+    [
+      'March to February of a leap year',
+      '2028-03-01',
+      '2028-03-31',
+      '2028-02-01',
+      '2028-02-29',
+      '2028-04-01',
+      '2028-04-30',
+    ],
+    ['a quarter', '2026-01-01', '2026-03-31', '2025-10-01', '2025-12-31', '2026-04-01', '2026-06-30'],
+    ['a year', '2026-01-01', '2026-12-31', '2025-01-01', '2025-12-31', '2027-01-01', '2027-12-31'],
+    [
+      'a custom range by its length',
+      '2026-11-02',
+      '2026-11-11',
+      '2026-10-23',
+      '2026-11-01',
+      '2026-11-12',
+      '2026-11-21',
+    ],
+  ])('shifts %s', (_what, from, to, prevFrom, prevTo, nextFrom, nextTo) => {
+    expect(shiftPeriod({ from, to }, -1)).toEqual({ from: prevFrom, to: prevTo });
+    expect(shiftPeriod({ from, to }, 1)).toEqual({ from: nextFrom, to: nextTo });
+    expect(shiftPeriod(shiftPeriod({ from, to }, -1), 1)).toEqual({ from, to });
+  });
+
+  it('recognises the unit of a period', () => {
+    expect(unitOf({ from: '2026-01-01', to: '2026-12-31' })).toBe('year');
+    expect(unitOf({ from: '2026-04-01', to: '2026-06-30' })).toBe('quarter');
+    expect(unitOf({ from: '2026-02-01', to: '2026-02-28' })).toBe('month');
+    expect(unitOf({ from: '2026-02-02', to: '2026-02-08' })).toBe('week');
+    expect(unitOf({ from: '2026-02-03', to: '2026-02-09' })).toBe('days');
+  });
+});
+
+describe('labels and granularity', () => {
+  it('labels periods in French', () => {
+    expect(periodLabel({ from: '2026-11-23', to: '2026-11-29' })).toBe(
+      'semaine 48 (du 23 novembre 2026 au 29 novembre 2026)',
+    );
+    expect(periodLabel({ from: '2026-11-01', to: '2026-11-30' })).toBe('novembre 2026');
+    expect(periodLabel({ from: '2026-01-01', to: '2026-12-31' })).toBe('année 2026');
+    expect(periodLabel({ from: '2026-11-03', to: '2026-11-03' })).toBe('mardi 3 novembre 2026');
+    expect(bucketLabel('2026-11-23', 'week')).toBe('semaine 48 (lun. 23 nov. 2026)');
+    expect(bucketLabel('2026-11-01', 'month')).toBe('novembre 2026');
+  });
+
+  it('picks day, week or month by length', () => {
+    expect(defaultGranularity({ from: '2026-11-01', to: '2026-11-30' })).toBe('day');
+    expect(defaultGranularity({ from: '2026-10-01', to: '2026-12-31' })).toBe('week');
+    expect(defaultGranularity({ from: '2026-01-01', to: '2026-12-31' })).toBe('month');
+  });
+
+  it('rejects malformed or reversed periods', () => {
+    expect(isValidPeriod({ from: '2026-11-30', to: '2026-11-01' })).toBe(false);
+    expect(isValidPeriod({ from: '2026-02-30', to: '2026-03-01' })).toBe(false);
+    expect(isValidPeriod({ from: '2026-11-01', to: '2026-11-01' })).toBe(true);
+  });
+});
