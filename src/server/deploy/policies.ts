@@ -39,6 +39,42 @@ const logLevels = ['error', 'warn', 'info', 'debug'] as const;
 /** Placeholders of the templates look like `__JETON_DEPARTEMENTAL__`; a file to deploy has none. */
 export const PLACEHOLDER = /__[A-Z0-9_]+__/g;
 
+/**
+ * Every placeholder the templates use: what to put there, and a sample value that lets a template
+ * be validated as if it were filled.
+ */
+export const PLACEHOLDERS: Readonly<Record<string, { description: string; sample: string }>> = {
+  __SERVEUR_SUIVI_BALF__: {
+    description:
+      'nom (et port éventuel) du serveur de collecte tel que les postes le joignent, sans https://',
+    sample: 'suivi-balf.exemple.gouv.fr',
+  },
+  __JETON_DEPARTEMENTAL__: {
+    description: 'jeton de dépôt du département (suivi-balf token create --scope department:<code>)',
+    sample: 'sbt_exempleDeJetonDepartemental',
+  },
+  __SECRET_DE_DEPLOIEMENT__: {
+    description:
+      'secret de déploiement, identique pour tous les départements (affiché par suivi-balf policies)',
+    sample: 'exempleDeSecretDeDeploiementDe43Caracteres',
+  },
+  __CODE_DEPARTEMENT__: { description: 'code du département (01–95, 2A, 2B, 971–976)', sample: '75' },
+  __REGION__: {
+    description:
+      'calendrier des jours fériés : metropole, alsace-moselle, guadeloupe, martinique, guyane, reunion, mayotte',
+    sample: 'metropole',
+  },
+  __ADRESSE_BALF_1__: {
+    description: 'adresse d’une BALF suivie',
+    sample: 'sip.exemple1@dgfip.finances.gouv.fr',
+  },
+  __ADRESSE_BALF_2__: {
+    description: 'adresse d’une autre BALF suivie',
+    sample: 'sie.exemple2@dgfip.finances.gouv.fr',
+  },
+  __DOMAINE_INTERNE__: { description: 'domaine de messagerie interne', sample: 'dgfip.finances.gouv.fr' },
+};
+
 const address = z
   .string()
   .trim()
@@ -220,6 +256,13 @@ export interface ValidateOptions {
  * @throws PoliciesError listing every problem, in French.
  */
 export function validatePolicies(json: string, options: ValidateOptions = {}): PoliciesDocument {
+  if (options.allowPlaceholders) {
+    const unknown = [...new Set(json.match(PLACEHOLDER) ?? [])].filter((p) => !(p in PLACEHOLDERS));
+    if (unknown.length > 0)
+      throw new PoliciesError([`valeurs à remplacer inconnues : ${unknown.join(', ')}`]);
+    // Validate the template as if it were filled with sample values.
+    json = json.replace(PLACEHOLDER, (p) => PLACEHOLDERS[p]?.sample ?? p);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
