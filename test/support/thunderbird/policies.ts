@@ -1,0 +1,113 @@
+// Writes Thunderbird's machine-wide policies.json for a test and always puts the previous one back.
+import { existsSync, mkdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export const POLICIES_PATH = '/etc/thunderbird/policies/policies.json';
+
+interface Backup {
+  pid: number;
+  /** Previous content, or null when there was no file. */
+  content: string | null;
+  /** Directories we created, deepest first, removed again if empty. */
+  createdDirs: string[];
+}
+
+export interface PoliciesHandle {
+  readonly path: string;
+  /** Rewrites the policies (same backup). */
+  update(policies: unknown): void;
+  /** Puts back what was there before (idempotent). */
+  restore(): void;
+}
+
+function backupPath(path: string): string {
+  return `${path}.suivi-test-backup`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function restoreFrom(path: string, backup: Backup): void {
+  if (backup.content === null) {
+    if (existsSync(path)) unlinkSync(path);
+  } else {
+    writeFileSync(path, backup.content);
+  }
+  unlinkSync(backupPath(path));
+  for (const dir of backup.createdDirs) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Not empty: someone else put files there since; leave it.
+    }
+  }
+}
+
+/**
+ * Installs `policies` at `path`. The previous state is saved next to it first, so that a run that
+ * died (SIGKILL) is repaired by the next one; a run still alive elsewhere makes this throw instead
+ * of fighting over the machine-wide file.
+ */
+export function installPolicies(policies: unknown, path = POLICIES_PATH): PoliciesHandle {
+  const backupFile = backupPath(path);
+  if (existsSync(backupFile)) {
+    const stale = JSON.parse(readFileSync(backupFile, 'utf8')) as Backup;
+    if (stale.pid !== process.pid && alive(stale.pid)) {
+      throw new Error(`${path} est déjà utilisé par un autre test (pid ${stale.pid})`);
+    }
+    restoreFrom(path, stale);
+  }
+  const createdDirs: string[] = [];
+  for (let dir = dirname(path); !existsSync(dir); dir = dirname(dir)) createdDirs.push(dir);
+  mkdirSync(dirname(path), { recursive: true });
+  const backup: Backup = {
+    pid: process.pid,
+    content: existsSync(path) ? readFileSync(path, 'utf8') : null,
+    createdDirs,
+  };
+  writeFileSync(backupFile, JSON.stringify(backup));
+
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    process.off('exit', restore);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    restoreFrom(path, backup);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    restore();
+    process.kill(process.pid, signal);
+  };
+  process.on('exit', restore);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
+
+  const write = (value: unknown): void => writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  write(policies);
+  return { path, update: write, restore };
+}
+
+/** The `policies.json` document that configures one add-on through `storage.managed`. */
+export function managedPolicies(
+  addonId: string,
+  managed: Readonly<Record<string, unknown>>,
+  preferences: Readonly<Record<string, unknown>> = {},
+): unknown {
+  const policies: Record<string, unknown> = { '3rdparty': { Extensions: { [addonId]: managed } } };
+  if (Object.keys(preferences).length > 0) {
+    policies['Preferences'] = Object.fromEntries(
+      Object.entries(preferences).map(([name, value]) => [name, { Value: value, Status: 'default' }]),
+    );
+  }
+  return { policies };
+}
