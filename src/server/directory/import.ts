@@ -24,6 +24,24 @@ export async function applyDirectory(db: Db, directory: Directory): Promise<stri
         .onConflict((oc) => oc.column('code').doUpdateSet({ name: d.name, region: d.region }))
         .execute();
     }
+    // A service whose calendar region changes moves its BALFs' days and holidays: recompute them too.
+    const regionBefore = new Map<string, string | null>();
+    const serviceCodes = directory.services.map((s) => s.code);
+    for (let i = 0; i < serviceCodes.length; i += 500) {
+      const rows = await trx
+        .selectFrom('services as s')
+        .innerJoin('departments as d', 'd.code', 's.department_code')
+        .select(['s.code', 's.region', 'd.region as departmentRegion'])
+        .where('s.code', 'in', serviceCodes.slice(i, i + 500))
+        .execute();
+      for (const r of rows) regionBefore.set(r.code, r.region ?? r.departmentRegion);
+    }
+    const movedServices = new Set<string>();
+    const departmentRegion = new Map(directory.departments.map((d) => [d.code, d.region]));
+    for (const s of directory.services) {
+      const effective = s.region ?? departmentRegion.get(s.departmentCode) ?? null;
+      if (regionBefore.has(s.code) && regionBefore.get(s.code) !== effective) movedServices.add(s.code);
+    }
     for (const s of directory.services) {
       const row = {
         code: s.code,
@@ -36,14 +54,12 @@ export async function applyDirectory(db: Db, directory: Directory): Promise<stri
         .insertInto('services')
         .values(row)
         .onConflict((oc) =>
-          oc
-            .column('code')
-            .doUpdateSet({
-              name: row.name,
-              kind: row.kind,
-              department_code: row.department_code,
-              region: row.region,
-            }),
+          oc.column('code').doUpdateSet({
+            name: row.name,
+            kind: row.kind,
+            department_code: row.department_code,
+            region: row.region,
+          }),
         )
         .execute();
     }
@@ -59,10 +75,19 @@ export async function applyDirectory(db: Db, directory: Directory): Promise<stri
       for (const r of rows) before.set(r.address, r.service_code);
     }
     const changed: string[] = [];
+    if (movedServices.size > 0) {
+      const rows = await trx
+        .selectFrom('balfs')
+        .select('address')
+        .where('service_code', 'in', [...movedServices])
+        .execute();
+      changed.push(...rows.map((r) => r.address));
+    }
+    const already = new Set(changed);
     for (const b of directory.balfs) {
       const previous = before.get(b.address);
       if (previous === b.serviceCode) continue;
-      changed.push(b.address);
+      if (!already.has(b.address)) changed.push(b.address);
       await trx
         .insertInto('balfs')
         .values({ address: b.address, service_code: b.serviceCode })

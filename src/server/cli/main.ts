@@ -1,0 +1,73 @@
+/** `suivi-balf` command line: serve, token, user, directory, demo, policies (see `suivi-balf help`). */
+import { directoryCommand, policiesSubcommand, tokenCommand, userCommand } from './admin-commands.ts';
+import { demoCommand } from './demo-command.ts';
+import { serveCommand } from './serve-command.ts';
+import { UsageError, type Io } from './support.ts';
+
+const HELP = `Usage : suivi-balf <commande> [options]
+
+Base de données : --db FICHIER (SQLite, défaut data/suivi-balf.sqlite) ou DATABASE_URL (PostgreSQL).
+
+  serve [--host 127.0.0.1] [--port 8080]           démarre le serveur (PORT, DATABASE_URL lus aussi)
+  token create --scope national|department:<code> [--read] [--label TEXTE]
+  token list | token revoke <id>
+  user add <identifiant> --scope national|department:<code>|service:<code>   (mot de passe sur l’entrée standard)
+  user list | user remove <identifiant>
+  directory import <fichier.csv> | directory export
+  demo [--days 365] [--seed N]                     remplit la base de données de démonstration
+  policies --department <code> --endpoint <url> [--platform linux|windows]
+`;
+
+type Command = (args: string[], io: Io) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  serve: serveCommand,
+  token: tokenCommand,
+  user: userCommand,
+  directory: directoryCommand,
+  demo: demoCommand,
+  policies: policiesSubcommand,
+};
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.out(HELP);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  try {
+    if (!command) throw new UsageError(`Commande inconnue « ${name} ».`);
+    return await command(args, io);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      io.err(
+        `suivi-balf : ${e instanceof UsageError ? e.message : `option invalide — ${(e as Error).message}`}\n`,
+      );
+      io.err('Voir « suivi-balf help ».\n');
+      return 2;
+    }
+    io.err(`suivi-balf ${name} : ${(e as Error).message}\n`);
+    if (io.env['SUIVI_DEBUG'] === '1') io.err(`${(e as Error).stack ?? ''}\n`);
+    return 1;
+  }
+}
+
+const io: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+  stdin: process.stdin,
+};
+
+// `serve` resolves only after a clean shutdown; exitCode (not exit()) lets stdout drain.
+main(process.argv.slice(2), io).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (e: unknown) => {
+    process.stderr.write(`suivi-balf : erreur inattendue : ${String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,44 @@
+/** `suivi-balf serve`: runs the server until SIGTERM or SIGINT, then stops cleanly. */
+import { parseArgs } from 'node:util';
+import { dbTargetFrom } from '../db/connect.ts';
+import { createLogger, startServer } from '../server.ts';
+import { UsageError, type Io } from './support.ts';
+
+export async function serveCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' } },
+  });
+  if (positionals.length > 0) throw new UsageError(`Argument inattendu : ${positionals.join(' ')}`);
+  const host = values.host ?? io.env['HOST'] ?? '127.0.0.1';
+  const portText = values.port ?? io.env['PORT'] ?? '8080';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65_535)
+    throw new UsageError(`Port invalide « ${portText} » (0 à 65535).`);
+  const logger = createLogger();
+  const server = await startServer({
+    target: dbTargetFrom({ db: values.db, env: io.env }),
+    host,
+    port,
+    logger,
+  });
+  io.out(`Suivi BALF écoute sur ${server.url}\n`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info({ signal }, 'arrêt demandé : fin des requêtes en cours');
+  // A second signal while draining means "now": exit without waiting further.
+  const force = (): void => {
+    io.err('Arrêt forcé.\n');
+    process.exit(1);
+  };
+  process.once('SIGTERM', force);
+  process.once('SIGINT', force);
+  await server.close();
+  logger.info('serveur arrêté');
+  logger.flush();
+  io.out('Suivi BALF arrêté.\n');
+  return 0;
+}

@@ -1,0 +1,73 @@
+/**
+ * Runs the collection server: opens the database, listens, logs with pino (pretty only on a
+ * terminal) and shuts down cleanly — no new connections, in-flight requests finished (so every
+ * acknowledged batch is committed), then the database closed.
+ */
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { buildApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { openDatabase, type DbTarget, type OpenDb } from './db/connect.ts';
+
+export interface ServeOptions {
+  target: DbTarget;
+  host: string;
+  port: number;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  /** Idempotent: stops accepting, waits for in-flight requests, closes the database. */
+  close(): Promise<void>;
+}
+
+export function createLogger(): Logger {
+  const level = process.env['LOG_LEVEL'] ?? 'info';
+  // JSON lines for log collectors; colours only for a human at a terminal.
+  return process.stdout.isTTY
+    ? pino({
+        level,
+        transport: {
+          target: 'pino-pretty',
+          options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' },
+        },
+      })
+    : pino({ level });
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const config = loadConfig();
+  const logger = options.logger ?? createLogger();
+  let database: OpenDb | undefined;
+  let app: FastifyInstance | undefined;
+  try {
+    database = await openDatabase(options.target);
+    app = await buildApp({ db: database.db, logger, config });
+    await app.listen({ host: options.host, port: options.port });
+  } catch (e) {
+    await app?.close().catch(() => undefined);
+    await database?.close().catch(() => undefined);
+    throw e;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const running = app;
+  const db = database;
+  let closing: Promise<void> | undefined;
+  return {
+    app: running,
+    url: urlOf(options.host, port),
+    close() {
+      // app.close() refuses new connections and resolves once in-flight requests have answered;
+      // only then may the database go away.
+      closing ??= running.close().finally(() => db.close());
+      return closing;
+    },
+  };
+}
