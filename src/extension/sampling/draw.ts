@@ -1,0 +1,168 @@
+// The spot-check draw: population of received usager mail of a BALF over a period, seeded sample
+// (core drawSample / sampleSize), first reply (core matchReplies) and status (core replyStatus) per row.
+import { addDays, isoWeekStart, localDay, type Region } from '../../core/calendar.ts';
+import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
+import { drawSample, normalizeSeed, sampleSize } from '../../core/sampling.ts';
+import { replyStatus, type ReplyStatusName, type Target } from '../../core/targets.ts';
+import type { Ledger, LedgerRow } from '../ledger.ts';
+
+export type SizeRequest = { kind: 'count'; n: number } | { kind: 'margin'; margin: number };
+
+export interface DrawRequest {
+  balf: string;
+  from: string;
+  to: string;
+  seed: string;
+  size: SizeRequest;
+  stratifyByWeek: boolean;
+  target: Target;
+}
+
+export interface DrawContext {
+  region: Region;
+  whitMondayWorked: boolean;
+  /** Instant the statuses are computed at (pending vs overdue). */
+  now: Date;
+}
+
+export interface ReplyInfo {
+  key: string;
+  at: string;
+  headerMessageId: string | null;
+  /** The reply's link to this message came from the subject/correspondent heuristic, not headers. */
+  heuristic: boolean;
+}
+
+export interface SampleRow {
+  key: string;
+  headerMessageId: string;
+  at: string;
+  correspondent: string | null;
+  subject: string | null;
+  category: string;
+  /** Monday of the ISO week of the receipt day (the stratum). */
+  week: string;
+  reply: ReplyInfo | null;
+  status: ReplyStatusName;
+  /** Answered: working days to the reply; unanswered: working days elapsed at `asOf`. */
+  delayDays: number | null;
+}
+
+export interface Draw {
+  request: DrawRequest;
+  /** Eligible messages in the period. */
+  population: number;
+  /** Size asked for (or computed from the margin). */
+  requested: number;
+  /** The request reached the population: every message is in the sample. */
+  takeAll: boolean;
+  rows: SampleRow[];
+  asOf: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Ledger time window that surely holds every row of the period's local days and their replies. */
+export function ledgerWindow(from: string, to: string, now: Date): { fromMs: number; toMs: number } {
+  // ±1 day covers every region's offset from UTC; replies may come up to now.
+  const fromMs = Date.parse(`${addDays(from, -1)}T00:00:00Z`);
+  const toMs = Math.max(Date.parse(`${addDays(to, 2)}T00:00:00Z`), now.getTime() + DAY_MS);
+  return { fromMs, toMs };
+}
+
+/** Received usager rows of the BALF whose local receipt day is in [from, to]. */
+export function populationOf(rows: readonly LedgerRow[], req: DrawRequest, region: Region): LedgerRow[] {
+  return rows.filter((r) => {
+    if (r.balf !== req.balf || r.dir !== 'in' || r.cat !== 'usager') return false;
+    const day = localDay(r.at, region);
+    return day >= req.from && day <= req.to;
+  });
+}
+
+/** The sample size a request asks for, given the population (margin → finite-population corrected). */
+export function requestedSize(size: SizeRequest, population: number): number {
+  if (size.kind === 'margin') return sampleSize(size.margin, population);
+  if (!Number.isInteger(size.n) || size.n <= 0) {
+    throw new RangeError(
+      `la taille de l'échantillon doit être un entier strictement positif (reçu ${size.n})`,
+    );
+  }
+  return size.n;
+}
+
+function toReceived(r: LedgerRow): ReceivedForMatch {
+  return { key: r.key, at: r.at, category: 'usager' };
+}
+
+function toSent(r: LedgerRow): SentForMatch {
+  // Same pairing as the popup and the server: the stored `re` keys (the heuristic ran at write time).
+  return {
+    key: r.key,
+    at: r.at,
+    category: r.cat as SentForMatch['category'],
+    ...(r.re ? { re: r.re } : {}),
+    ...(r.heuristic ? { heuristic: true } : {}),
+  };
+}
+
+/** Pure draw over ledger rows (the BALF's rows over `ledgerWindow`). */
+export function drawFromRows(rows: readonly LedgerRow[], req: DrawRequest, ctx: DrawContext): Draw {
+  const request = { ...req, seed: normalizeSeed(req.seed) };
+  const population = populationOf(rows, request, ctx.region);
+  const requested = requestedSize(request.size, population.length);
+  const weekOf = (r: LedgerRow) => isoWeekStart(localDay(r.at, ctx.region));
+  const chosen =
+    population.length === 0 || requested === 0
+      ? []
+      : drawSample(population, requested, request.seed, {
+          key: (r) => r.key,
+          ...(request.stratifyByWeek ? { strata: weekOf } : {}),
+        });
+  const sent = rows.filter((r) => r.balf === req.balf && r.dir === 'out');
+  const matches = matchReplies(chosen.map(toReceived), sent.map(toSent));
+  const sentByKey = new Map(sent.map((r) => [r.key, r]));
+  const sample = chosen.map((r): SampleRow => {
+    const match = matches.get(r.key);
+    const { status, delayDays } = replyStatus(
+      r.at,
+      match?.answeredAt ?? null,
+      ctx.now,
+      request.target,
+      ctx.region,
+      { whitMondayWorked: ctx.whitMondayWorked },
+    );
+    return {
+      key: r.key,
+      headerMessageId: r.headerMessageId,
+      at: r.at,
+      correspondent: r.correspondent ?? null,
+      subject: r.subject ?? null,
+      category: r.cat,
+      week: weekOf(r),
+      reply: match
+        ? {
+            key: match.sentKey,
+            at: match.answeredAt,
+            headerMessageId: sentByKey.get(match.sentKey)?.headerMessageId ?? null,
+            heuristic: match.heuristic,
+          }
+        : null,
+      status,
+      delayDays,
+    };
+  });
+  return {
+    request,
+    population: population.length,
+    requested,
+    takeAll: population.length > 0 && requested >= population.length,
+    rows: sample,
+    asOf: ctx.now.toISOString(),
+  };
+}
+
+/** Reads the BALF's rows from the ledger and draws. */
+export async function drawFromLedger(ledger: Ledger, req: DrawRequest, ctx: DrawContext): Promise<Draw> {
+  const { fromMs, toMs } = ledgerWindow(req.from, req.to, ctx.now);
+  return drawFromRows(await ledger.rowsBetween(req.balf, fromMs, toMs), req, ctx);
+}

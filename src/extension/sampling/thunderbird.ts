@@ -1,0 +1,28 @@
+// Opening a sampled message (or its reply) in Thunderbird: find it by Message-ID, then show it in a tab.
+// The two calls are typed here because platform.ts models only what the background uses.
+
+export interface OpenerApi {
+  messages: {
+    query(info: { headerMessageId: string }): Promise<{ messages: { id: number }[] }>;
+  };
+  messageDisplay: {
+    open(info: { messageId: number; location: 'tab' | 'window' }): Promise<unknown>;
+  };
+}
+
+export type OpenResult = 'opened' | 'not-found';
+
+/**
+ * Looks the message up (messages.query by headerMessageId scans every folder: ~0.5 s, fine on a click)
+ * and opens the first match in a tab. A message moved out of the synced folders or deleted is "not-found";
+ * the row keeps its ledger data.
+ */
+export async function openByMessageId(api: OpenerApi, headerMessageId: string): Promise<OpenResult> {
+  const id = headerMessageId.trim().replace(/^<|>$/g, '');
+  if (id === '') return 'not-found';
+  const found = await api.messages.query({ headerMessageId: id });
+  const first = found.messages[0];
+  if (!first) return 'not-found';
+  await api.messageDisplay.open({ messageId: first.id, location: 'tab' });
+  return 'opened';
+}
