@@ -5,8 +5,9 @@ import { DEFAULT_PRIMARY_TARGET_ID, DEFAULT_TARGETS, targetsSchema, type Target 
 import { isRegion, regionForDepartment, type Region } from '../core/calendar.ts';
 import type { StorageArea } from './platform.ts';
 
-export const logLevels = ['error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof logLevels)[number];
+import { configKeys, logLevels, type ConfigKey, type LogLevel } from './config-keys.ts';
+
+export { configKeys, logLevels, type ConfigKey, type LogLevel };
 
 const address = z
   .string()
@@ -62,10 +63,7 @@ export const keySchemas = {
   logLevel: z.enum(logLevels),
   whitMondayWorked: z.boolean(),
   allowSpotCheckUpload: z.boolean(),
-} as const;
-
-export type ConfigKey = keyof typeof keySchemas;
-export const configKeys = Object.keys(keySchemas) as ConfigKey[];
+} as const satisfies Record<ConfigKey, z.ZodType>;
 type Values = { [K in ConfigKey]: z.output<(typeof keySchemas)[K]> };
 
 export type Source = 'managed' | 'local' | 'last-valid' | 'default' | 'unset';

@@ -51,6 +51,8 @@ export interface MailAccount {
 
 export interface QueryInfo {
   accountId?: string | string[];
+  /** Scans every message: for one-off look-ups (the sampling panel), never per message in a scan. */
+  headerMessageId?: string;
   fromDate?: Date;
   toDate?: Date;
   messagesPerPage?: number;
@@ -132,6 +134,13 @@ export interface Messenger {
   };
   tabs: {
     create(info: { url: string }): Promise<unknown>;
+  };
+  menus: {
+    create(info: { id: string; title: string; contexts: string[] }, callback?: () => void): string | number;
+    onClicked: WebEvent<(info: { menuItemId: string | number }, tab?: unknown) => void>;
+  };
+  messageDisplay: {
+    open(info: { messageId: number; location?: 'tab' | 'window' | 'default' }): Promise<unknown>;
   };
 }
 

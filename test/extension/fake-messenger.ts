@@ -62,6 +62,9 @@ export class FakeMessenger {
   managed: Record<string, unknown> | null = null;
   local: Record<string, unknown> = {};
   alarms = new Map<string, AlarmCreateInfo>();
+  menus: { id: string; title: string; contexts: string[] }[] = [];
+  opened: unknown[] = [];
+  tabsCreated: string[] = [];
   calls = { query: 0, continueList: 0, getFull: 0 };
   pageSize = 1000;
   private lists = new Map<string, MessageHeader[][]>();
@@ -79,6 +82,7 @@ export class FakeMessenger {
     onStorageChanged: new FakeEvent<(changes: Record<string, unknown>, area: string) => void>(),
     onAccountCreated: new FakeEvent<(id: string, account: MailAccount) => void>(),
     onAccountUpdated: new FakeEvent<(id: string, changed: unknown) => void>(),
+    onMenuClicked: new FakeEvent<(info: { menuItemId: string | number }, tab?: unknown) => void>(),
   };
 
   addMessage(m: StoredMessage): void {
@@ -112,6 +116,9 @@ export class FakeMessenger {
           const from = info.fromDate?.getTime() ?? -Infinity;
           const selected = this.messagesStore
             .filter((m) => info.accountId === undefined || m.accountId === info.accountId)
+            .filter(
+              (m) => info.headerMessageId === undefined || m.header.headerMessageId === info.headerMessageId,
+            )
             .filter((m) => new Date(m.header.date).getTime() >= from)
             .map((m) => structuredClone(m.header));
           return this.page(selected, info.messagesPerPage ?? 100);
@@ -192,7 +199,26 @@ export class FakeMessenger {
         getMessage: (name: string, subs?: string | string[]) =>
           [name, ...([] as string[]).concat(subs ?? [])].join('|'),
       },
-      tabs: { create: async (_info: { url: string }) => ({}) },
+      tabs: {
+        create: async (info: { url: string }) => {
+          this.tabsCreated.push(info.url);
+          return { id: this.tabsCreated.length };
+        },
+      },
+      menus: {
+        create: (info: { id: string; title: string; contexts: string[] }) => {
+          if (this.menus.some((x) => x.id === info.id)) throw new Error(`ID already exists: ${info.id}`);
+          this.menus.push(info);
+          return info.id;
+        },
+        onClicked: this.events.onMenuClicked,
+      },
+      messageDisplay: {
+        open: async (info: { messageId: number; location?: string }) => {
+          this.opened.push(info);
+          return { id: 1 };
+        },
+      },
     } as unknown as Messenger,
     '',
   ) as Messenger;

@@ -1,0 +1,413 @@
+// The background's logic with every platform API injected: listeners registered synchronously,
+// each awaiting one `ready` promise; no state a restart would lose (all of it is in IndexedDB).
+import { loadConfig, LOCAL_CONFIG_KEY, resolveConfig, type EffectiveConfig } from './config.ts';
+import { ledgerCsv } from './csv.ts';
+import { ingestHeaders, type IngestStats } from './ingest.ts';
+import { Ledger, type LedgerDb } from './ledger.ts';
+import { emitStatus, makeLogger, type Sink } from './logger.ts';
+import type { Clock, MailFolder, MessageHeader, MessageList, Messenger } from './platform.ts';
+import { isRequest, type Handlers, type OptionsState, type Request } from './runtime-messages.ts';
+import {
+  balfAccounts,
+  markKey,
+  reconcile,
+  scanComplete,
+  type BalfAccount,
+  type ScanMark,
+} from './scanner.ts';
+import { summarizeBalf } from './summary.ts';
+import {
+  LAST_UPLOAD_KEY,
+  UPLOAD_STATE_KEY,
+  Uploader,
+  type LastUpload,
+  type UploadState,
+} from './uploader.ts';
+
+export const ALARM_SCAN = 'scan';
+export const ALARM_BACKFILL = 'backfill';
+export const ALARM_UPLOAD = 'upload';
+export const ALARM_UPLOAD_RETRY = 'upload-retry';
+export const ALARM_UPLOAD_SOON = 'upload-soon';
+export const SCAN_PERIOD_MINUTES = 10;
+export const MENU_SAMPLING = 'suivi-balf-sampling';
+export const SAMPLING_PAGE = 'sampling/sampling.html';
+export const DEBUG_OPEN_TAB_KEY = 'debugOpenTab';
+/** Re-walks the whole back-fill window daily: folders Thunderbird syncs late are caught up. */
+export const BACKFILL_PERIOD_MINUTES = 24 * 60;
+
+export interface BackgroundDeps {
+  messenger: Messenger;
+  openDb: () => Promise<LedgerDb>;
+  fetch: typeof fetch;
+  clock: Clock;
+  random: () => number;
+  uuid: () => string;
+  yieldNow: () => Promise<void>;
+  sink: Sink;
+  getFullConcurrency?: number;
+  pageSize?: number;
+}
+
+export interface Background {
+  ready: Promise<Ledger>;
+  /** Resolves when the work started by events so far has finished (tests, and nothing else). */
+  idle(): Promise<void>;
+  handle(req: Request): Promise<unknown>;
+}
+
+export function startBackground(deps: BackgroundDeps): Background {
+  const m = deps.messenger;
+  let level: EffectiveConfig['config']['logLevel'] = 'warn';
+  const log = makeLogger('background', () => level, deps.sink);
+  const inflight = new Set<Promise<unknown>>();
+  // Guards against two scans in this instance; across unloads the persisted marks take over.
+  let scanning: Promise<unknown> | null = null;
+  // Uploads run one after the other: two rounds must never batch the same pending rows.
+  let uploadChain: Promise<unknown> = Promise.resolve();
+
+  const config = async (): Promise<EffectiveConfig> => {
+    const effective = await loadConfig({ managed: m.storage.managed, local: m.storage.local });
+    level = effective.config.logLevel;
+    for (const e of effective.errors) log.warn(`configuration: ${e.key} (${e.source}) — ${e.reason}`);
+    return effective;
+  };
+
+  const ready: Promise<Ledger> = (async () => {
+    const ledger = new Ledger(await deps.openDb());
+    const { config: cfg } = await config();
+    createMenus();
+    await scheduleAlarms(cfg.uploadIntervalMinutes);
+    if (cfg.logLevel === 'debug') await openDebugTab();
+    // An unload in the middle of a scan leaves `runningSince` on a mark: finish that scan now.
+    const accounts = balfAccounts(cfg, await m.accounts.list(false));
+    for (const a of accounts) {
+      if ((await ledger.getMeta<ScanMark>(markKey(a)))?.runningSince) {
+        track(runScan(ledger, false));
+        break;
+      }
+    }
+    return ledger;
+  })();
+  ready.catch((error: unknown) => log.error('initialisation failed', error));
+
+  /** Tools-menu entry of the sampling panel; creating it again after a wake-up is harmless. */
+  function createMenus(): void {
+    try {
+      m.menus.create(
+        { id: MENU_SAMPLING, title: m.i18n.getMessage('sampling_menuTitle'), contexts: ['tools_menu'] },
+        () =>
+          void (globalThis as { messenger?: { runtime?: { lastError?: unknown } } }).messenger?.runtime
+            ?.lastError,
+      );
+    } catch (error) {
+      if (!/already exists/i.test(error instanceof Error ? error.message : String(error))) throw error;
+    }
+  }
+
+  /** Test hook (logLevel 'debug' only): storage.local `debugOpenTab` names a page to open once. */
+  async function openDebugTab(): Promise<void> {
+    const value = (await m.storage.local.get(DEBUG_OPEN_TAB_KEY))[DEBUG_OPEN_TAB_KEY];
+    if (typeof value !== 'string' || value === '') return;
+    await m.storage.local.remove(DEBUG_OPEN_TAB_KEY);
+    await m.tabs.create({ url: m.runtime.getURL(value) });
+  }
+
+  async function scheduleAlarms(uploadMinutes: number): Promise<void> {
+    const have = async (name: string, period: number) =>
+      (await m.alarms.get(name))?.periodInMinutes === period;
+    if (!(await have(ALARM_SCAN, SCAN_PERIOD_MINUTES)))
+      await m.alarms.create(ALARM_SCAN, { delayInMinutes: 1, periodInMinutes: SCAN_PERIOD_MINUTES });
+    if (!(await have(ALARM_BACKFILL, BACKFILL_PERIOD_MINUTES)))
+      await m.alarms.create(ALARM_BACKFILL, { delayInMinutes: 5, periodInMinutes: BACKFILL_PERIOD_MINUTES });
+    if (!(await have(ALARM_UPLOAD, uploadMinutes)))
+      await m.alarms.create(ALARM_UPLOAD, { delayInMinutes: uploadMinutes, periodInMinutes: uploadMinutes });
+  }
+
+  function track<T>(p: Promise<T>): Promise<T> {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  /** Every listener: wait for init, run, log failures (a listener must never throw into Thunderbird). */
+  function on<A extends unknown[]>(name: string, fn: (ledger: Ledger, ...args: A) => Promise<unknown>) {
+    return (...args: A): Promise<void> =>
+      track(
+        (async () => {
+          try {
+            await fn(await ready, ...args);
+          } catch (error) {
+            log.error(`${name} failed`, error instanceof Error ? error.message : error);
+          }
+        })(),
+      );
+  }
+
+  const ingestDeps = (ledger: Ledger) => ({
+    ledger,
+    getFull: (id: number) => m.messages.getFull(id),
+    clock: deps.clock,
+    concurrency: deps.getFullConcurrency ?? 8,
+  });
+
+  async function status(ledger: Ledger, accounts?: BalfAccount[]): Promise<void> {
+    if (level !== 'debug') return;
+    const cfg = (await config()).config;
+    const list = accounts ?? balfAccounts(cfg, await m.accounts.list(false));
+    const last = await ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY);
+    let marksRunning = false;
+    for (const a of list) if ((await ledger.getMeta<ScanMark>(markKey(a)))?.runningSince) marksRunning = true;
+    emitStatus(deps.sink, {
+      scanComplete: (await scanComplete({ ledger }, list)) && scanning === null,
+      scanning: scanning !== null || marksRunning,
+      queue: await ledger.queueSize(),
+      ledger: await ledger.count(),
+      lastUpload: last?.result ?? 'none',
+      ...(last?.result === 'error' && last.message ? { lastError: last.message } : {}),
+      at: deps.clock().toISOString(),
+    });
+  }
+
+  async function runScan(ledger: Ledger, full: boolean): Promise<{ added: number; errors: string[] }> {
+    if (scanning) {
+      await scanning;
+      return { added: 0, errors: [] };
+    }
+    const work = (async () => {
+      const { config: cfg } = await config();
+      const accounts = balfAccounts(cfg, await m.accounts.list(false));
+      if (full) for (const a of accounts) await clearStart(ledger, a);
+      const result = await reconcile(
+        {
+          ...ingestDeps(ledger),
+          query: (info) => m.messages.query(info),
+          continueList: (id) => m.messages.continueList(id),
+          yieldNow: deps.yieldNow,
+          ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
+        },
+        cfg,
+        accounts,
+      );
+      log.info(`scan: ${JSON.stringify(result.stats)}`);
+      return { accounts, added: result.stats.added, errors: result.errors };
+    })();
+    scanning = work;
+    try {
+      const { accounts, added, errors } = await work;
+      scanning = null;
+      await status(ledger, accounts);
+      if (added > 0) await soonUpload();
+      return { added, errors };
+    } finally {
+      scanning = null;
+    }
+  }
+
+  /** A full re-walk forgets the incremental start so the whole back-fill window is read again. */
+  async function clearStart(ledger: Ledger, a: BalfAccount): Promise<void> {
+    const mark = await ledger.getMeta<ScanMark>(markKey(a));
+    if (mark?.lastStartedAt && !mark.runningSince) {
+      const { lastStartedAt: _drop, ...rest } = mark;
+      await ledger.setMeta(markKey(a), rest);
+    }
+  }
+
+  function runUpload(ledger: Ledger, force: boolean): Promise<LastUpload> {
+    const next = uploadChain.then(() => uploadRound(ledger, force));
+    uploadChain = next.catch(() => undefined);
+    return next;
+  }
+
+  async function uploadRound(ledger: Ledger, force: boolean): Promise<LastUpload> {
+    const { config: cfg } = await config();
+    const uploader = new Uploader({
+      ledger,
+      fetch: deps.fetch,
+      clock: deps.clock,
+      random: deps.random,
+      uuid: deps.uuid,
+      client: async () => ({
+        id: await installId(ledger),
+        addon: m.runtime.getManifest().version,
+        thunderbird: (await m.runtime.getBrowserInfo()).version,
+      }),
+    });
+    const result = await uploader.run(cfg, { force });
+    const state = await ledger.getMeta<UploadState>(UPLOAD_STATE_KEY);
+    if (state?.notBefore && Date.parse(state.notBefore) > deps.clock().getTime()) {
+      await m.alarms.create(ALARM_UPLOAD_RETRY, { when: Date.parse(state.notBefore) });
+    }
+    if (result.result === 'error') log.warn(`upload: ${result.message ?? ''}`);
+    await status(ledger);
+    return result;
+  }
+
+  async function installId(ledger: Ledger): Promise<string> {
+    let id = await ledger.getMeta<string>('installId');
+    if (!id) {
+      id = deps.uuid();
+      await ledger.setMeta('installId', id);
+    }
+    return id;
+  }
+
+  /** Debounced upload after live mail: one alarm, replaced by each new event. */
+  async function soonUpload(): Promise<void> {
+    await m.alarms.create(ALARM_UPLOAD_SOON, { when: deps.clock().getTime() + 10_000 });
+  }
+
+  async function ingestLive(ledger: Ledger, messages: readonly MessageHeader[]): Promise<IngestStats | null> {
+    const { config: cfg } = await config();
+    const accounts = balfAccounts(cfg, await m.accounts.list(false));
+    let added = 0;
+    for (const a of accounts) {
+      const mine = messages.filter((h) => h.folder?.accountId === a.accountId);
+      if (mine.length === 0) continue;
+      added += (
+        await ingestHeaders(ingestDeps(ledger), { balf: a.balf, config: cfg }, mine, {
+          deferHeuristic: false,
+        })
+      ).added;
+    }
+    if (added > 0) await soonUpload();
+    return null;
+  }
+
+  async function allPages(list: MessageList): Promise<MessageHeader[]> {
+    const out = [...list.messages];
+    let id = list.id;
+    while (id) {
+      const next = await m.messages.continueList(id);
+      out.push(...next.messages);
+      id = next.id;
+    }
+    return out;
+  }
+
+  const handlers = (ledger: Ledger): Handlers => ({
+    'popup/summary': async () => {
+      const { config: cfg } = await config();
+      const accounts = balfAccounts(cfg, await m.accounts.list(false));
+      const balfs = [...new Set([...accounts.map((a) => a.balf), ...(await ledger.balfs())])].sort();
+      const now = deps.clock();
+      return {
+        balfs: await Promise.all(balfs.map((b) => summarizeBalf(ledger, cfg, b, now))),
+        primaryTarget: cfg.primaryTarget,
+        configured: accounts.length > 0 && cfg.secret !== undefined,
+      };
+    },
+    'options/state': async () => optionsState(ledger),
+    'options/save-local': async ({ values }) => {
+      const managedRaw = (await config()).managed ? {} : null;
+      const check = resolveConfig(managedRaw, values, {});
+      await m.storage.local.set({ [LOCAL_CONFIG_KEY]: values });
+      return { errors: check.errors };
+    },
+    'upload/now': async () => runUpload(ledger, true),
+    'scan/now': async () => runScan(ledger, false),
+    'ledger/export-csv': async () => ({
+      csv: ledgerCsv(await ledger.allRows()),
+      filename: `suivi-balf-${deps.clock().toISOString().slice(0, 10)}.csv`,
+    }),
+    'ledger/purge': async () => {
+      await ledger.purge();
+      return { ok: true };
+    },
+  });
+
+  async function optionsState(ledger: Ledger): Promise<OptionsState> {
+    const effective = await config();
+    const local = (await m.storage.local.get(LOCAL_CONFIG_KEY))[LOCAL_CONFIG_KEY];
+    const mask = (s: string | undefined) => (s === undefined ? undefined : '••••••••');
+    const { token, secret, primaryTarget, ...rest } = effective.config;
+    const state = await ledger.getMeta<UploadState>(UPLOAD_STATE_KEY);
+    return {
+      managed: effective.managed,
+      values: { ...rest, token: mask(token), secret: mask(secret), primaryTarget: primaryTarget.id },
+      sources: effective.sources,
+      errors: effective.errors,
+      local: typeof local === 'object' && local !== null ? (local as Record<string, unknown>) : {},
+      lastScan: (await ledger.getMeta<OptionsState['lastScan']>('lastScan')) ?? null,
+      lastUpload: (await ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY)) ?? null,
+      notBefore: state?.notBefore ?? null,
+      queue: await ledger.queueSize(),
+      ledger: await ledger.count(),
+      finalBatches: (await ledger.batches())
+        .filter((b) => b.state === 'final')
+        .map((b) => ({
+          batchId: b.batchId,
+          balf: b.balf,
+          records: b.records.length,
+          ...(b.lastError ? { lastError: b.lastError } : {}),
+        })),
+      evictions: (await ledger.getMeta('evictions')) ?? [],
+      balfAccounts: balfAccounts(effective.config, await m.accounts.list(false)),
+    };
+  }
+
+  // ---- Listeners: synchronous, top level, every one of them. ----
+  m.messages.onNewMailReceived.addListener(
+    on('onNewMailReceived', async (ledger, _folder: MailFolder, list: MessageList) =>
+      ingestLive(ledger, await allPages(list)),
+    ),
+    true,
+  );
+  m.compose.onAfterSend.addListener(
+    on('onAfterSend', async (ledger, _tab: unknown, info: { error?: string; messages?: MessageHeader[] }) => {
+      // Only the copies saved in a folder carry a folder and an id; a send without copy is seen by no scan.
+      if (!info.error && info.messages && info.messages.length > 0) await ingestLive(ledger, info.messages);
+    }),
+  );
+  m.alarms.onAlarm.addListener(
+    on('onAlarm', async (ledger, alarm: { name: string }) => {
+      if (alarm.name === ALARM_SCAN) await runScan(ledger, false);
+      else if (alarm.name === ALARM_BACKFILL) await runScan(ledger, true);
+      else if ([ALARM_UPLOAD, ALARM_UPLOAD_RETRY, ALARM_UPLOAD_SOON].includes(alarm.name))
+        await runUpload(ledger, false);
+    }),
+  );
+  const startUp = on('startup', async (ledger) => {
+    await runScan(ledger, false);
+    await runUpload(ledger, false);
+  });
+  m.runtime.onStartup.addListener(() => void startUp());
+  m.runtime.onInstalled.addListener(() => void startUp());
+  m.accounts.onCreated.addListener(on('accounts.onCreated', async (ledger) => runScan(ledger, false)));
+  m.accounts.onUpdated.addListener(on('accounts.onUpdated', async (ledger) => runScan(ledger, false)));
+  m.storage.onChanged.addListener(
+    on('storage.onChanged', async (ledger, changes: Record<string, unknown>, area: string) => {
+      if (area === 'managed' || (area === 'local' && LOCAL_CONFIG_KEY in changes)) {
+        const { config: cfg } = await config();
+        await scheduleAlarms(cfg.uploadIntervalMinutes);
+        // A new token or endpoint deserves a retry of the batches a 4xx had stopped.
+        await runUpload(ledger, true);
+      }
+    }),
+  );
+  m.menus.onClicked.addListener(
+    on('menus.onClicked', async (_ledger, info: { menuItemId: string | number }) => {
+      if (info.menuItemId === MENU_SAMPLING) await m.tabs.create({ url: m.runtime.getURL(SAMPLING_PAGE) });
+    }),
+  );
+  m.runtime.onMessage.addListener((message: unknown) => {
+    if (!isRequest(message)) return undefined;
+    return track(
+      (async () => {
+        const h = handlers(await ready);
+        return (h[message.type] as (r: Request) => Promise<unknown>)(message);
+      })(),
+    );
+  });
+
+  return {
+    ready,
+    async idle() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+    async handle(req) {
+      const h = handlers(await ready);
+      return (h[req.type] as (r: Request) => Promise<unknown>)(req);
+    },
+  };
+}

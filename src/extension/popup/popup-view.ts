@@ -1,0 +1,51 @@
+// Popup rendering: today's and this week's counts per BALF, pending and overdue vs the primary target.
+import type { Answers } from '../runtime-messages.ts';
+import { el, type GetMessage } from '../i18n.ts';
+
+export function renderPopup(doc: Document, t: GetMessage, data: Answers['popup/summary']): void {
+  const main = doc.getElementById('balfs');
+  if (!main) return;
+  main.replaceChildren();
+  if (!data.configured && data.balfs.length === 0) {
+    main.append(el(doc, 'p', t('popupNotConfigured'), { role: 'status' }));
+    return;
+  }
+  for (const b of data.balfs) {
+    const section = el(doc, 'section', undefined, { 'aria-labelledby': `balf-${b.balf}` });
+    section.append(el(doc, 'h2', b.balf, { id: `balf-${b.balf}` }));
+    const table = el(doc, 'table');
+    table.append(el(doc, 'caption', t('popupCountsCaption')));
+    const head = el(doc, 'tr');
+    head.append(
+      el(doc, 'td'),
+      el(doc, 'th', t('popupToday'), { scope: 'col' }),
+      el(doc, 'th', t('popupWeek'), { scope: 'col' }),
+    );
+    const received = el(doc, 'tr');
+    received.append(
+      el(doc, 'th', t('popupReceived'), { scope: 'row' }),
+      el(doc, 'td', String(b.today.received)),
+      el(doc, 'td', String(b.week.received)),
+    );
+    const sent = el(doc, 'tr');
+    sent.append(
+      el(doc, 'th', t('popupSent'), { scope: 'row' }),
+      el(doc, 'td', String(b.today.sent)),
+      el(doc, 'td', String(b.week.sent)),
+    );
+    table.append(head, received, sent);
+    const delays = el(doc, 'p', undefined, { class: 'delays' });
+    delays.append(
+      el(doc, 'span', t('popupPending', String(b.pending)), { class: 'pending' }),
+      doc.createTextNode(' · '),
+      el(doc, 'span', t('popupOverdue', String(b.overdue)), {
+        class: b.overdue > 0 ? 'overdue alert' : 'overdue',
+      }),
+    );
+    section.append(table, delays);
+    main.append(section);
+  }
+  const target = doc.getElementById('target');
+  if (target)
+    target.textContent = t('popupTarget', [data.primaryTarget.label, String(data.primaryTarget.workingDays)]);
+}

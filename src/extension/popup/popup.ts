@@ -1,0 +1,31 @@
+// Popup entry: asks the background for the summary and renders it.
+import { localize } from '../i18n.ts';
+import { platformMessenger } from '../platform.ts';
+import { ask } from '../runtime-messages.ts';
+import { renderPopup } from './popup-view.ts';
+
+const m = platformMessenger();
+const t = (name: string, subs?: string | string[]) => m.i18n.getMessage(name, subs);
+localize(document, t);
+
+document.getElementById('open-options')?.addEventListener('click', () => void m.runtime.openOptionsPage());
+const sampling = document.getElementById('open-sampling');
+if (sampling) {
+  // The sampling panel ships separately: show its link only when the page exists in this build.
+  const url = m.runtime.getURL('sampling/sampling.html');
+  fetch(url)
+    .then((r) => {
+      if (r.ok) {
+        sampling.hidden = false;
+        sampling.addEventListener('click', () => void m.tabs.create({ url }));
+      }
+    })
+    .catch(() => undefined);
+}
+
+ask(m.runtime.sendMessage.bind(m.runtime), { type: 'popup/summary' })
+  .then((data) => renderPopup(document, t, data))
+  .catch((error: unknown) => {
+    const main = document.getElementById('balfs');
+    if (main) main.textContent = t('errorGeneric', error instanceof Error ? error.message : String(error));
+  });

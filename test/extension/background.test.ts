@@ -1,0 +1,245 @@
+// The event page end to end over fakes: synchronous listeners, live events, restart mid-scan,
+// the status line for the harness, and the page messages (summary, options state, CSV, purge).
+import { describe, expect, it } from 'vitest';
+import { messageKey } from '../../src/core/keys.ts';
+import { startBackground, ALARM_UPLOAD_SOON, MENU_SAMPLING } from '../../src/extension/background-core.ts';
+import { openLedgerDb, Up } from '../../src/extension/ledger.ts';
+import { STATUS_PREFIX, type StatusLine } from '../../src/extension/logger.ts';
+import type { OptionsState } from '../../src/extension/runtime-messages.ts';
+import type { BalfSummary } from '../../src/extension/summary.ts';
+import { eml, INBOX, SENT } from './eml.ts';
+import { FakeMessenger } from './fake-messenger.ts';
+import { BALF, freshDbName, SECRET, TestClock } from './helpers.ts';
+
+const ENDPOINT = 'http://127.0.0.1:8765';
+
+function thunderbird(): FakeMessenger {
+  const fake = new FakeMessenger();
+  fake.accounts = [
+    {
+      id: 'account1',
+      name: 'SIP Test',
+      type: 'imap',
+      identities: [{ email: 'SIP.Test@dgfip.finances.gouv.fr' }],
+    },
+    { id: 'account2', name: 'Perso', type: 'imap', identities: [{ email: 'agent@dgfip.finances.gouv.fr' }] },
+  ];
+  fake.managed = {
+    endpoint: ENDPOINT,
+    token: 'jeton',
+    secret: SECRET,
+    balfs: [BALF],
+    internalDomains: ['dgfip.finances.gouv.fr'],
+    logLevel: 'debug',
+  };
+  return fake;
+}
+
+function sinkWithLines() {
+  const lines: string[] = [];
+  const sink = {
+    error: () => undefined,
+    warn: () => undefined,
+    debug: () => undefined,
+    info: (...args: unknown[]) => void lines.push(args.map(String).join(' ')),
+  };
+  const statuses = () =>
+    lines
+      .filter((l) => l.startsWith(STATUS_PREFIX))
+      .map((l) => JSON.parse(l.slice(STATUS_PREFIX.length)) as StatusLine);
+  return { sink, lines, statuses };
+}
+
+function boot(fake: FakeMessenger, dbName: string, clock: TestClock, over: object = {}) {
+  const out = sinkWithLines();
+  const posted: { batchId: string; records: unknown[] }[] = [];
+  const fetchFn = (async (_url: string, init?: RequestInit) => {
+    posted.push(JSON.parse(String(init?.body)) as { batchId: string; records: unknown[] });
+    return new Response('{"accepted":1,"duplicates":0}', { status: 200 });
+  }) as unknown as typeof fetch;
+  let n = 0;
+  const bg = startBackground({
+    messenger: fake.api,
+    openDb: () => openLedgerDb(dbName),
+    fetch: fetchFn,
+    clock: clock.fn,
+    random: () => 0.5,
+    uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    yieldNow: async () => undefined,
+    sink: out.sink,
+    ...over,
+  });
+  return { bg, posted, ...out };
+}
+
+describe('background event page', () => {
+  it('registers every listener synchronously, before initialisation finishes', () => {
+    const fake = thunderbird();
+    const { bg } = boot(fake, freshDbName(), new TestClock(new Date('2026-11-20T12:00:00Z')));
+    for (const [name, event] of Object.entries(fake.events)) expect(event.listeners.length, name).toBe(1);
+    expect(fake.events.onNewMailReceived.listeners[0]?.extra).toEqual([true]);
+    return bg.idle();
+  });
+
+  it('scans at start-up, uploads, and prints the status line the harness reads', async () => {
+    const fake = thunderbird();
+    fake.addMessage(eml('question-from-usager', INBOX));
+    fake.addMessage(eml('reply-with-in-reply-to', SENT));
+    fake.addMessage({ ...eml('question-from-usager', INBOX), accountId: 'account2' });
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const { bg, posted, statuses } = boot(fake, freshDbName(), clock);
+    await fake.events.onStartup.fire();
+    await bg.idle();
+    expect(fake.alarms.get(ALARM_UPLOAD_SOON)).toBeDefined();
+    expect(posted).toHaveLength(1);
+    expect(posted[0]?.records).toHaveLength(2);
+    const all = statuses();
+    expect(all[0]).toEqual({
+      scanComplete: true,
+      scanning: false,
+      queue: 2,
+      ledger: 2,
+      lastUpload: 'none',
+      at: '2026-11-20T12:00:00.000Z',
+    });
+    expect(all.at(-1)).toMatchObject({ scanComplete: true, queue: 0, ledger: 2, lastUpload: 'ok' });
+    expect(fake.menus.map((x) => x.id)).toEqual([MENU_SAMPLING]);
+  });
+
+  it('prints no status line below debug level', async () => {
+    const fake = thunderbird();
+    fake.managed = { ...fake.managed, logLevel: 'warn' };
+    const { bg, statuses } = boot(fake, freshDbName(), new TestClock(new Date('2026-11-20T12:00:00Z')));
+    await fake.events.onStartup.fire();
+    await bg.idle();
+    expect(statuses()).toEqual([]);
+  });
+
+  it('counts live mail and sends from this client once, then the upload alarm sends them', async () => {
+    const fake = thunderbird();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const { bg, posted } = boot(fake, freshDbName(), clock);
+    const question = eml('question-from-usager', INBOX);
+    const reply = eml('reply-without-references-french-re', SENT);
+    fake.addMessage(question);
+    fake.addMessage(reply);
+    await fake.events.onNewMailReceived.fire(INBOX, { id: null, messages: [question.header] });
+    await fake.events.onNewMailReceived.fire(INBOX, { id: null, messages: [question.header] });
+    await fake.events.onAfterSend.fire({}, { mode: 'sendNow', messages: [reply.header] });
+    await fake.events.onAfterSend.fire({}, { mode: 'sendNow', error: 'SMTP refusé', messages: [] });
+    await bg.idle();
+    const ledger = await bg.ready;
+    expect(await ledger.count()).toBe(2);
+    const sent = await ledger.get(BALF, await messageKey(SECRET, 'reply-2@dgfip.finances.gouv.fr'));
+    // Live path: the received message is already there, so the heuristic runs at once.
+    expect(sent).toMatchObject({ cat: 'reply', heuristic: true, up: Up.pending });
+    await fake.events.onAlarm.fire({ name: ALARM_UPLOAD_SOON });
+    await bg.idle();
+    expect(posted.flatMap((p) => p.records)).toHaveLength(2);
+  });
+
+  it('resumes a scan interrupted by an unload: a new instance counts every message exactly once', async () => {
+    const dbName = freshDbName();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const first = thunderbird();
+    for (let i = 0; i < 25; i++) {
+      const m = eml('reply-with-in-reply-to', SENT);
+      first.addMessage({
+        ...m,
+        header: { ...m.header, headerMessageId: `reply-${i}@dgfip.finances.gouv.fr` },
+      });
+    }
+    // The event page is unloaded while waiting for the second page: that promise never settles.
+    const stuck = new Promise<never>(() => undefined);
+    Object.defineProperty(first.api.messages, 'continueList', { value: () => stuck });
+    const one = boot(first, dbName, clock, { pageSize: 10 });
+    void fakeStartup(first);
+    await waitFor(async () => (await (await one.bg.ready).count()) === 10);
+    const mid = await (await one.bg.ready).getMeta<{ runningSince?: string }>(`scan:account1:${BALF}`);
+    expect(mid?.runningSince).toBe('2026-11-20T12:00:00.000Z');
+
+    // A new instance: no module state survives, only IndexedDB and storage.
+    const second = thunderbird();
+    second.messagesStore = first.messagesStore;
+    clock.advance(60_000);
+    const two = boot(second, dbName, clock, { pageSize: 10 });
+    const ledger = await two.bg.ready;
+    await two.bg.idle();
+    expect(await ledger.count()).toBe(25);
+    expect(second.calls.getFull).toBe(15);
+    const mark = await ledger.getMeta<{ runningSince?: string; lastStartedAt?: string }>(
+      `scan:account1:${BALF}`,
+    );
+    expect(mark?.runningSince).toBeUndefined();
+    expect(mark?.lastStartedAt).toBe('2026-11-20T12:00:00.000Z');
+    expect(two.statuses().at(-1)).toMatchObject({ scanComplete: true, scanning: false, ledger: 25 });
+  });
+
+  it('answers the pages: summary, options state, CSV export, purge, save local values', async () => {
+    const fake = thunderbird();
+    fake.managed = { secret: SECRET, balfs: [BALF], logLevel: 'info', uploadIntervalMinutes: 'souvent' };
+    fake.addMessage(eml('question-from-usager', INBOX));
+    fake.addMessage(eml('out-of-office-auto-submitted', INBOX));
+    const clock = new TestClock(new Date('2026-11-25T15:00:00Z'));
+    const { bg } = boot(fake, freshDbName(), clock);
+    await fake.events.onStartup.fire();
+    await bg.idle();
+
+    const summary = (await fake.api.runtime.sendMessage({ type: 'popup/summary' })) as {
+      balfs: BalfSummary[];
+    };
+    // Received Monday 16 Nov, unanswered: 5 working days later (23 Nov) it is overdue on 25 Nov.
+    expect(summary.balfs).toEqual([
+      { balf: BALF, today: { received: 0, sent: 0 }, week: { received: 0, sent: 0 }, pending: 0, overdue: 1 },
+    ]);
+
+    const state = (await fake.api.runtime.sendMessage({ type: 'options/state' })) as OptionsState;
+    expect(state.managed).toBe(true);
+    expect(state.sources.secret).toBe('managed');
+    expect(state.values['secret']).toBe('••••••••');
+    expect(JSON.stringify(state)).not.toContain(SECRET);
+    expect(state.errors).toEqual([
+      expect.objectContaining({ key: 'uploadIntervalMinutes', source: 'managed' }),
+    ]);
+    expect(state.lastUpload).toMatchObject({ result: 'none', message: 'not-configured' });
+    expect(state.queue).toBe(2);
+    expect(state.balfAccounts).toEqual([{ accountId: 'account1', balf: BALF }]);
+
+    const { csv } = (await fake.api.runtime.sendMessage({ type: 'ledger/export-csv' })) as { csv: string };
+    expect(csv.startsWith('\uFEFFbalf;cle;sens;date;categorie')).toBe(true);
+    expect(csv).toContain('question-1@example.org');
+    expect(csv.trim().split('\r\n')).toHaveLength(3);
+
+    const saved = (await fake.api.runtime.sendMessage({
+      type: 'options/save-local',
+      values: { backfillDays: 0, department: '974' },
+    })) as { errors: { key: string }[] };
+    expect(saved.errors.map((e) => e.key)).toEqual(['backfillDays']);
+    expect(fake.local['config']).toEqual({ backfillDays: 0, department: '974' });
+
+    await fake.api.runtime.sendMessage({ type: 'ledger/purge' });
+    expect(await (await bg.ready).count()).toBe(0);
+    expect(await fake.api.runtime.sendMessage({ type: 'not/ours' })).toBeUndefined();
+  });
+
+  it('opens the sampling panel from the tools menu', async () => {
+    const fake = thunderbird();
+    const { bg } = boot(fake, freshDbName(), new TestClock(new Date('2026-11-20T12:00:00Z')));
+    await fake.events.onMenuClicked.fire({ menuItemId: MENU_SAMPLING });
+    await bg.idle();
+    expect(fake.tabsCreated).toEqual(['moz-extension://fake/sampling/sampling.html']);
+  });
+});
+
+async function fakeStartup(fake: FakeMessenger): Promise<void> {
+  await fake.events.onStartup.fire();
+}
+
+async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('condition not met in time');
+}
