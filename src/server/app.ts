@@ -73,13 +73,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const status = error.statusCode ?? 500;
     if (error instanceof HttpError) {
       reply.headers(error.headers);
-      return reply
-        .code(status)
-        .send({
-          error: error.code,
-          message: error.message,
-          ...(error.details === undefined ? {} : { details: error.details }),
-        });
+      return reply.code(status).send({
+        error: error.code,
+        message: error.message,
+        ...(error.details === undefined ? {} : { details: error.details }),
+      });
     }
     if ('validation' in error && error.validation) {
       const details = error.validation.map((v) => ({
@@ -98,13 +96,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         { err: error, url: request.url, method: request.method },
         'base de données indisponible',
       );
-      return reply
-        .code(503)
-        .header('retry-after', '30')
-        .send({
-          error: 'unavailable',
-          message: 'Service momentanément indisponible (base de données) : réessayez plus tard.',
-        });
+      return reply.code(503).header('retry-after', '30').send({
+        error: 'unavailable',
+        message: 'Service momentanément indisponible (base de données) : réessayez plus tard.',
+      });
     }
     request.log.error(
       { err: error, url: request.url, method: request.method, principal: request.principal?.id },
@@ -113,12 +108,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return reply.code(500).send({ error: 'internal', message: 'Erreur interne du serveur.' });
   });
   app.setNotFoundHandler((request, reply) => {
-    reply
-      .code(404)
-      .send({
-        error: 'not_found',
-        message: `Ressource introuvable : ${request.method} ${request.url.split('?')[0]}`,
-      });
+    reply.code(404).send({
+      error: 'not_found',
+      message: `Ressource introuvable : ${request.method} ${request.url.split('?')[0]}`,
+    });
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -53,7 +53,8 @@ function run(bin: string, args: string[]): void {
   }
 }
 
-export async function startPostgres(): Promise<PostgresCluster> {
+/** `durable: true` keeps fsync on (benchmarks); tests run without it. */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'suivi-pg-'));
   chmodSync(dir, 0o755);
@@ -79,7 +80,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
     '-t',
     '60',
     '-o',
-    `-c listen_addresses=127.0.0.1 -c port=${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
+    `-c listen_addresses=127.0.0.1 -c port=${port} -k ${dir} -c max_connections=200 ` +
+      (options.durable
+        ? '-c shared_buffers=512MB -c work_mem=64MB'
+        : '-c fsync=off -c synchronous_commit=off -c full_page_writes=off'),
     'start',
   ]);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;

@@ -9,6 +9,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from
 import pg from 'pg';
 import * as m0001 from './migrations/0001-initial.ts';
 import * as m0002 from './migrations/0002-ref-order.ts';
+import * as m0003 from './migrations/0003-department-rollups.ts';
 import type { Database, Db } from './schema.ts';
 
 export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -19,7 +20,11 @@ export interface OpenDb {
   close(): Promise<void>;
 }
 
-const migrations: Record<string, Migration> = { '0001-initial': m0001, '0002-ref-order': m0002 };
+const migrations: Record<string, Migration> = {
+  '0001-initial': m0001,
+  '0002-ref-order': m0002,
+  '0003-department-rollups': m0003,
+};
 
 export async function openDatabase(target: DbTarget, options: { migrate?: boolean } = {}): Promise<OpenDb> {
   let db: Db;

@@ -71,6 +71,31 @@ export interface DailyReplyTable {
   count: number;
 }
 
+/** daily_flows summed per department (`unattached` for BALFs outside the directory). */
+export interface DepartmentDailyFlowTable {
+  department: string;
+  day: string;
+  dir: 'in' | 'out';
+  cat: string;
+  count: number;
+}
+
+/** daily_replies summed per department and calendar region (the region decides overdue days). */
+export interface DepartmentDailyReplyTable {
+  department: string;
+  region: string;
+  day: string;
+  delay: number;
+  count: number;
+}
+
+/** Department and region a BALF's rollups are currently credited to. */
+export interface BalfHomeTable {
+  balf: string;
+  department: string;
+  region: string;
+}
+
 export interface BatchTable {
   batch_id: string;
   token_id: string;
@@ -151,6 +176,9 @@ export interface Database {
   record_refs: RecordRefTable;
   daily_flows: DailyFlowTable;
   daily_replies: DailyReplyTable;
+  department_daily_flows: DepartmentDailyFlowTable;
+  department_daily_replies: DepartmentDailyReplyTable;
+  balf_homes: BalfHomeTable;
   batches: BatchTable;
   tokens: TokenTable;
   users: UserTable;

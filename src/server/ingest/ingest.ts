@@ -11,6 +11,8 @@ import { canSee, formatScope, type Principal } from '../auth/scope.ts';
 import { chunks } from './chunks.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
 import { pairTouched } from './pairing.ts';
+import { rebuildBalf } from './recompute.ts';
+import { addFlowCounts, homeOf, type Home, sameHome, saveHome, storedHome } from './rollups.ts';
 
 type Trx = Transaction<Database>;
 
@@ -109,6 +111,13 @@ async function storeBatch(
   const previous = await replayed(trx, batch);
   if (previous) return previous;
 
+  // The directory moved this BALF since its counts were credited: rebuild them first.
+  const home = homeOf(placement);
+  const previousHome = await storedHome(trx, batch.balf);
+  if (previousHome === null) await saveHome(trx, batch.balf, home);
+  else if (!sameHome(previousHome, home))
+    await rebuildBalf(trx, placement, { whitMondayWorked: ctx.whitMondayWorked ?? false });
+
   const createdAt = ctx.now.toISOString();
   const { rows, refs, inBatchDuplicates, rejects } = dedupe(batch, placement, createdAt, ctx.now);
   const inserted = await insertRecords(trx, rows);
@@ -118,14 +127,14 @@ async function storeBatch(
     batch.balf,
     refs.filter((r) => inserted.has(r.sent_key)),
   );
-  await addFlows(trx, batch.balf, fresh);
+  await addFlows(trx, batch.balf, home, fresh);
 
   const touched = new Set<string>();
   for (const r of fresh) if (r.dir === 'in') touched.add(r.key);
   for (const r of refs) if (inserted.has(r.sent_key)) touched.add(r.ref_key);
   await pairTouched(
     trx,
-    { balf: batch.balf, region: placement.region, whitMondayWorked: ctx.whitMondayWorked ?? false },
+    { balf: batch.balf, region: placement.region, home, whitMondayWorked: ctx.whitMondayWorked ?? false },
     touched,
     new Set(fresh.filter((r) => r.dir === 'in').map((r) => r.key)),
   );
@@ -262,28 +271,14 @@ async function insertRefs(
   }
 }
 
-/** Step 5: daily counts per (day, direction, category). */
-async function addFlows(trx: Trx, balf: string, fresh: readonly NewRecord[]): Promise<void> {
+/** Step 5: daily counts per (day, direction, category), per BALF and per department. */
+async function addFlows(trx: Trx, balf: string, home: Home, fresh: readonly NewRecord[]): Promise<void> {
   const counts = new Map<string, number>();
   for (const r of fresh) {
     const k = `${r.day}|${r.dir}|${r.cat}`;
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
-  const rows = [...counts].map(([k, count]) => {
-    const [day, dir, cat] = k.split('|') as [string, 'in' | 'out', string];
-    return { balf, day, dir, cat, count };
-  });
-  for (const part of chunks(rows, 500)) {
-    await trx
-      .insertInto('daily_flows')
-      .values(part)
-      .onConflict((oc) =>
-        oc
-          .columns(['balf', 'day', 'dir', 'cat'])
-          .doUpdateSet({ count: sql`daily_flows.count + excluded.count` }),
-      )
-      .execute();
-  }
+  await addFlowCounts(trx, balf, home, counts);
 }
 
 function isUniqueViolation(error: unknown): boolean {

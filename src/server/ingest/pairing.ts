@@ -2,11 +2,12 @@
  * Reply pairing for the received messages a batch touched, with src/core `matchReplies`, and the
  * upkeep of `daily_replies` (received usager mail by day and delay bucket).
  */
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Region } from '../../core/calendar.ts';
 import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
 import type { Database } from '../db/schema.ts';
 import { chunks } from './chunks.ts';
+import { addReplyCounts, type Home } from './rollups.ts';
 import { replyDelay } from './delays.ts';
 
 type Trx = Transaction<Database>;
@@ -14,6 +15,7 @@ type Trx = Transaction<Database>;
 export interface PairingContext {
   balf: string;
   region: Region;
+  home: Home;
   whitMondayWorked: boolean;
 }
 
@@ -126,34 +128,5 @@ export async function pairTouched(
       }
     }
   }
-  await applyReplyDeltas(trx, ctx.balf, bucketDeltas);
-}
-
-/** Adds `day|delay → delta` to daily_replies, dropping buckets that fall to zero. */
-export async function applyReplyDeltas(
-  trx: Trx,
-  balf: string,
-  deltas: ReadonlyMap<string, number>,
-): Promise<void> {
-  const rows = [...deltas]
-    .filter(([, delta]) => delta !== 0)
-    .map(([k, count]) => {
-      const [day, delay] = k.split('|') as [string, string];
-      return { balf, day, delay: Number(delay), count };
-    });
-  if (rows.length === 0) return;
-  for (const part of chunks(rows, 500)) {
-    await trx
-      .insertInto('daily_replies')
-      .values(part)
-      .onConflict((oc) =>
-        oc
-          .columns(['balf', 'day', 'delay'])
-          .doUpdateSet({ count: sql`daily_replies.count + excluded.count` }),
-      )
-      .execute();
-  }
-  if (rows.some((r) => r.count < 0)) {
-    await trx.deleteFrom('daily_replies').where('balf', '=', balf).where('count', '<=', 0).execute();
-  }
+  await addReplyCounts(trx, ctx.balf, ctx.home, bucketDeltas);
 }

@@ -43,28 +43,35 @@ function nextMonth(first: string): string {
   return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
 }
 
-export async function runStats(
+interface FlowRow {
+  child: string;
+  day: string;
+  dir: string;
+  cat: string;
+  n: number | string;
+}
+interface ReplyRow {
+  child: string;
+  service_region: string | null;
+  department_region: string | null;
+  day: string;
+  delay: number | string;
+  n: number | string;
+}
+
+async function balfRows(
   db: Db,
   params: StatsParams,
   subject: Subject,
-  target: Target,
-  options: RunOptions,
-): Promise<StatsAnswer> {
-  const flows = await sql<{ child: string; day: string; dir: string; cat: string; n: number | string }>`
+): Promise<{ flows: FlowRow[]; replies: ReplyRow[] }> {
+  const flows = await sql<FlowRow>`
     select ${subject.childExpr} as child, f.day as day, f.dir as dir, f.cat as cat, sum(f.count) as n
     from daily_flows f
     left join balfs b on b.address = f.balf
     left join services s on s.code = b.service_code
     where f.day >= ${params.from} and f.day <= ${params.to} and ${subject.where}
     group by 1, f.day, f.dir, f.cat`.execute(db);
-  const replies = await sql<{
-    child: string;
-    service_region: string | null;
-    department_region: string | null;
-    day: string;
-    delay: number | string;
-    n: number | string;
-  }>`
+  const replies = await sql<ReplyRow>`
     select ${subject.childExpr} as child, s.region as service_region, d.region as department_region,
       f.day as day, f.delay as delay, sum(f.count) as n
     from daily_replies f
@@ -73,7 +80,34 @@ export async function runStats(
     left join departments d on d.code = s.department_code
     where f.day >= ${params.from} and f.day <= ${params.to} and ${subject.where}
     group by 1, s.region, d.region, f.day, f.delay`.execute(db);
+  return { flows: flows.rows, replies: replies.rows };
+}
 
+async function departmentRows(
+  db: Db,
+  params: StatsParams,
+): Promise<{ flows: FlowRow[]; replies: ReplyRow[] }> {
+  const flows = await sql<FlowRow>`
+    select f.department as child, f.day as day, f.dir as dir, f.cat as cat, f.count as n
+    from department_daily_flows f
+    where f.day >= ${params.from} and f.day <= ${params.to}`.execute(db);
+  const replies = await sql<ReplyRow>`
+    select f.department as child, f.region as service_region, null as department_region,
+      f.day as day, f.delay as delay, f.count as n
+    from department_daily_replies f
+    where f.day >= ${params.from} and f.day <= ${params.to}`.execute(db);
+  return { flows: flows.rows, replies: replies.rows };
+}
+
+export async function runStats(
+  db: Db,
+  params: StatsParams,
+  subject: Subject,
+  target: Target,
+  options: RunOptions,
+): Promise<StatsAnswer> {
+  const { flows, replies } =
+    subject.rollup === 'department' ? await departmentRows(db, params) : await balfRows(db, params, subject);
   const totals = new MetricsAccumulator();
   const series = new Map<string, MetricsAccumulator>();
   for (const p of periodsOf(params.from, params.to, params.granularity))
@@ -86,7 +120,7 @@ export async function runStats(
     return acc;
   };
 
-  for (const row of flows.rows) {
+  for (const row of flows) {
     const n = Number(row.n);
     totals.addFlow(row.dir, row.cat, n);
     series.get(periodOf(row.day, params.granularity))?.addFlow(row.dir, row.cat, n);
@@ -108,7 +142,7 @@ export async function runStats(
     }
     return v;
   };
-  for (const row of replies.rows) {
+  for (const row of replies) {
     const n = Number(row.n);
     const delay = Number(row.delay);
     let status: 'answered_in_time' | 'answered_late' | 'pending' | 'overdue';

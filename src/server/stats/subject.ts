@@ -29,6 +29,8 @@ export interface Subject {
   children: Child[];
   childrenFromData: boolean;
   childLevel: Level | null;
+  /** National queries read the department rollups (one row per department, not per BALF). */
+  rollup: 'balf' | 'department';
 }
 
 function forbidden(scope: Scope, what: string): HttpError {
@@ -63,6 +65,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         ],
         childrenFromData: false,
         childLevel: 'department',
+        rollup: 'department',
       };
     }
     case 'department': {
@@ -77,6 +80,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
           children: [],
           childrenFromData: true,
           childLevel: 'balf',
+          rollup: 'balf',
         };
       }
       const dep = await db
@@ -101,6 +105,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         children: services.map((s) => ({ level: 'service' as const, id: s.code, name: s.name })),
         childrenFromData: false,
         childLevel: 'service',
+        rollup: 'balf',
       };
     }
     case 'service': {
@@ -126,6 +131,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         children: balfs.map((b) => ({ level: 'balf' as const, id: b.address, name: b.address })),
         childrenFromData: false,
         childLevel: 'balf',
+        rollup: 'balf',
       };
     }
     case 'balf': {
@@ -145,6 +151,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         children: [],
         childrenFromData: false,
         childLevel: null,
+        rollup: 'balf',
       };
     }
   }

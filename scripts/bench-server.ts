@@ -1,0 +1,445 @@
+/**
+ * Server benchmark (`npm run bench:server [-- --scale 0.2] [-- --only sqlite|postgres]`), printing JSON:
+ * ingest records/s through HTTP versus a bare insert of the same rows with the same driver in one
+ * transaction (the floor), and p50/p95 of national stats for a month and a year over a national-scale
+ * month (5,000 BALFs, 250,000 records a day) whose daily rollups are generated directly.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import type { TallyBatchInput } from '../src/core/protocol.ts';
+import { buildApp } from '../src/server/app.ts';
+import { createToken } from '../src/server/auth/tokens.ts';
+import { loadConfig } from '../src/server/config.ts';
+import { openDatabase, type OpenDb } from '../src/server/db/connect.ts';
+import type { Db } from '../src/server/db/schema.ts';
+import { createDatabase, startPostgres } from '../test/support/postgres.ts';
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const scale = Number(option('scale') ?? '1');
+if (!(scale > 0 && scale <= 1)) throw new Error('--scale doit être un nombre dans ]0, 1]');
+const only = option('only');
+/** `--part ingest` or `--part stats` runs half of the benchmark. */
+const part = option('part');
+
+const BALFS = Math.round(5000 * scale);
+const RECORDS_PER_DAY = Math.round(250_000 * scale);
+const INGEST_RECORDS = Math.max(20_000, Math.round(200_000 * scale));
+const BATCH_SIZE = 1000;
+const CONCURRENCY = 4;
+const STATS_RUNS = 30;
+
+/** mulberry32: reproducible data. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const DEPARTMENTS = [
+  ...Array.from({ length: 95 }, (_, i) => String(i + 1).padStart(2, '0')).filter((c) => c !== '20'),
+  '2A',
+  '2B',
+  '971',
+  '972',
+  '973',
+  '974',
+  '976',
+];
+const REGION: Record<string, string> = {
+  '57': 'alsace-moselle',
+  '67': 'alsace-moselle',
+  '68': 'alsace-moselle',
+  '971': 'guadeloupe',
+  '972': 'martinique',
+  '973': 'guyane',
+  '974': 'reunion',
+  '976': 'mayotte',
+};
+
+async function seedNationalDirectory(db: Db, balfs: number): Promise<string[]> {
+  const services = Math.max(DEPARTMENTS.length, Math.round(balfs / 2.5));
+  await db
+    .insertInto('departments')
+    .values(DEPARTMENTS.map((code) => ({ code, name: `DDFiP ${code}`, region: REGION[code] ?? 'metropole' })))
+    .execute();
+  const serviceRows = Array.from({ length: services }, (_, i) => ({
+    code: `S${String(i).padStart(5, '0')}`,
+    name: `Service ${i}`,
+    kind: ['SIP', 'SIE', 'SIP-SIE', 'SPF', 'CDIF'][i % 5]!,
+    department_code: DEPARTMENTS[i % DEPARTMENTS.length]!,
+    region: null,
+  }));
+  for (let i = 0; i < serviceRows.length; i += 500)
+    await db
+      .insertInto('services')
+      .values(serviceRows.slice(i, i + 500))
+      .execute();
+  const addresses = Array.from({ length: balfs }, (_, i) => `balf${i}@dgfip.finances.gouv.fr`);
+  const balfRows = addresses.map((address, i) => ({
+    address,
+    service_code: serviceRows[i % services]!.code,
+  }));
+  for (let i = 0; i < balfRows.length; i += 500)
+    await db
+      .insertInto('balfs')
+      .values(balfRows.slice(i, i + 500))
+      .execute();
+  return addresses;
+}
+
+/** Daily rollups of a national month: per BALF and day ~50 records over in/out categories, delays 0–10 or unanswered. */
+function nationalRollups(addresses: readonly string[], recordsPerDay: number) {
+  const r = rng(42);
+  const flows: [string, string, string, string, number][] = [];
+  const replies: [string, string, number, number][] = [];
+  const perBalf = recordsPerDay / addresses.length;
+  for (let d = 1; d <= 30; d++) {
+    const day = `2025-06-${String(d).padStart(2, '0')}`;
+    const weekend = [0, 6].includes(new Date(`${day}T12:00:00Z`).getUTCDay());
+    for (const balf of addresses) {
+      const total = Math.round(perBalf * (weekend ? 0.2 : 1.2) * (0.5 + r()));
+      const inbound = Math.round(total * 0.6);
+      const split = (n: number, weights: number[]) => {
+        const sum = weights.reduce((a, b) => a + b, 0);
+        return weights.map((w) => Math.floor((n * w) / sum + r()));
+      };
+      const [usager, interne, auto, junk] = split(inbound, [6, 2, 1.5, 0.5]) as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      const out = split(total - inbound, [7, 1, 1.5, 0.5]);
+      for (const [cat, n] of [
+        ['usager', usager],
+        ['interne', interne],
+        ['auto', auto],
+        ['junk', junk],
+      ] as const)
+        if (n > 0) flows.push([balf, day, 'in', cat, n]);
+      ['reply', 'forward', 'new', 'auto'].forEach((cat, i) => {
+        if (out[i]! > 0) flows.push([balf, day, 'out', cat, out[i]!]);
+      });
+      const buckets = new Map<number, number>();
+      for (let i = 0; i < usager; i++) {
+        const x = r();
+        const delay = x < 0.08 ? -1 : Math.min(10, Math.floor(-Math.log(1 - r()) * 2));
+        buckets.set(delay, (buckets.get(delay) ?? 0) + 1);
+      }
+      for (const [delay, n] of buckets) replies.push([balf, day, delay, n]);
+    }
+  }
+  return { flows, replies };
+}
+
+async function loadRollups(
+  opened: OpenDb,
+  flows: ReturnType<typeof nationalRollups>['flows'],
+  replies: ReturnType<typeof nationalRollups>['replies'],
+): Promise<void> {
+  if (opened.kind === 'sqlite') {
+    // Through Kysely in large transactions: only setup, not measured.
+    await opened.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < flows.length; i += 2000) {
+        await trx
+          .insertInto('daily_flows')
+          .values(
+            flows
+              .slice(i, i + 2000)
+              .map(([balf, day, dir, cat, count]) => ({ balf, day, dir: dir as 'in', cat, count })),
+          )
+          .execute();
+      }
+      for (let i = 0; i < replies.length; i += 2000) {
+        await trx
+          .insertInto('daily_replies')
+          .values(
+            replies.slice(i, i + 2000).map(([balf, day, delay, count]) => ({ balf, day, delay, count })),
+          )
+          .execute();
+      }
+    });
+  } else {
+    for (let i = 0; i < flows.length; i += 50_000) {
+      const part = flows.slice(i, i + 50_000);
+      await sql`insert into daily_flows (balf, day, dir, cat, count)
+        select * from unnest(${part.map((f) => f[0])}::text[], ${part.map((f) => f[1])}::text[], ${part.map((f) => f[2])}::text[], ${part.map((f) => f[3])}::text[], ${part.map((f) => f[4])}::int[])`.execute(
+        opened.db,
+      );
+    }
+    for (let i = 0; i < replies.length; i += 50_000) {
+      const part = replies.slice(i, i + 50_000);
+      await sql`insert into daily_replies (balf, day, delay, count)
+        select * from unnest(${part.map((f) => f[0])}::text[], ${part.map((f) => f[1])}::text[], ${part.map((f) => f[2])}::int[], ${part.map((f) => f[3])}::int[])`.execute(
+        opened.db,
+      );
+    }
+  }
+  // Department rollups and homes, as ingest would have kept them (same SQL as migration 0003's backfill).
+  await sql`insert into balf_homes (balf, department, region)
+    select x.balf, coalesce(s.department_code, 'unattached'), coalesce(s.region, d.region, 'metropole')
+    from (select distinct balf from daily_flows) x
+    left join balfs b on b.address = x.balf
+    left join services s on s.code = b.service_code
+    left join departments d on d.code = s.department_code`.execute(opened.db);
+  await sql`insert into department_daily_flows (department, day, dir, cat, count)
+    select h.department, f.day, f.dir, f.cat, sum(f.count)
+    from daily_flows f join balf_homes h on h.balf = f.balf
+    group by h.department, f.day, f.dir, f.cat`.execute(opened.db);
+  await sql`insert into department_daily_replies (department, region, day, delay, count)
+    select h.department, h.region, f.day, f.delay, sum(f.count)
+    from daily_replies f join balf_homes h on h.balf = f.balf
+    group by h.department, h.region, f.day, f.delay`.execute(opened.db);
+  await sql`analyze`.execute(opened.db);
+}
+
+/** Batches of the ingest phase: 200 BALFs, received mail, and replies to earlier received mail. */
+function ingestBatches(total: number): TallyBatchInput[] {
+  const r = rng(7);
+  const balfs = Array.from({ length: 200 }, (_, i) => `balf${i}@dgfip.finances.gouv.fr`);
+  const received = new Map<string, string[]>();
+  const out: TallyBatchInput[] = [];
+  let n = 0;
+  const key = () => Buffer.from(String(n++).padStart(16, '0')).toString('base64url').slice(0, 22);
+  for (let made = 0; made < total; made += BATCH_SIZE) {
+    const balf = balfs[out.length % balfs.length]!;
+    const known = received.get(balf) ?? [];
+    const records: TallyBatchInput['records'] = [];
+    for (let i = 0; i < BATCH_SIZE; i++) {
+      const at = new Date(
+        Date.parse('2025-06-02T07:00:00Z') + Math.floor(r() * 25 * 86_400_000),
+      ).toISOString();
+      if (known.length > 10 && r() < 0.4) {
+        records.push({
+          k: key(),
+          dir: 'out',
+          at,
+          cat: 'reply',
+          re: [known[Math.floor(r() * known.length)]!],
+        });
+      } else {
+        const k = key();
+        const cat = r() < 0.7 ? 'usager' : 'interne';
+        records.push({ k, dir: 'in', at, cat });
+        if (cat === 'usager') known.push(k);
+      }
+    }
+    received.set(balf, known);
+    out.push({
+      schema: 1,
+      batchId: randomUUID(),
+      client: { id: 'bench', addon: '0.1.0', thunderbird: '128.5' },
+      balf,
+      records,
+    });
+  }
+  return out;
+}
+
+/** The floor: the same rows inserted into `records` with the same driver, one transaction. */
+async function bareInsert(opened: OpenDb, batches: readonly TallyBatchInput[]): Promise<number> {
+  const rows = batches.flatMap((b) =>
+    b.records.map((r) => ({
+      balf: b.balf,
+      key: r.k,
+      dir: r.dir,
+      at: r.at,
+      day: r.at.slice(0, 10),
+      cat: r.cat,
+      heuristic: 0,
+      answered_at: null,
+      answer_heuristic: 0,
+      batch_id: b.batchId,
+      created_at: r.at,
+    })),
+  );
+  const started = performance.now();
+  await opened.db.transaction().execute(async (trx) => {
+    for (let i = 0; i < rows.length; i += 400)
+      await trx
+        .insertInto('records')
+        .values(rows.slice(i, i + 400))
+        .execute();
+  });
+  return rows.length / ((performance.now() - started) / 1000);
+}
+
+async function ingestOverHttp(
+  opened: OpenDb,
+  batches: readonly TallyBatchInput[],
+): Promise<{ recordsPerSecond: number; seconds: number }> {
+  const app = await buildApp({ db: opened.db, rateLimit: false, config: loadConfig({}) });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { token } = await createToken(opened.db, {
+    scope: { level: 'national' },
+    canWrite: true,
+    label: 'bench',
+  });
+  const bodies = batches.map((b) => JSON.stringify(b));
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const res = await fetch(`${url}/api/v1/tallies`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body,
+        });
+        if (res.status !== 200) throw new Error(`ingest ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await app.close();
+  return { recordsPerSecond: (batches.length * BATCH_SIZE) / seconds, seconds };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+async function statsLatency(
+  opened: OpenDb,
+): Promise<Record<string, { p50Ms: number; p95Ms: number; runs: number }>> {
+  const app = await buildApp({
+    db: opened.db,
+    rateLimit: false,
+    clock: () => new Date('2025-07-01T10:00:00Z'),
+    config: loadConfig({}),
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { token } = await createToken(opened.db, {
+    scope: { level: 'national' },
+    canWrite: false,
+    label: 'bench',
+  });
+  const out: Record<string, { p50Ms: number; p95Ms: number; runs: number }> = {};
+  const queries = {
+    nationalMonth: 'level=national&from=2025-06-01&to=2025-06-30&granularity=day',
+    nationalYear: 'level=national&from=2025-01-01&to=2025-12-31&granularity=month',
+  };
+  for (const [name, query] of Object.entries(queries)) {
+    const times: number[] = [];
+    for (let i = 0; i < STATS_RUNS + 2; i++) {
+      const started = performance.now();
+      const res = await fetch(`${url}/api/v1/stats?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = (await res.json()) as { totals: { received: number } };
+      if (res.status !== 200) throw new Error(`stats ${res.status}: ${JSON.stringify(body)}`);
+      if (i >= 2) times.push(performance.now() - started); // two warm-up runs
+    }
+    times.sort((a, b) => a - b);
+    out[name] = {
+      p50Ms: Math.round(percentile(times, 0.5)),
+      p95Ms: Math.round(percentile(times, 0.95)),
+      runs: times.length,
+    };
+  }
+  await app.close();
+  return out;
+}
+
+async function benchIngest(open: () => Promise<OpenDb>) {
+  const batches = ingestBatches(INGEST_RECORDS);
+  const floorDb = await open();
+  const floor = await bareInsert(floorDb, batches);
+  await floorDb.close();
+  const ingestDb = await open();
+  const http = await ingestOverHttp(ingestDb, batches);
+  await ingestDb.close();
+  return {
+    records: batches.length * BATCH_SIZE,
+    batchSize: BATCH_SIZE,
+    concurrency: CONCURRENCY,
+    httpRecordsPerSecond: Math.round(http.recordsPerSecond),
+    bareInsertRecordsPerSecond: Math.round(floor),
+    ratioToFloor: Number((http.recordsPerSecond / floor).toFixed(3)),
+  };
+}
+
+async function benchDatabase(kind: 'sqlite' | 'postgres', open: () => Promise<OpenDb>) {
+  const ingest = part === 'stats' ? null : await benchIngest(open);
+  if (part === 'ingest') return { kind, ingest };
+
+  const statsDb = await open();
+  const started = performance.now();
+  const addresses = await seedNationalDirectory(statsDb.db, BALFS);
+  const { flows, replies } = nationalRollups(addresses, RECORDS_PER_DAY);
+  await loadRollups(statsDb, flows, replies);
+  const setupSeconds = (performance.now() - started) / 1000;
+  const stats = await statsLatency(statsDb);
+  await statsDb.close();
+  return {
+    kind,
+    ingest,
+    stats: {
+      balfs: BALFS,
+      recordsPerDay: RECORDS_PER_DAY,
+      days: 30,
+      dailyFlowRows: flows.length,
+      dailyReplyRows: replies.length,
+      setupSeconds: Math.round(setupSeconds),
+      ...stats,
+    },
+  };
+}
+
+const results: unknown[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'suivi-bench-'));
+try {
+  if (only !== 'postgres') {
+    let n = 0;
+    results.push(
+      await benchDatabase('sqlite', () =>
+        openDatabase({ kind: 'sqlite', file: join(dir, `bench-${n++}.sqlite`) }),
+      ),
+    );
+  }
+  if (only !== 'sqlite') {
+    const cluster = await startPostgres({ durable: true });
+    try {
+      results.push(
+        await benchDatabase('postgres', async () =>
+          openDatabase({ kind: 'postgres', url: await createDatabase(cluster.url, 'bench') }),
+        ),
+      );
+    } finally {
+      await cluster.stop();
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(
+  JSON.stringify(
+    {
+      scale,
+      machine: {
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      note: 'Stats data: daily rollups generated directly (raw rows for 7.5 M records would take too long to ingest); ingest measured separately through HTTP.',
+      results,
+    },
+    null,
+    2,
+  ),
+);

@@ -1,0 +1,143 @@
+/**
+ * Upkeep of the daily rollups at two grains — per BALF and per department (its "home") — which
+ * always change together, in the caller's transaction.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { chunks } from './chunks.ts';
+import type { BalfPlacement } from './directory.ts';
+
+type Trx = Transaction<Database>;
+
+/** Department code used for BALFs outside the directory. */
+export const UNATTACHED_DEPARTMENT = 'unattached';
+
+export interface Home {
+  department: string;
+  region: string;
+}
+
+export function homeOf(placement: BalfPlacement): Home {
+  return { department: placement.department ?? UNATTACHED_DEPARTMENT, region: placement.region };
+}
+
+/** Key `day|dir|cat` → count (negative to subtract). */
+export type FlowCounts = ReadonlyMap<string, number>;
+/** Key `day|delay` → count (negative to subtract). */
+export type ReplyCounts = ReadonlyMap<string, number>;
+
+export async function addFlowCounts(
+  trx: Trx,
+  balf: string,
+  home: Home,
+  counts: FlowCounts,
+  options: { balfLevel?: boolean } = {},
+): Promise<void> {
+  const rows = [...counts]
+    .filter(([, n]) => n !== 0)
+    .map(([k, count]) => {
+      const [day, dir, cat] = k.split('|') as [string, 'in' | 'out', string];
+      return { day, dir, cat, count };
+    });
+  if (rows.length === 0) return;
+  for (const part of chunks(rows, 500)) {
+    if (options.balfLevel !== false) {
+      await trx
+        .insertInto('daily_flows')
+        .values(part.map((r) => ({ balf, ...r })))
+        .onConflict((oc) =>
+          oc
+            .columns(['balf', 'day', 'dir', 'cat'])
+            .doUpdateSet({ count: sql`daily_flows.count + excluded.count` }),
+        )
+        .execute();
+    }
+    await trx
+      .insertInto('department_daily_flows')
+      .values(part.map((r) => ({ department: home.department, ...r })))
+      .onConflict((oc) =>
+        oc
+          .columns(['day', 'department', 'dir', 'cat'])
+          .doUpdateSet({ count: sql`department_daily_flows.count + excluded.count` }),
+      )
+      .execute();
+  }
+  if (rows.some((r) => r.count < 0)) {
+    if (options.balfLevel !== false)
+      await trx.deleteFrom('daily_flows').where('balf', '=', balf).where('count', '<=', 0).execute();
+    await trx
+      .deleteFrom('department_daily_flows')
+      .where('department', '=', home.department)
+      .where('count', '<=', 0)
+      .execute();
+  }
+}
+
+export async function addReplyCounts(
+  trx: Trx,
+  balf: string,
+  home: Home,
+  counts: ReplyCounts,
+  options: { balfLevel?: boolean } = {},
+): Promise<void> {
+  const rows = [...counts]
+    .filter(([, n]) => n !== 0)
+    .map(([k, count]) => {
+      const [day, delay] = k.split('|') as [string, string];
+      return { day, delay: Number(delay), count };
+    });
+  if (rows.length === 0) return;
+  for (const part of chunks(rows, 500)) {
+    if (options.balfLevel !== false) {
+      await trx
+        .insertInto('daily_replies')
+        .values(part.map((r) => ({ balf, ...r })))
+        .onConflict((oc) =>
+          oc
+            .columns(['balf', 'day', 'delay'])
+            .doUpdateSet({ count: sql`daily_replies.count + excluded.count` }),
+        )
+        .execute();
+    }
+    await trx
+      .insertInto('department_daily_replies')
+      .values(part.map((r) => ({ department: home.department, region: home.region, ...r })))
+      .onConflict((oc) =>
+        oc
+          .columns(['day', 'department', 'region', 'delay'])
+          .doUpdateSet({ count: sql`department_daily_replies.count + excluded.count` }),
+      )
+      .execute();
+  }
+  if (rows.some((r) => r.count < 0)) {
+    if (options.balfLevel !== false)
+      await trx.deleteFrom('daily_replies').where('balf', '=', balf).where('count', '<=', 0).execute();
+    await trx
+      .deleteFrom('department_daily_replies')
+      .where('department', '=', home.department)
+      .where('count', '<=', 0)
+      .execute();
+  }
+}
+
+/** The home the BALF's counts are credited to now, or null for a BALF never seen. */
+export async function storedHome(trx: Trx, balf: string): Promise<Home | null> {
+  const row = await trx
+    .selectFrom('balf_homes')
+    .select(['department', 'region'])
+    .where('balf', '=', balf)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+export async function saveHome(trx: Trx, balf: string, home: Home): Promise<void> {
+  await trx
+    .insertInto('balf_homes')
+    .values({ balf, ...home })
+    .onConflict((oc) => oc.column('balf').doUpdateSet({ department: home.department, region: home.region }))
+    .execute();
+}
+
+export function sameHome(a: Home | null, b: Home): boolean {
+  return a !== null && a.department === b.department && a.region === b.region;
+}
