@@ -270,6 +270,21 @@ describe('policiesCommand', () => {
     });
   });
 
+  it('refuses plain http except for a server on the same machine', async () => {
+    await expect(
+      policiesCommand({ db: open.db, department: '75', endpoint: 'http://suivi.example.fr' }),
+    ).rejects.toThrow(/https/);
+    const text = await policiesCommand({
+      db: open.db,
+      department: '75',
+      endpoint: 'http://127.0.0.1:8080',
+      xpiPath: '/none',
+    });
+    expect(JSON.parse(text).policies.ExtensionSettings[ADDON_ID].install_url).toBe(
+      'http://127.0.0.1:8080/addon/suivi-balf.xpi',
+    );
+  });
+
   it('refuses a bad URL and a bad department code with French messages', async () => {
     await expect(
       policiesCommand({ db: open.db, department: '75', endpoint: 'suivi.example.fr' }),

@@ -366,6 +366,13 @@ function normalizeEndpoint(endpoint: string): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new Error(`URL du serveur invalide : « ${endpoint} » (protocole http ou https attendu)`);
   }
+  // The file carries the token: over plain http it would cross the network in clear, and Thunderbird
+  // refuses add-on updates from an http manifest. Only a server on the same machine may use http.
+  if (url.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+    throw new Error(
+      `Le serveur doit être joint en https (reçu « ${endpoint} ») : le jeton ne doit pas circuler en clair.`,
+    );
+  }
   return url.href.replace(/\/+$/, '');
 }
 
