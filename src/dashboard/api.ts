@@ -31,9 +31,12 @@ export interface Crumb {
   name: string;
 }
 
+/** A BALF that sends data but is in no service of the directory. */
 export interface UnattachedBalf {
-  address: string;
-  [key: string]: unknown;
+  balf: string;
+  firstDay: string;
+  lastDay: string;
+  records: number;
 }
 
 /** Used when the server has no /api/v1/targets route: the defaults of the design. */

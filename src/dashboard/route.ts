@@ -118,10 +118,16 @@ export function homeRoute(scope: Scope, today: Date): StatsRoute {
   };
 }
 
-/** Accepts the session's scope as "national", "department:75", "service:…" or {level, id}. */
+/** National views are asked with this id (the server also accepts 'all' or no id). */
+export const NATIONAL_ID = 'national';
+
+/**
+ * Accepts the session's scope as the server sends it ({level:'national'} | {level, code}) and,
+ * leniently, as the CLI writes it ("national", "department:75", "service:…") or as {level, id}.
+ */
 export function parseScope(scope: unknown): Scope | null {
   if (typeof scope === 'string') {
-    if (scope === 'national') return { level: 'national', id: 'all' };
+    if (scope === 'national') return { level: 'national', id: NATIONAL_ID };
     const [level, ...rest] = scope.split(':');
     const id = rest.join(':');
     if (level !== undefined && (levels as readonly string[]).includes(level) && id !== '')
@@ -129,11 +135,16 @@ export function parseScope(scope: unknown): Scope | null {
     return null;
   }
   if (typeof scope === 'object' && scope !== null) {
-    const { level, id } = scope as { level?: unknown; id?: unknown };
-    if (typeof level === 'string' && (levels as readonly string[]).includes(level)) {
-      if (level === 'national')
-        return { level: 'national', id: typeof id === 'string' && id !== '' ? id : 'all' };
-      if (typeof id === 'string' && id !== '') return { level: level as Level, id };
+    const { level, id, code } = scope as { level?: unknown; id?: unknown; code?: unknown };
+    if (level === 'national') return { level: 'national', id: NATIONAL_ID };
+    const key = typeof code === 'string' ? code : id;
+    if (
+      typeof level === 'string' &&
+      (levels as readonly string[]).includes(level) &&
+      typeof key === 'string' &&
+      key !== ''
+    ) {
+      return { level: level as Level, id: key };
     }
   }
   return null;

@@ -24,6 +24,7 @@ const frNames: uPlot.DateNames = {
 };
 
 const number = new Intl.NumberFormat('fr-FR');
+const tickDay = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'short' });
 
 /** Draws the chart into `container` and returns a function that removes it (and its resize watcher). */
 export function drawFlowChart(container: HTMLElement, answer: StatsAnswer): () => void {
@@ -40,7 +41,10 @@ export function drawFlowChart(container: HTMLElement, answer: StatsAnswer): () =
       height: 300,
       fmtDate: (tpl) => uPlot.fmtDate(tpl, frNames),
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-      axes: [{}, { values: (_u, ticks) => ticks.map((t) => number.format(t)), size: 60 }],
+      axes: [
+        { values: (_u, ticks) => ticks.map((t) => tickDay.format(new Date(t * 1000))) },
+        { values: (_u, ticks) => ticks.map((t) => number.format(t)), size: 60 },
+      ],
       series: [
         { label: 'Période', value: '{DD}/{MM}/{YYYY}' },
         {

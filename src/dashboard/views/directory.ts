@@ -1,14 +1,10 @@
 // Directory page (national users): import the directory CSV, list the BALFs not attached to any service.
 import { ApiError, type Api, type UnattachedBalf } from '../api.ts';
 import { alertBox, h, replaceChildren } from '../dom.ts';
+import { formatCount } from '../format.ts';
+import { parseDay } from '../period.ts';
 
-const columnLabels: Record<string, string> = {
-  address: 'Adresse de la BALF',
-  firstSeen: 'Premières données',
-  lastSeen: 'Dernières données',
-  records: 'Messages',
-  department: 'Département',
-};
+const dayFormat = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long' });
 
 const counterLabels: Record<string, string> = {
   departments: 'départements',
@@ -20,7 +16,7 @@ const counterLabels: Record<string, string> = {
   rows: 'lignes',
 };
 
-/** Table of unattached BALFs, columns from the data (address first). */
+/** Table of unattached BALFs: address, first and last day with data, messages counted. */
 export function renderUnattached(list: UnattachedBalf[]): HTMLElement {
   if (list.length === 0)
     return h(
@@ -28,7 +24,10 @@ export function renderUnattached(list: UnattachedBalf[]): HTMLElement {
       { id: 'unattached-empty' },
       'Toutes les BALF qui envoient des données sont rattachées à un service.',
     );
-  const keys = ['address', ...new Set(list.flatMap((b) => Object.keys(b)).filter((k) => k !== 'address'))];
+  const day = (iso: string) => {
+    const date = parseDay(iso);
+    return date === null ? iso : dayFormat.format(date);
+  };
   return h(
     'div',
     { class: 'fr-table', id: 'table-unattached' },
@@ -51,26 +50,23 @@ export function renderUnattached(list: UnattachedBalf[]): HTMLElement {
               h(
                 'tr',
                 {},
-                keys.map((k) => h('th', { scope: 'col' }, columnLabels[k] ?? k)),
+                h('th', { scope: 'col' }, 'Adresse de la BALF'),
+                h('th', { scope: 'col' }, 'Premières données'),
+                h('th', { scope: 'col' }, 'Dernières données'),
+                h('th', { scope: 'col', class: 'sb-num' }, 'Messages'),
               ),
             ),
             h(
               'tbody',
               {},
-              list.map((balf) =>
+              list.map((b) =>
                 h(
                   'tr',
-                  {},
-                  keys.map((k, i) => {
-                    const value = balf[k];
-                    const text =
-                      value === undefined || value === null
-                        ? '—'
-                        : typeof value === 'object'
-                          ? JSON.stringify(value)
-                          : String(value);
-                    return i === 0 ? h('th', { scope: 'row' }, text) : h('td', {}, text);
-                  }),
+                  { 'data-balf': b.balf },
+                  h('th', { scope: 'row' }, b.balf),
+                  h('td', {}, day(b.firstDay)),
+                  h('td', {}, day(b.lastDay)),
+                  h('td', { class: 'sb-num', 'data-metric': 'records' }, formatCount(b.records)),
                 ),
               ),
             ),

@@ -18,16 +18,14 @@ import { formatHash, type StatsRoute } from '../route.ts';
 const granularityLabels: Record<Granularity, string> = { day: 'Jour', week: 'Semaine', month: 'Mois' };
 
 function selectGroup(id: string, label: string, options: [string, string][], selected: string): HTMLElement {
-  return h(
-    'div',
-    { class: 'fr-select-group' },
-    h('label', { class: 'fr-label', for: id }, label),
-    h(
-      'select',
-      { class: 'fr-select', id, name: id },
-      options.map(([value, text]) => h('option', { value, selected: value === selected }, text)),
-    ),
+  const select = h(
+    'select',
+    { class: 'fr-select', id, name: id },
+    options.map(([value, text]) => h('option', { value, selected: value === selected }, text)),
   );
+  // Set the property too: the attribute alone is not honoured by every DOM implementation (happy-dom).
+  select.value = selected;
+  return h('div', { class: 'fr-select-group' }, h('label', { class: 'fr-label', for: id }, label), select);
 }
 
 function dateGroup(id: string, label: string, value: string): HTMLElement {

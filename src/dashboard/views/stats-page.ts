@@ -93,7 +93,14 @@ export function renderStatsPage(
   const chart = h('div', { class: 'sb-chart', id: 'chart' });
   const content = h(
     'div',
-    { id: 'stats-page', 'data-level': route.level, 'data-id': route.id },
+    {
+      id: 'stats-page',
+      'data-level': route.level,
+      'data-id': route.id,
+      'data-from': answer.from,
+      'data-to': answer.to,
+      'data-granularity': answer.granularity,
+    },
     renderBreadcrumbs(route, crumbs),
     h('h1', { tabindex: -1, id: 'page-title' }, pageTitle(route, crumbs)),
     h(

@@ -1,0 +1,154 @@
+// @vitest-environment happy-dom
+// URL state (hash ↔ route), scope parsing, the API client's CSRF header and French errors, formatting.
+import { describe, expect, it } from 'vitest';
+import { Api, FALLBACK_TARGETS } from '../../src/dashboard/api.ts';
+import { formatCountDelta, formatDelay, formatRateDelta } from '../../src/dashboard/format.ts';
+import {
+  formatHash,
+  homeRoute,
+  parseHash,
+  parseScope,
+  statsQuery,
+  type StatsRoute,
+} from '../../src/dashboard/route.ts';
+import { importSummary, renderUnattached } from '../../src/dashboard/views/directory.ts';
+
+const today = new Date(2026, 10, 29);
+
+describe('hash routes', () => {
+  it('round-trips a stats view through the URL', () => {
+    const route: StatsRoute = {
+      page: 'stats',
+      level: 'service',
+      id: 'SIP 75 001',
+      period: { from: '2026-10-01', to: '2026-10-31' },
+      granularity: 'week',
+      target: 'dgfip-2j',
+      compare: false,
+    };
+    const hash = formatHash(route);
+    expect(hash).toBe(
+      '#/stats?level=service&id=SIP+75+001&from=2026-10-01&to=2026-10-31&g=week&target=dgfip-2j&cmp=0',
+    );
+    expect(parseHash(hash, today)).toEqual(route);
+  });
+
+  it('fills a missing or broken period with this month and its granularity', () => {
+    expect(parseHash('#/stats?level=department&id=75&from=2026-13-01&to=x', today)).toEqual({
+      page: 'stats',
+      level: 'department',
+      id: '75',
+      period: { from: '2026-11-01', to: '2026-11-30' },
+      granularity: 'day',
+      compare: true,
+    });
+  });
+
+  it('knows the other pages and leaves in-page anchors alone', () => {
+    expect(parseHash('', today)).toEqual({ page: 'home' });
+    expect(parseHash('#/stats?level=planet&id=1', today)).toEqual({ page: 'home' });
+    expect(parseHash('#/annuaire', today)).toEqual({ page: 'directory' });
+    const login = formatHash({ page: 'login', next: '#/stats?level=department&id=75' });
+    expect(parseHash(login, today)).toEqual({ page: 'login', next: '#/stats?level=department&id=75' });
+    expect(parseHash('#contenu', today)).toBeNull();
+  });
+
+  it('starts a user at the top of their scope', () => {
+    expect(parseScope({ level: 'national' })).toEqual({ level: 'national', id: 'national' });
+    expect(parseScope({ level: 'department', code: '974' })).toEqual({ level: 'department', id: '974' });
+    expect(parseScope('service:SIE-75-01')).toEqual({ level: 'service', id: 'SIE-75-01' });
+    expect(parseScope({ level: 'department' })).toBeNull();
+    expect(parseScope(42)).toBeNull();
+    const home = homeRoute({ level: 'department', id: '974' }, today);
+    expect(statsQuery(home)).toBe('level=department&id=974&from=2026-11-01&to=2026-11-30&granularity=day');
+  });
+});
+
+describe('API client', () => {
+  function fakeFetch(answers: Record<string, [number, unknown]>) {
+    const calls: { url: string; init: RequestInit | undefined }[] = [];
+    const fetchImpl = async (url: string, init?: RequestInit) => {
+      calls.push({ url, init });
+      const key = `${init?.method ?? 'GET'} ${url.split('?')[0]}`;
+      const answer = answers[key];
+      if (answer === undefined) throw new Error(`no fake for ${key}`);
+      return new Response(answer[1] === undefined ? '' : JSON.stringify(answer[1]), { status: answer[0] });
+    };
+    return { calls, fetchImpl };
+  }
+
+  it('sends the CSRF token of the session on state-changing requests only', async () => {
+    const { calls, fetchImpl } = fakeFetch({
+      'POST /api/v1/session': [200, { login: 'a', scope: { level: 'national' }, csrfToken: 'jeton-csrf' }],
+      'GET /api/v1/stats': [200, {}],
+      'POST /api/v1/directory/import': [200, { departments: 1, services: 2, balfs: 3 }],
+      'DELETE /api/v1/session': [204, undefined],
+    });
+    const api = new Api(fetchImpl);
+    await api.login('a', 'secret-secret');
+    await api.stats('level=national&id=national');
+    expect(await api.importDirectory('department_code;…')).toEqual({ departments: 1, services: 2, balfs: 3 });
+    await api.logout();
+    const header = (i: number) => (calls[i]!.init?.headers as Record<string, string>)['x-csrf-token'];
+    expect(header(1)).toBeUndefined();
+    expect(header(2)).toBe('jeton-csrf');
+    expect(header(3)).toBe('jeton-csrf');
+    expect((calls[2]!.init?.headers as Record<string, string>)['content-type']).toMatch(/^text\/csv/);
+  });
+
+  it('surfaces the server’s French message, and a clear one when there is none', async () => {
+    const { fetchImpl } = fakeFetch({
+      'POST /api/v1/session': [
+        429,
+        { error: 'rate_limited', message: 'Trop de tentatives : réessayez dans 15 minutes.' },
+      ],
+      'GET /api/v1/stats': [502, undefined],
+      'GET /api/v1/session': [401, { message: 'Non connecté.' }],
+      'GET /api/v1/targets': [404, { message: 'Ressource introuvable' }],
+    });
+    const api = new Api(fetchImpl);
+    await expect(api.login('a', 'b')).rejects.toMatchObject({
+      status: 429,
+      message: 'Trop de tentatives : réessayez dans 15 minutes.',
+    });
+    await expect(api.stats('x')).rejects.toThrow('Erreur du serveur (502).');
+    expect(await api.session()).toBeNull();
+    expect(await api.targets()).toEqual(FALLBACK_TARGETS);
+    const offline = new Api(() => Promise.reject(new TypeError('Failed to fetch')));
+    await expect(offline.stats('x')).rejects.toThrow(/Le serveur ne répond pas/);
+  });
+});
+
+describe('formatting and directory', () => {
+  it('formats deltas in French', () => {
+    expect(formatCountDelta(110, 100)).toBe('+10 (+10,0\u00a0%)');
+    expect(formatCountDelta(5, 0)).toBe('+5');
+    expect(formatCountDelta(7, 7)).toBe('=');
+    expect(formatRateDelta(0.8, 0.9)).toBe('-10,0\u00a0pts');
+    expect(formatRateDelta(null, 0.9)).toBe('—');
+    expect(formatDelay(1.5)).toBe('1,5\u00a0j');
+  });
+
+  it('lists unattached BALFs and summarises an import', () => {
+    document.body.replaceChildren(
+      renderUnattached([
+        {
+          balf: 'sip.nouveau@dgfip.finances.gouv.fr',
+          firstDay: '2026-11-02',
+          lastDay: '2026-11-27',
+          records: 1234,
+        },
+      ]),
+    );
+    const row = document.querySelector('#table-unattached tbody tr')!;
+    expect(row.querySelector('th')?.textContent).toBe('sip.nouveau@dgfip.finances.gouv.fr');
+    expect([...row.querySelectorAll('td')].map((td) => td.textContent)).toEqual([
+      '2 novembre 2026',
+      '27 novembre 2026',
+      '1\u202f234',
+    ]);
+    expect(importSummary({ departments: 2, services: 5, balfs: 9 })).toBe(
+      'départements : 2, services : 5, BALF : 9',
+    );
+  });
+});

@@ -1,0 +1,174 @@
+// @vitest-environment happy-dom
+// Rendering of a stats answer: the figures in the tables and tiles are the JSON's, in French format.
+import { describe, expect, it } from 'vitest';
+import type { StatsAnswer } from '../../src/core/protocol.ts';
+import { FALLBACK_TARGETS } from '../../src/dashboard/api.ts';
+import { formatCount, formatRate, parseCount } from '../../src/dashboard/format.ts';
+import { parseHash, type StatsRoute } from '../../src/dashboard/route.ts';
+import { renderStatsPage } from '../../src/dashboard/views/stats-page.ts';
+import { nationalAnswer } from './fixtures.ts';
+
+const today = new Date(2026, 10, 29);
+const route: StatsRoute = {
+  page: 'stats',
+  level: 'national',
+  id: 'national',
+  period: { from: '2026-11-01', to: '2026-11-30' },
+  granularity: 'week',
+  compare: true,
+};
+
+function render(
+  answer: StatsAnswer,
+  previous: StatsAnswer | null,
+  navigated: StatsRoute[] = [],
+  errors: string[] = [],
+) {
+  const drawn: StatsAnswer[] = [];
+  const page = renderStatsPage(
+    {
+      route,
+      targets: FALLBACK_TARGETS,
+      today,
+      navigate: (r) => navigated.push(r),
+      drawChart: (_el, a) => {
+        drawn.push(a);
+        return () => undefined;
+      },
+    },
+    {
+      answer,
+      previous,
+      crumbs: [{ level: 'national', id: 'national', name: 'France entière' }],
+    },
+    (message) => errors.push(message),
+  );
+  document.body.replaceChildren(page.content);
+  page.drawChart();
+  return { page, drawn };
+}
+
+const cell = (row: Element, metric: string) =>
+  row.querySelector(`[data-metric="${metric}"]`)?.textContent ?? '';
+
+describe('stats page rendering', () => {
+  it('shows each child with the JSON figures and a drill-down link', () => {
+    const answer = nationalAnswer();
+    render(answer, null);
+    const rows = [...document.querySelectorAll('#table-children tbody tr')];
+    expect(rows).toHaveLength(answer.children.length);
+    answer.children.forEach((child, i) => {
+      const row = rows[i]!;
+      expect(row.querySelector('th')?.textContent).toBe(child.name);
+      expect(parseCount(cell(row, 'received'))).toBe(child.received);
+      expect(parseCount(cell(row, 'sent'))).toBe(child.sent);
+      expect(parseCount(cell(row, 'overdue'))).toBe(child.overdue);
+      expect(cell(row, 'complianceRate')).toBe(formatRate(child.complianceRate));
+      const href = row.querySelector('a')?.getAttribute('href') ?? '';
+      const target = parseHash(href, today);
+      expect(target).toMatchObject({
+        page: 'stats',
+        level: 'department',
+        id: child.id,
+        period: route.period,
+        granularity: 'week',
+      });
+    });
+    // The table is accessible: caption, column and row headers.
+    expect(document.querySelector('#table-children caption')?.textContent).toContain('Départements');
+    expect(document.querySelectorAll('#table-children th[scope="col"]')).toHaveLength(5);
+    expect(document.querySelectorAll('#table-children th[scope="row"]')).toHaveLength(3);
+  });
+
+  it('formats in French: separators, « 87,5 % », dash for an undefined rate', () => {
+    const answer = nationalAnswer();
+    render(answer, null);
+    const paris = document.querySelector('#table-children tr[data-id="75"]')!;
+    expect(cell(paris, 'received')).toBe('8\u202f000');
+    expect(cell(paris, 'complianceRate')).toMatch(/^84,7[\u202f\u00a0]%$/);
+    const unattached = document.querySelector('#table-children tr[data-id="unattached"]')!;
+    expect(cell(unattached, 'complianceRate')).toBe('—');
+    expect(formatRate(0.875)).toMatch(/^87,5[\u202f\u00a0]%$/);
+  });
+
+  it('lists every series period (the chart’s text alternative) and draws the chart once', () => {
+    const answer = nationalAnswer();
+    const { drawn } = render(answer, null);
+    const rows = [...document.querySelectorAll('#table-series tbody tr')];
+    expect(rows.map((r) => r.getAttribute('data-period'))).toEqual(answer.series.map((s) => s.period));
+    answer.series.forEach((point, i) => {
+      expect(parseCount(cell(rows[i]!, 'received'))).toBe(point.received);
+      expect(parseCount(cell(rows[i]!, 'sent'))).toBe(point.sent);
+      expect(parseCount(cell(rows[i]!, 'answeredInTime'))).toBe(point.answeredInTime);
+    });
+    expect(rows[0]!.querySelector('th')?.textContent).toBe('semaine 44 (lun. 26 oct. 2026)');
+    expect(drawn).toEqual([answer]);
+  });
+
+  it('shows totals and deltas against the previous period', () => {
+    const answer = nationalAnswer(2);
+    const previous = nationalAnswer(1);
+    render(answer, previous);
+    const tile = (metric: string) => document.querySelector(`.sb-tile[data-metric="${metric}"]`)!;
+    expect(tile('received').querySelector('.sb-tile__value')?.textContent).toBe(formatCount(24690));
+    expect(tile('received').querySelector('.sb-tile__delta')?.textContent).toContain(
+      '+12\u202f345 (+100,0\u00a0%)',
+    );
+    expect(tile('complianceRate').querySelector('.sb-tile__delta')?.textContent).toContain('=');
+    expect(tile('sent').querySelector('.sb-tile__delta')?.textContent).toMatch(
+      /Évolution par rapport à novembre 2026/,
+    );
+  });
+
+  it('links the CSV export to the same query with format=csv', () => {
+    render(nationalAnswer(), null);
+    const href = document.querySelector('#csv-export')?.getAttribute('href') ?? '';
+    const url = new URL(href, 'http://localhost');
+    expect(url.pathname).toBe('/api/v1/stats');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      level: 'national',
+      id: 'national',
+      from: '2026-11-01',
+      to: '2026-11-30',
+      granularity: 'week',
+      format: 'csv',
+    });
+  });
+
+  it('turns the period form into a new route, and refuses a reversed range', () => {
+    const navigated: StatsRoute[] = [];
+    const errors: string[] = [];
+    render(nationalAnswer(), null, navigated, errors);
+    const form = document.querySelector<HTMLFormElement>('#period-form')!;
+    const preset = form.querySelector<HTMLSelectElement>('#preset')!;
+    expect(preset.value).toBe('this-month');
+    preset.value = 'year';
+    preset.dispatchEvent(new Event('change'));
+    expect(form.querySelector<HTMLInputElement>('#from')!.value).toBe('2026-01-01');
+    expect(form.querySelector<HTMLSelectElement>('#granularity')!.value).toBe('month');
+    form.querySelector<HTMLSelectElement>('#target')!.value = 'dgfip-2j';
+    form.requestSubmit();
+    expect(navigated).toEqual([
+      {
+        ...route,
+        period: { from: '2026-01-01', to: '2026-12-31' },
+        granularity: 'month',
+        target: 'dgfip-2j',
+        compare: true,
+      },
+    ]);
+    form.querySelector<HTMLInputElement>('#from')!.value = '2026-12-01';
+    form.querySelector<HTMLInputElement>('#to')!.value = '2026-11-01';
+    form.requestSubmit();
+    expect(navigated).toHaveLength(1);
+    expect(errors[0]).toMatch(/Période invalide/);
+  });
+
+  it('offers previous and next periods as links', () => {
+    render(nationalAnswer(), null);
+    const prev = parseHash(document.querySelector('#period-previous')!.getAttribute('href')!, today);
+    const next = parseHash(document.querySelector('#period-next')!.getAttribute('href')!, today);
+    expect(prev).toMatchObject({ period: { from: '2026-10-01', to: '2026-10-31' } });
+    expect(next).toMatchObject({ period: { from: '2026-12-01', to: '2026-12-31' } });
+  });
+});
