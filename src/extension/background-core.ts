@@ -30,6 +30,9 @@ export const ALARM_UPLOAD = 'upload';
 export const ALARM_UPLOAD_RETRY = 'upload-retry';
 export const ALARM_UPLOAD_SOON = 'upload-soon';
 export const SCAN_PERIOD_MINUTES = 10;
+export const ALARM_SCAN_SOON = 'scan-soon';
+/** Delay between full scans while an account is still being synced by Thunderbird. */
+export const SCAN_SOON_MS = 30_000;
 export const MENU_SAMPLING = 'suivi-balf-sampling';
 export const SAMPLING_PAGE = 'sampling/sampling.html';
 export const DEBUG_OPEN_TAB_KEY = 'debugOpenTab';
@@ -95,7 +98,11 @@ export function startBackground(deps: BackgroundDeps): Background {
   function createMenus(): void {
     try {
       m.menus.create(
-        { id: MENU_SAMPLING, title: m.i18n.getMessage('sampling_menuTitle'), contexts: ['tools_menu'] },
+        {
+          id: MENU_SAMPLING,
+          title: m.i18n.getMessage('sampling_menuTitle') || m.i18n.getMessage('popupSampling'),
+          contexts: ['tools_menu'],
+        },
         () =>
           void (globalThis as { messenger?: { runtime?: { lastError?: unknown } } }).messenger?.runtime
             ?.lastError,
@@ -177,7 +184,6 @@ export function startBackground(deps: BackgroundDeps): Background {
     const work = (async () => {
       const { config: cfg } = await config();
       const accounts = balfAccounts(cfg, await m.accounts.list(false));
-      if (full) for (const a of accounts) await clearStart(ledger, a);
       const result = await reconcile(
         {
           ...ingestDeps(ledger),
@@ -188,8 +194,13 @@ export function startBackground(deps: BackgroundDeps): Background {
         },
         cfg,
         accounts,
+        { full },
       );
       log.info(`scan: ${JSON.stringify(result.stats)}`);
+      // Until Thunderbird has synced the account, look again soon (folders appear after start-up).
+      if (!(await scanComplete({ ledger }, accounts)) && accounts.length > 0) {
+        await m.alarms.create(ALARM_SCAN_SOON, { when: deps.clock().getTime() + SCAN_SOON_MS });
+      }
       return { accounts, added: result.stats.added, errors: result.errors };
     })();
     scanning = work;
@@ -201,15 +212,6 @@ export function startBackground(deps: BackgroundDeps): Background {
       return { added, errors };
     } finally {
       scanning = null;
-    }
-  }
-
-  /** A full re-walk forgets the incremental start so the whole back-fill window is read again. */
-  async function clearStart(ledger: Ledger, a: BalfAccount): Promise<void> {
-    const mark = await ledger.getMeta<ScanMark>(markKey(a));
-    if (mark?.lastStartedAt && !mark.runningSince) {
-      const { lastStartedAt: _drop, ...rest } = mark;
-      await ledger.setMeta(markKey(a), rest);
     }
   }
 
@@ -361,7 +363,7 @@ export function startBackground(deps: BackgroundDeps): Background {
   );
   m.alarms.onAlarm.addListener(
     on('onAlarm', async (ledger, alarm: { name: string }) => {
-      if (alarm.name === ALARM_SCAN) await runScan(ledger, false);
+      if (alarm.name === ALARM_SCAN || alarm.name === ALARM_SCAN_SOON) await runScan(ledger, false);
       else if (alarm.name === ALARM_BACKFILL) await runScan(ledger, true);
       else if ([ALARM_UPLOAD, ALARM_UPLOAD_RETRY, ALARM_UPLOAD_SOON].includes(alarm.name))
         await runUpload(ledger, false);

@@ -18,6 +18,14 @@ export interface ScanMark {
   lastStartedAt?: string;
   lastCompletedAt?: string;
   lastStats?: IngestStats;
+  /** Messages seen by the last walk of the whole back-fill window. */
+  lastFullSeen?: number;
+  /**
+   * Two successive full walks saw the same number of messages: Thunderbird has synced the
+   * account, and later scans can start from the previous one. Until then every scan is full,
+   * because folders appear seconds (large ones: a minute) after start-up.
+   */
+  settled?: boolean;
 }
 
 export interface ScanDeps extends IngestDeps {
@@ -66,13 +74,15 @@ export async function scanAccount(
   deps: ScanDeps,
   config: Config,
   account: BalfAccount,
+  options: { full?: boolean } = {},
 ): Promise<IngestStats> {
   const key = markKey(account);
   const mark: ScanMark = (await deps.ledger.getMeta<ScanMark>(key)) ?? account;
   const now = deps.clock();
-  const fromMs = mark.lastStartedAt
-    ? Date.parse(mark.lastStartedAt) - SCAN_OVERLAP_MS
-    : now.getTime() - config.backfillDays * 86_400_000;
+  const full = options.full === true || mark.settled !== true || mark.lastStartedAt === undefined;
+  const fromMs = full
+    ? now.getTime() - config.backfillDays * 86_400_000
+    : Date.parse(mark.lastStartedAt ?? '') - SCAN_OVERLAP_MS;
   const startedAt = mark.runningSince ?? now.toISOString();
   await deps.ledger.setMeta(key, { ...mark, ...account, runningSince: startedAt });
 
@@ -98,6 +108,12 @@ export async function scanAccount(
     lastStartedAt: startedAt,
     lastCompletedAt: deps.clock().toISOString(),
     lastStats: stats,
+    ...(full
+      ? { lastFullSeen: stats.seen }
+      : mark.lastFullSeen !== undefined
+        ? { lastFullSeen: mark.lastFullSeen }
+        : {}),
+    settled: mark.settled === true || (full && mark.lastFullSeen === stats.seen),
   };
   await deps.ledger.setMeta(key, done);
   return stats;
@@ -108,12 +124,13 @@ export async function reconcile(
   deps: ScanDeps,
   config: Config,
   accounts: readonly BalfAccount[],
+  options: { full?: boolean } = {},
 ): Promise<{ stats: IngestStats; errors: string[] }> {
   let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0 };
   const errors: string[] = [];
   for (const account of accounts) {
     try {
-      stats = addStats(stats, await scanAccount(deps, config, account));
+      stats = addStats(stats, await scanAccount(deps, config, account, options));
     } catch (error) {
       errors.push(`${account.balf}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -123,7 +140,7 @@ export async function reconcile(
   return { stats, errors };
 }
 
-/** True when every BALF account finished at least one scan and none is running. */
+/** True when every BALF account is settled (see ScanMark) and no scan is running. */
 export async function scanComplete(
   deps: Pick<ScanDeps, 'ledger'>,
   accounts: readonly BalfAccount[],
@@ -131,7 +148,7 @@ export async function scanComplete(
   if (accounts.length === 0) return false;
   for (const account of accounts) {
     const mark = await deps.ledger.getMeta<ScanMark>(markKey(account));
-    if (!mark?.lastCompletedAt || mark.runningSince) return false;
+    if (!mark?.lastCompletedAt || mark.runningSince || mark.settled !== true) return false;
   }
   return true;
 }

@@ -2,7 +2,12 @@
 // the status line for the harness, and the page messages (summary, options state, CSV, purge).
 import { describe, expect, it } from 'vitest';
 import { messageKey } from '../../src/core/keys.ts';
-import { startBackground, ALARM_UPLOAD_SOON, MENU_SAMPLING } from '../../src/extension/background-core.ts';
+import {
+  startBackground,
+  ALARM_SCAN_SOON,
+  ALARM_UPLOAD_SOON,
+  MENU_SAMPLING,
+} from '../../src/extension/background-core.ts';
 import { openLedgerDb, Up } from '../../src/extension/ledger.ts';
 import { STATUS_PREFIX, type StatusLine } from '../../src/extension/logger.ts';
 import type { OptionsState } from '../../src/extension/runtime-messages.ts';
@@ -93,16 +98,21 @@ describe('background event page', () => {
     expect(fake.alarms.get(ALARM_UPLOAD_SOON)).toBeDefined();
     expect(posted).toHaveLength(1);
     expect(posted[0]?.records).toHaveLength(2);
-    const all = statuses();
-    expect(all[0]).toEqual({
-      scanComplete: true,
+    // One walk is not enough to know Thunderbird has synced the account: another is due soon.
+    expect(statuses()[0]).toEqual({
+      scanComplete: false,
       scanning: false,
       queue: 2,
       ledger: 2,
       lastUpload: 'none',
       at: '2026-11-20T12:00:00.000Z',
     });
-    expect(all.at(-1)).toMatchObject({ scanComplete: true, queue: 0, ledger: 2, lastUpload: 'ok' });
+    expect(statuses().at(-1)).toMatchObject({ scanComplete: false, queue: 0, ledger: 2, lastUpload: 'ok' });
+    expect(fake.alarms.get(ALARM_SCAN_SOON)?.when).toBe(Date.parse('2026-11-20T12:00:30Z'));
+    clock.advance(30_000);
+    await fake.events.onAlarm.fire({ name: ALARM_SCAN_SOON });
+    await bg.idle();
+    expect(statuses().at(-1)).toMatchObject({ scanComplete: true, scanning: false, queue: 0, ledger: 2 });
     expect(fake.menus.map((x) => x.id)).toEqual([MENU_SAMPLING]);
   });
 
@@ -172,7 +182,11 @@ describe('background event page', () => {
     );
     expect(mark?.runningSince).toBeUndefined();
     expect(mark?.lastStartedAt).toBe('2026-11-20T12:00:00.000Z');
+    expect(two.statuses().at(-1)).toMatchObject({ scanComplete: false, scanning: false, ledger: 25 });
+    await second.events.onAlarm.fire({ name: ALARM_SCAN_SOON });
+    await two.bg.idle();
     expect(two.statuses().at(-1)).toMatchObject({ scanComplete: true, scanning: false, ledger: 25 });
+    expect(second.calls.getFull).toBe(15);
   });
 
   it('answers the pages: summary, options state, CSV export, purge, save local values', async () => {

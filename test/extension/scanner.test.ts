@@ -8,6 +8,7 @@ import {
   markKey,
   reconcile,
   scanAccount,
+  scanComplete,
   SCAN_OVERLAP_MS,
   type ScanMark,
 } from '../../src/extension/scanner.ts';
@@ -158,8 +159,9 @@ describe('scan and ingest', () => {
     expect(fake.calls.getFull).toBe(before);
   });
 
-  it('back-fills the configured window first, then reads from the last start minus the overlap', async () => {
-    const fake = mailbox();
+  it('walks the whole window until two walks agree, then reads from the last start minus the overlap', async () => {
+    const fake = new FakeMessenger();
+    fake.addMessage(eml('question-from-usager', INBOX));
     const ledger = await freshLedger();
     const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
     const queries: QueryInfo[] = [];
@@ -167,19 +169,45 @@ describe('scan and ingest', () => {
       queries.push(info);
       return fake.api.messages.query(info);
     };
-    await scanAccount(scanDeps(fake, ledger, clock, { query }), testConfig({ backfillDays: 30 }), account);
+    const deps = scanDeps(fake, ledger, clock, { query });
+    const config = testConfig({ backfillDays: 30 });
+    await scanAccount(deps, config, account);
     expect(queries[0]).toMatchObject({
       accountId: 'account1',
       messagesPerPage: 1000,
       autoPaginationTimeout: 0,
     });
     expect(queries[0]?.fromDate?.toISOString()).toBe('2026-10-21T12:00:00.000Z');
-    const mark = await ledger.getMeta<ScanMark>(markKey(account));
-    expect(mark).toMatchObject({ lastStartedAt: '2026-11-20T12:00:00.000Z' });
+    let mark = await ledger.getMeta<ScanMark>(markKey(account));
+    expect(mark).toMatchObject({
+      lastStartedAt: '2026-11-20T12:00:00.000Z',
+      lastFullSeen: 1,
+      settled: false,
+    });
     expect(mark?.runningSince).toBeUndefined();
+    expect(await scanComplete({ ledger }, [account])).toBe(false);
+
+    // Thunderbird syncs the Sent folder late, with an old message: the next full walk finds it.
+    fake.addMessage(eml('reply-with-in-reply-to', SENT));
+    clock.advance(30_000);
+    await scanAccount(deps, config, account);
+    expect(queries[1]?.fromDate?.toISOString()).toBe('2026-10-21T12:00:30.000Z');
+    expect(await ledger.count()).toBe(2);
+    expect((await ledger.getMeta<ScanMark>(markKey(account)))?.settled).toBe(false);
+
+    clock.advance(30_000);
+    await scanAccount(deps, config, account);
+    mark = await ledger.getMeta<ScanMark>(markKey(account));
+    expect(mark).toMatchObject({ lastFullSeen: 2, settled: true, lastStartedAt: '2026-11-20T12:01:00.000Z' });
+    expect(await scanComplete({ ledger }, [account])).toBe(true);
+
     clock.advance(600_000);
-    await scanAccount(scanDeps(fake, ledger, clock, { query }), testConfig({ backfillDays: 30 }), account);
-    expect(queries[1]?.fromDate?.getTime()).toBe(Date.parse('2026-11-20T12:00:00Z') - SCAN_OVERLAP_MS);
+    await scanAccount(deps, config, account);
+    expect(queries[3]?.fromDate?.getTime()).toBe(Date.parse('2026-11-20T12:01:00Z') - SCAN_OVERLAP_MS);
+    // The daily re-walk is full again, and the account stays settled.
+    await scanAccount(deps, config, account, { full: true });
+    expect(queries[4]?.fromDate?.toISOString()).toBe('2026-10-21T12:11:00.000Z');
+    expect((await ledger.getMeta<ScanMark>(markKey(account)))?.settled).toBe(true);
   });
 
   it('walks every page and keeps getFull calls within the concurrency bound', async () => {
