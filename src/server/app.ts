@@ -9,7 +9,9 @@ import { registerAuth } from './auth/plugin.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import type { Db } from './db/schema.ts';
 import { HttpError } from './http-error.ts';
+import addonRoutes from './routes/addon/index.ts';
 import dashboardRoutes from './routes/dashboard/index.ts';
+import directoryRoutes from './routes/directory/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import { ServerMetrics } from './routes/health/metrics.ts';
 import sessionRoutes from './routes/session/index.ts';
@@ -34,7 +36,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     /^(08|53|57P0[1-3]|25006)/.test(code) ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOSPC', 'EROFS'].includes(code) ||
     /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN)/.test(code) ||
-    /Connection terminated|timeout exceeded when trying to connect|pool.*(ended|closed)|database connection is not open/i.test(
+    /Connection terminated|timeout exceeded when trying to connect|pool.*(ended|closed)|database connection is not open|driver has already been destroyed/i.test(
       String((error as Error)?.message),
     )
   );
@@ -137,6 +139,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(statsRoutes, { db, clock, config });
   await app.register(spotCheckRoutes, { db, clock });
+  await app.register(directoryRoutes, { db, clock });
+  await app.register(addonRoutes, {});
+  // Last: the dashboard serves `/` and static files.
   await app.register(dashboardRoutes, {});
   return app;
 }
