@@ -106,7 +106,7 @@ export class AuditTrail {
         await this.db.add('entries', entry);
         return entry;
       } catch (error) {
-        if (attempt >= 5 || !(error instanceof Error && error.name === 'ConstraintError')) throw error;
+        if (attempt >= 20 || !(error instanceof Error && error.name === 'ConstraintError')) throw error;
       }
     }
   }

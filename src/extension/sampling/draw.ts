@@ -70,10 +70,19 @@ export function ledgerWindow(from: string, to: string, now: Date): { fromMs: num
   return { fromMs, toMs };
 }
 
+/** Every region's UTC offset is within ±14 h: rows farther than that from a period boundary need no zone lookup. */
+const MAX_OFFSET_MS = 14 * 3_600_000;
+
 /** Received usager rows of the BALF whose local receipt day is in [from, to]. */
 export function populationOf(rows: readonly LedgerRow[], req: DrawRequest, region: Region): LedgerRow[] {
+  const lo = Date.parse(`${req.from}T00:00:00Z`);
+  const hi = Date.parse(`${addDays(req.to, 1)}T00:00:00Z`);
   return rows.filter((r) => {
     if (r.balf !== req.balf || r.dir !== 'in' || r.cat !== 'usager') return false;
+    const ms = r.atMs;
+    if (ms < lo - MAX_OFFSET_MS || ms >= hi + MAX_OFFSET_MS) return false;
+    if (ms >= lo + MAX_OFFSET_MS && ms < hi - MAX_OFFSET_MS) return true;
+    // Near a boundary: the local day decides (20,000-message periods stay fast this way).
     const day = localDay(r.at, region);
     return day >= req.from && day <= req.to;
   });
@@ -110,7 +119,7 @@ export function drawFromRows(rows: readonly LedgerRow[], req: DrawRequest, ctx: 
   const request = { ...req, seed: normalizeSeed(req.seed) };
   const population = populationOf(rows, request, ctx.region);
   const requested = requestedSize(request.size, population.length);
-  const weekOf = (r: LedgerRow) => isoWeekStart(localDay(r.at, ctx.region));
+  const weekOf = (r: LedgerRow) => isoWeekStart(localDay(new Date(r.atMs), ctx.region));
   const chosen =
     population.length === 0 || requested === 0
       ? []
@@ -118,7 +127,15 @@ export function drawFromRows(rows: readonly LedgerRow[], req: DrawRequest, ctx: 
           key: (r) => r.key,
           ...(request.stratifyByWeek ? { strata: weekOf } : {}),
         });
-  const sent = rows.filter((r) => r.balf === req.balf && r.dir === 'out');
+  // Only replies that reference a sampled message can answer one: pair over those alone.
+  const chosenKeys = new Set(chosen.map((r) => r.key));
+  const sent = rows.filter(
+    (r) =>
+      r.balf === req.balf &&
+      r.dir === 'out' &&
+      r.cat === 'reply' &&
+      (r.re ?? []).some((k) => chosenKeys.has(k)),
+  );
   const matches = matchReplies(chosen.map(toReceived), sent.map(toSent));
   const sentByKey = new Map(sent.map((r) => [r.key, r]));
   const sample = chosen.map((r): SampleRow => {

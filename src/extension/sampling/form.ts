@@ -59,8 +59,10 @@ function checked(doc: Document, name: string): string {
 }
 
 function check(doc: Document, name: string, value: string): void {
-  const input = doc.querySelector<HTMLInputElement>(`input[name="${name}"][value="${value}"]`);
-  if (input) input.checked = true;
+  // Every radio of the group is set explicitly (some DOMs do not uncheck the others on their own).
+  for (const input of doc.querySelectorAll<HTMLInputElement>(`input[name="${name}"]`)) {
+    input.checked = input.value === value;
+  }
 }
 
 /**

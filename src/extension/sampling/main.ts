@@ -6,7 +6,7 @@ import { Ledger, openLedgerDb } from '../ledger.ts';
 import { platformMessenger } from '../platform.ts';
 import { AuditTrail, openAuditDb } from './audit.ts';
 import { SamplingPanel } from './panel.ts';
-import { openByMessageId, type OpenerApi } from './thunderbird.ts';
+import { openByMessageId } from './thunderbird.ts';
 
 const m = platformMessenger();
 const t = (name: string, subs?: string | string[]) => m.i18n.getMessage(name, subs);
@@ -38,7 +38,7 @@ async function start(): Promise<void> {
     balfs,
     ledger,
     audit: new AuditTrail(auditDb),
-    openMessage: (id) => openByMessageId(m as unknown as OpenerApi, id),
+    openMessage: (id) => openByMessageId(m, id),
     clock: () => new Date(),
     uuid: () => crypto.randomUUID(),
     newSeed: () => newSeed(),

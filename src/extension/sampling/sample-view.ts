@@ -92,6 +92,7 @@ function decisionCell(
   });
   verdict.append(option(doc, '', t('sampling_verdictNone'), d.verdict === undefined));
   for (const v of verdictNames) verdict.append(option(doc, v, t(`sampling_verdict_${v}`), d.verdict === v));
+  verdict.value = d.verdict ?? '';
   const comment = el(doc, 'input', undefined, {
     type: 'text',
     'data-key': row.key,
@@ -111,6 +112,7 @@ function decisionCell(
     if (s !== row.status)
       override.append(option(doc, s, t(`sampling_status_${s}`), d.override?.status === s));
   }
+  override.value = d.override?.status ?? '';
   const reason = el(doc, 'input', undefined, {
     type: 'text',
     'data-key': row.key,

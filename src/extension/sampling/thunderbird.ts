@@ -1,5 +1,5 @@
 // Opening a sampled message (or its reply) in Thunderbird: find it by Message-ID, then show it in a tab.
-// The two calls are typed here because platform.ts models only what the background uses.
+// Typed as the two calls it needs, so tests can pass the fake messenger or a narrower stub.
 
 export interface OpenerApi {
   messages: {
