@@ -47,6 +47,16 @@ describe('parseDirectoryCsv', () => {
     expect(r).toMatchObject({ ok: true, directory: { services: [{ name: 'SIP Saint-Denis, centre' }] } });
   });
 
+  it('reads files mixing CRLF and LF line endings row by row', () => {
+    const r = parseDirectoryCsv(
+      `${HEADER}\r\n75,Paris,S1,S,SIP,a@b.fr\r\n75,Paris,S2,S,SIP,c@b.fr\n99,X,S3,S,SIP,d@b.fr\n`,
+    );
+    expect(r).toEqual({
+      ok: false,
+      errors: [{ line: 4, message: expect.stringContaining('« 99 »') as string }],
+    });
+  });
+
   it('keeps a service region only when it differs from its department', () => {
     const r = parseDirectoryCsv(`${HEADER},region\n75,Paris,S1,S,SIP,a@b.fr,reunion\n`);
     expect(r).toMatchObject({ ok: true, directory: { services: [{ code: 'S1', region: 'reunion' }] } });

@@ -53,7 +53,10 @@ function detectDelimiter(text: string): ';' | ',' {
 }
 
 export function parseDirectoryCsv(input: string | Buffer): ParseResult {
-  const text = (typeof input === 'string' ? input : input.toString('utf8')).replace(/^\uFEFF/, '');
+  // Files edited by hand often mix CRLF and LF: normalise so that every line ends one record.
+  const text = (typeof input === 'string' ? input : input.toString('utf8'))
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n?/g, '\n');
   let rows: { record: string[]; info: { lines: number } }[];
   try {
     rows = parse(text, {
