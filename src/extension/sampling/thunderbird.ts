@@ -3,7 +3,8 @@
 
 export interface OpenerApi {
   messages: {
-    query(info: { headerMessageId: string }): Promise<{ messages: { id: number }[] }>;
+    // A list id (string) only comes back with returnMessageListId, which this query does not ask for.
+    query(info: { headerMessageId: string }): Promise<string | { messages: { id: number }[] }>;
   };
   messageDisplay: {
     open(info: { messageId: number; location: 'tab' | 'window' }): Promise<unknown>;
@@ -21,7 +22,7 @@ export async function openByMessageId(api: OpenerApi, headerMessageId: string): 
   const id = headerMessageId.trim().replace(/^<|>$/g, '');
   if (id === '') return 'not-found';
   const found = await api.messages.query({ headerMessageId: id });
-  const first = found.messages[0];
+  const first = typeof found === 'string' ? undefined : found.messages[0];
   if (!first) return 'not-found';
   await api.messageDisplay.open({ messageId: first.id, location: 'tab' });
   return 'opened';
