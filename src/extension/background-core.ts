@@ -32,7 +32,7 @@ export const ALARM_UPLOAD_SOON = 'upload-soon';
 export const SCAN_PERIOD_MINUTES = 10;
 export const ALARM_SCAN_SOON = 'scan-soon';
 /** Delay between full scans while an account is still being synced by Thunderbird. */
-export const SCAN_SOON_MS = 30_000;
+export const SCAN_SOON_MS = 20_000;
 export const MENU_SAMPLING = 'suivi-balf-sampling';
 export const SAMPLING_PAGE = 'sampling/sampling.html';
 export const DEBUG_OPEN_TAB_KEY = 'debugOpenTab';
@@ -273,6 +273,7 @@ export function startBackground(deps: BackgroundDeps): Background {
       ).added;
     }
     if (added > 0) await soonUpload();
+    await status(ledger, accounts);
     return null;
   }
 

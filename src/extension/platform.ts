@@ -92,7 +92,8 @@ export interface SendInfo {
 /** Everything the add-on calls on `messenger`. Tests fake exactly this. */
 export interface Messenger {
   messages: {
-    query(info: QueryInfo): Promise<MessageList>;
+    /** With `returnMessageListId` Thunderbird answers the list id alone (a string). */
+    query(info: QueryInfo): Promise<MessageList | string>;
     continueList(listId: string): Promise<MessageList>;
     getFull(id: number): Promise<MessagePart>;
     onNewMailReceived: WebEvent<(folder: MailFolder, list: MessageList) => void>;

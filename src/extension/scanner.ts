@@ -18,6 +18,7 @@ export interface ScanMark {
   lastStartedAt?: string;
   lastCompletedAt?: string;
   lastStats?: IngestStats;
+  lastError?: string;
   /** Messages seen by the last walk of the whole back-fill window. */
   lastFullSeen?: number;
   /**
@@ -26,10 +27,15 @@ export interface ScanMark {
    * because folders appear seconds (large ones: a minute) after start-up.
    */
   settled?: boolean;
+  /** First walk ever of this account: an account that stays empty settles 5 minutes after it. */
+  firstWalkAt?: string;
 }
 
+/** An empty account is taken as synced only after this long (its folders may not be listed yet). */
+export const EMPTY_SETTLE_MS = 5 * 60_000;
+
 export interface ScanDeps extends IngestDeps {
-  query: (info: QueryInfo) => Promise<MessageList>;
+  query: (info: QueryInfo) => Promise<MessageList | string>;
   continueList: (listId: string) => Promise<MessageList>;
   /** Lets Thunderbird breathe between pages. */
   yieldNow: () => Promise<void>;
@@ -53,6 +59,11 @@ export function balfAccounts(config: Config, accounts: readonly MailAccount[]): 
     if (balf) out.push({ accountId: account.id, balf });
   }
   return out;
+}
+
+/** A query answered with a list id alone (returnMessageListId) starts with an empty page. */
+export function asList(x: MessageList | string): MessageList {
+  return typeof x === 'string' ? { id: x, messages: [] } : x;
 }
 
 function addStats(a: IngestStats, b: IngestStats): IngestStats {
@@ -87,24 +98,26 @@ export async function scanAccount(
   await deps.ledger.setMeta(key, { ...mark, ...account, runningSince: startedAt });
 
   let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0 };
-  const ctx = { balf: account.balf, config };
-  let page: MessageList | null = await deps.query({
-    accountId: account.accountId,
-    fromDate: new Date(fromMs),
-    messagesPerPage: deps.pageSize ?? PAGE_SIZE,
-    autoPaginationTimeout: 0,
-    returnMessageListId: true,
-  });
-  while (page) {
-    // Ask for the next page while this one is processed: Thunderbird fills it meanwhile.
-    const next: Promise<MessageList> | null = page.id ? deps.continueList(page.id) : null;
-    next?.catch(() => undefined);
-    stats = addStats(stats, await ingestHeaders(deps, ctx, page.messages, { deferHeuristic: true }));
-    await deps.yieldNow();
-    page = next ? await next : null;
+  try {
+    stats = await walk(deps, config, account, fromMs);
+  } catch (error) {
+    // A failure (unlike an unload) ends the scan: the next alarm starts a new one.
+    const { runningSince: _r, ...rest } = mark;
+    await deps.ledger.setMeta(key, {
+      ...rest,
+      ...account,
+      lastError: error instanceof Error ? error.message : String(error),
+    });
+    throw error;
   }
+  const firstWalkAt = mark.firstWalkAt ?? startedAt;
+  const agree =
+    full &&
+    mark.lastFullSeen === stats.seen &&
+    (stats.seen > 0 || now.getTime() - Date.parse(firstWalkAt) >= EMPTY_SETTLE_MS);
   const done: ScanMark = {
     ...account,
+    firstWalkAt,
     lastStartedAt: startedAt,
     lastCompletedAt: deps.clock().toISOString(),
     lastStats: stats,
@@ -113,9 +126,37 @@ export async function scanAccount(
       : mark.lastFullSeen !== undefined
         ? { lastFullSeen: mark.lastFullSeen }
         : {}),
-    settled: mark.settled === true || (full && mark.lastFullSeen === stats.seen),
+    settled: mark.settled === true || agree,
   };
   await deps.ledger.setMeta(key, done);
+  return stats;
+}
+
+/** One pass of query + continueList pages through the ingest path. */
+async function walk(
+  deps: ScanDeps,
+  config: Config,
+  account: BalfAccount,
+  fromMs: number,
+): Promise<IngestStats> {
+  let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0 };
+  const ctx = { balf: account.balf, config };
+  let page: MessageList | null = asList(
+    await deps.query({
+      accountId: account.accountId,
+      fromDate: new Date(fromMs),
+      messagesPerPage: deps.pageSize ?? PAGE_SIZE,
+      autoPaginationTimeout: 0,
+    }),
+  );
+  while (page) {
+    // Ask for the next page while this one is processed: Thunderbird fills it meanwhile.
+    const next: Promise<MessageList | string> | null = page.id ? deps.continueList(page.id) : null;
+    next?.catch(() => undefined);
+    stats = addStats(stats, await ingestHeaders(deps, ctx, page.messages ?? [], { deferHeuristic: true }));
+    await deps.yieldNow();
+    page = next ? asList(await next) : null;
+  }
   return stats;
 }
 

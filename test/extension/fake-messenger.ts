@@ -102,10 +102,11 @@ export class FakeMessenger {
   readonly api: Messenger = strict(
     {
       messages: {
-        query: async (info: QueryInfo): Promise<MessageList> => {
+        query: async (info: QueryInfo): Promise<MessageList | string> => {
           this.calls.query += 1;
           const known = new Set([
             'accountId',
+            'headerMessageId',
             'fromDate',
             'toDate',
             'messagesPerPage',
@@ -121,6 +122,15 @@ export class FakeMessenger {
             )
             .filter((m) => new Date(m.header.date).getTime() >= from)
             .map((m) => structuredClone(m.header));
+          if (info.returnMessageListId) {
+            // Thunderbird 153 answers with the list id only; every page comes from continueList.
+            const id = `list-${this.nextListId++}`;
+            const pages: MessageHeader[][] = [];
+            const per = info.messagesPerPage ?? 100;
+            for (let i = 0; i < selected.length; i += per) pages.push(selected.slice(i, i + per));
+            this.lists.set(id, pages.length > 0 ? pages : [[]]);
+            return id;
+          }
           return this.page(selected, info.messagesPerPage ?? 100);
         },
         continueList: async (id: string): Promise<MessageList> => {

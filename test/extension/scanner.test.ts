@@ -210,6 +210,40 @@ describe('scan and ingest', () => {
     expect((await ledger.getMeta<ScanMark>(markKey(account)))?.settled).toBe(true);
   });
 
+  it('settles an empty account only after five minutes, and never stays "running" after a failure', async () => {
+    const fake = new FakeMessenger();
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const deps = scanDeps(fake, ledger, clock);
+    await scanAccount(deps, testConfig(), account);
+    clock.advance(20_000);
+    await scanAccount(deps, testConfig(), account);
+    expect(await scanComplete({ ledger }, [account])).toBe(false);
+    clock.advance(5 * 60_000);
+    await scanAccount(deps, testConfig(), account);
+    expect(await scanComplete({ ledger }, [account])).toBe(true);
+
+    const failing = scanDeps(fake, ledger, clock, {
+      query: async () => Promise.reject(new Error('Folder not found')),
+    });
+    await expect(scanAccount(failing, testConfig(), account)).rejects.toThrow('Folder not found');
+    const mark = await ledger.getMeta<ScanMark>(markKey(account));
+    expect(mark?.runningSince).toBeUndefined();
+    expect(mark?.lastError).toBe('Folder not found');
+  });
+
+  it('accepts a query answered with the list id alone (Thunderbird 153 with returnMessageListId)', async () => {
+    const fake = mailbox();
+    const ledger = await freshLedger();
+    const query = (info: QueryInfo) => fake.api.messages.query({ ...info, returnMessageListId: true });
+    const { stats } = await reconcile(
+      scanDeps(fake, ledger, new TestClock(new Date('2026-11-20T12:00:00Z')), { query, pageSize: 4 }),
+      testConfig(),
+      [account],
+    );
+    expect(stats).toMatchObject({ seen: 10, added: 9 });
+  });
+
   it('walks every page and keeps getFull calls within the concurrency bound', async () => {
     const fake = new FakeMessenger();
     for (let i = 0; i < 25; i++) {
