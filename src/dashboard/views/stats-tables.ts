@@ -104,7 +104,7 @@ export function renderTiles(totals: Metrics, previous: Metrics | null, previousL
 function dsfrTable(caption: string, head: HTMLElement, body: HTMLElement, id: string): HTMLElement {
   return h(
     'div',
-    { class: 'fr-table fr-table--no-scroll', id },
+    { class: 'fr-table', id },
     h(
       'div',
       { class: 'fr-table__wrapper' },
