@@ -4,6 +4,7 @@ import { registerAuth, requireIngest, requireRead } from '../../src/server/auth/
 import { hashPassword } from '../../src/server/auth/password.ts';
 import { formatScope, type Scope } from '../../src/server/auth/scope.ts';
 import type { Db } from '../../src/server/db/schema.ts';
+import { recomputeHooks } from '../../src/server/directory/import.ts';
 import directoryRoutes from '../../src/server/routes/directory/index.ts';
 import sessionRoutes from '../../src/server/routes/session/index.ts';
 
@@ -18,7 +19,9 @@ export async function authApp(
   await app.register(directoryRoutes, {
     db,
     clock,
-    ...(options.onBalfChanged ? { onBalfChanged: options.onBalfChanged } : {}),
+    ...(options.onBalfChanged
+      ? { hooks: { ...recomputeHooks(), onBalfChanged: options.onBalfChanged } }
+      : {}),
   });
   app.get('/probe/read', async (request) => ({ principal: requireRead(request) }));
   app.post('/probe/ingest', async (request) => ({ principal: requireIngest(request) }));

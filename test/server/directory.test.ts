@@ -5,6 +5,7 @@ import type { OpenDb } from '../../src/server/db/connect.ts';
 import type { Db } from '../../src/server/db/schema.ts';
 import { importDirectoryCsv } from '../../src/server/directory/import.ts';
 import { parseDirectoryCsv } from '../../src/server/directory/parse-csv.ts';
+import { ingestBatch } from '../../src/server/ingest/ingest.ts';
 import { authApp, login, user, type Session } from './auth-support.ts';
 import { databaseKinds, openTestDb } from './support.ts';
 
@@ -164,6 +165,50 @@ describe.each(databaseKinds)('directory on %s', (kind) => {
       departments.map((d) => d.code),
       'nothing of the bad file imported',
     ).toEqual(['67', '75', '974']);
+  });
+
+  it('recomputes the history of a BALF once the import places it (time zone of La Réunion)', async () => {
+    const real = await authApp(db, () => new Date('2025-06-30T10:00:00Z'));
+    try {
+      await ingestBatch(
+        db,
+        {
+          schema: 1,
+          batchId: '0b6f3c1e-4a51-4c1a-9d1e-2f3a4b5c6d7e',
+          client: { id: 'c', addon: '0.1.0', thunderbird: '128.0' },
+          balf: 'sip.saint-denis@dgfip.finances.gouv.fr',
+          records: [{ k: 'AAAAAAAAAAAAAAAAAAAAAA', dir: 'in', at: '2025-06-01T20:30:00Z', cat: 'usager' }],
+        },
+        {
+          principal: { kind: 'token', id: 't', scope: { level: 'national' }, canWrite: true },
+          now: new Date('2025-06-30T10:00:00Z'),
+        },
+      );
+      const days = () =>
+        db
+          .selectFrom('daily_flows')
+          .select(['day', 'count'])
+          .where('balf', '=', 'sip.saint-denis@dgfip.finances.gouv.fr')
+          .execute();
+      expect(
+        (await days()).map((r) => [r.day, Number(r.count)]),
+        'unattached: Paris day',
+      ).toEqual([['2025-06-01', 1]]);
+      const s = await login(real, 'nat');
+      const r = await real.inject({
+        method: 'POST',
+        url: '/api/v1/directory/import',
+        headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken, 'content-type': 'text/csv; charset=utf-8' },
+        payload: GOOD,
+      });
+      expect(r.statusCode).toBe(200);
+      expect(
+        (await days()).map((row) => [row.day, Number(row.count)]),
+        'attached in 974: Réunion day',
+      ).toEqual([['2025-06-02', 1]]);
+    } finally {
+      await real.close();
+    }
   });
 
   it('moves the BALFs of a service whose region changes', async () => {

@@ -6,8 +6,8 @@ import { createToken, listTokens, revokeToken } from '../auth/tokens.ts';
 import { addUser, listUsers, removeUser } from '../auth/users.ts';
 import { policiesCommand, platforms, type Platform } from '../deploy/policies.ts';
 import { exportDirectoryCsv } from '../directory/export.ts';
-import { importDirectoryCsv } from '../directory/import.ts';
-import { recomputeBalf } from '../ingest/recompute.ts';
+import { loadConfig } from '../config.ts';
+import { importDirectoryCsv, recomputeHooks } from '../directory/import.ts';
 import { UsageError, readFirstLine, table, withDatabase, type Io } from './support.ts';
 
 const dbOption = { db: { type: 'string' } } as const;
@@ -148,7 +148,11 @@ export async function directoryCommand(args: string[], io: Io): Promise<number> 
       return 1;
     }
     const result = await withDatabase(values.db, io, ({ db }) =>
-      importDirectoryCsv(db, content, { onBalfChanged: (d, balf) => recomputeBalf(d, balf) }),
+      importDirectoryCsv(
+        db,
+        content,
+        recomputeHooks({ whitMondayWorked: loadConfig(io.env).whitMondayWorked }),
+      ),
     );
     if (!result.ok) {
       for (const e of result.errors) io.err(`${file}:${e.line}: ${e.message}\n`);

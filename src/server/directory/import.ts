@@ -1,5 +1,6 @@
 /** Applies a validated directory to the database in one transaction (idempotent upsert). */
 import type { Db } from '../db/schema.ts';
+import { recomputeBalf, recomputeStaleBalfs } from '../ingest/recompute.ts';
 import { parseDirectoryCsv, type Directory, type RowError } from './parse-csv.ts';
 
 export interface ImportCounts {
@@ -13,6 +14,22 @@ export type ImportResult =
 
 /** Called for every BALF whose service is new or changed, after the commit (history recompute). */
 export type BalfChanged = (db: Db, balf: string) => Promise<void>;
+
+export interface ImportHooks {
+  onBalfChanged?: BalfChanged;
+  /** Once after the commit: catches what per-BALF hooks cannot see (e.g. a service moving department). */
+  afterImport?: (db: Db) => Promise<void>;
+}
+
+/** The real hooks: the ingest's recomputation of moved BALFs and of every stale rollup home. */
+export function recomputeHooks(options: { whitMondayWorked?: boolean } = {}): Required<ImportHooks> {
+  return {
+    onBalfChanged: (db, balf) => recomputeBalf(db, balf, options),
+    afterImport: async (db) => {
+      await recomputeStaleBalfs(db, options);
+    },
+  };
+}
 
 /** Upserts departments, services and BALFs; returns the BALFs that are new or moved. */
 export async function applyDirectory(db: Db, directory: Directory): Promise<string[]> {
@@ -102,13 +119,14 @@ export async function applyDirectory(db: Db, directory: Directory): Promise<stri
 export async function importDirectoryCsv(
   db: Db,
   csv: string | Buffer,
-  options: { onBalfChanged?: BalfChanged } = {},
+  hooks: ImportHooks = {},
 ): Promise<ImportResult> {
   const parsed = parseDirectoryCsv(csv);
   if (!parsed.ok) return parsed;
   const { directory } = parsed;
   const changedBalfs = await applyDirectory(db, directory);
-  if (options.onBalfChanged) for (const balf of changedBalfs) await options.onBalfChanged(db, balf);
+  if (hooks.onBalfChanged) for (const balf of changedBalfs) await hooks.onBalfChanged(db, balf);
+  await hooks.afterImport?.(db);
   return {
     ok: true,
     departments: directory.departments.length,

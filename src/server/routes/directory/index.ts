@@ -3,7 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { requireNational, requireRead, requireSee } from '../../auth/plugin.ts';
 import type { Db } from '../../db/schema.ts';
 import { exportDirectoryCsv } from '../../directory/export.ts';
-import { importDirectoryCsv, type BalfChanged } from '../../directory/import.ts';
+import { importDirectoryCsv, recomputeHooks, type ImportHooks } from '../../directory/import.ts';
+import { loadConfig } from '../../config.ts';
 import {
   directoryLevels,
   placementOf,
@@ -11,20 +12,19 @@ import {
   type DirectoryLevel,
 } from '../../directory/placement.ts';
 import { HttpError } from '../../http-error.ts';
-import { recomputeBalf } from '../../ingest/recompute.ts';
 
 export interface DirectoryRoutesOptions {
   db: Db;
   clock?: () => Date;
-  /** Recomputation of a BALF's history after it moved (default: the ingest's recomputeBalf). */
-  onBalfChanged?: BalfChanged;
+  /** Recomputation after an import (default: the ingest's recomputeBalf and recomputeStaleBalfs). */
+  hooks?: ImportHooks;
 }
 
 const MAX_CSV_BYTES = 20 * 1024 * 1024;
 
 const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, options) => {
   const { db } = options;
-  const onBalfChanged = options.onBalfChanged ?? ((d: Db, balf: string) => recomputeBalf(d, balf));
+  const hooks = options.hooks ?? recomputeHooks({ whitMondayWorked: loadConfig().whitMondayWorked });
 
   app.addContentTypeParser(
     ['text/csv', 'application/csv', 'text/plain'],
@@ -79,7 +79,7 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
         'Corps attendu : le fichier CSV (Content-Type: text/csv).',
       );
     }
-    const result = await importDirectoryCsv(db, request.body, { onBalfChanged });
+    const result = await importDirectoryCsv(db, request.body, hooks);
     if (!result.ok) {
       return reply.code(400).send({
         error: 'invalid',
