@@ -10,7 +10,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     options: { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' } },
   });
   if (positionals.length > 0) throw new UsageError(`Argument inattendu : ${positionals.join(' ')}`);
-  const host = values.host ?? io.env['HOST'] ?? '127.0.0.1';
+  const host = values.host ?? '127.0.0.1';
   const portText = values.port ?? io.env['PORT'] ?? '8080';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65_535)
