@@ -155,4 +155,41 @@ describe('GET /addon/updates.json', () => {
     const file = await app!.inject({ method: 'GET', url: '/addon/suivi-balf.xpi' });
     expect(file.rawPayload.equals(bytes)).toBe(true);
   });
+
+  it('offers the MV2 variant to clients older than 128, and only to them', async () => {
+    const mv3 = writeXpi('1.3.0');
+    const mv2 = makeZip([{ name: 'manifest.json', data: addonManifest('1.3.0', ID, '115.0') }]);
+    writeFileSync(join(dir, 'suivi-balf-mv2.xpi'), mv2);
+    const res = await (
+      await start({ publicUrl: 'https://s.example.fr' })
+    ).inject({ method: 'GET', url: '/addon/updates.json' });
+    const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    expect(res.json().addons[ID].updates).toEqual([
+      {
+        version: '1.3.0',
+        update_link: 'https://s.example.fr/addon/suivi-balf.xpi?v=1.3.0',
+        update_hash: sha(mv3),
+        applications: { gecko: { strict_min_version: '128.0' } },
+      },
+      {
+        version: '1.3.0',
+        update_link: 'https://s.example.fr/addon/suivi-balf-mv2.xpi?v=1.3.0',
+        update_hash: sha(mv2),
+        applications: { gecko: { strict_min_version: '115.0', strict_max_version: '127.*' } },
+      },
+    ]);
+    const file = await app!.inject({ method: 'GET', url: '/addon/suivi-balf-mv2.xpi' });
+    expect(file.headers['content-type']).toBe('application/x-xpinstall');
+    expect(file.rawPayload.equals(mv2)).toBe(true);
+  });
+
+  it('ignores an MV2 file built for another add-on id', async () => {
+    writeXpi('1.3.0');
+    writeFileSync(
+      join(dir, 'suivi-balf-mv2.xpi'),
+      makeZip([{ name: 'manifest.json', data: addonManifest('9.9.9', 'other@x.fr') }]),
+    );
+    const res = await (await start()).inject({ method: 'GET', url: '/addon/updates.json' });
+    expect(res.json().addons[ID].updates.map((u: { version: string }) => u.version)).toEqual(['1.3.0']);
+  });
 });
