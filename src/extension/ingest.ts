@@ -118,32 +118,59 @@ function needsHeaders(first: Classification, h: MessageHeader): boolean {
   return false;
 }
 
+function toReceived(r: LedgerRow): ReceivedForMatch {
+  return {
+    key: r.key,
+    at: r.at,
+    category: r.cat as ReceivedForMatch['category'],
+    ...(r.correspondent !== undefined ? { correspondent: r.correspondent } : {}),
+    ...(r.subject !== undefined ? { subject: r.subject } : {}),
+  };
+}
+
+/**
+ * Received rows of one BALF grouped by correspondent: the heuristic only ever pairs a reply with
+ * mail from one of its recipients, so each held reply looks at a handful of rows, not all of them.
+ */
+export class HeuristicIndex {
+  private readonly byCorrespondent = new Map<string, ReceivedForMatch[]>();
+  constructor(rows: readonly LedgerRow[]) {
+    for (const r of rows) {
+      if (r.dir !== 'in' || r.correspondent === undefined) continue;
+      const list = this.byCorrespondent.get(r.correspondent);
+      if (list) list.push(toReceived(r));
+      else this.byCorrespondent.set(r.correspondent, [toReceived(r)]);
+    }
+  }
+
+  static async around(ledger: Ledger, balf: string, fromMs: number, toMs: number): Promise<HeuristicIndex> {
+    return new HeuristicIndex(
+      await ledger.rowsBetween(balf, fromMs - HEURISTIC_WINDOW_DAYS * DAY_MS, toMs + 1),
+    );
+  }
+
+  /** The row with its heuristic answer (or unchanged but queued when nothing matches). */
+  apply(row: LedgerRow): LedgerRow {
+    const candidates = (row.correspondents ?? []).flatMap((c) => this.byCorrespondent.get(c) ?? []);
+    const match = findHeuristicMatch(
+      {
+        key: row.key,
+        at: row.at,
+        category: row.cat as 'reply' | 'new',
+        ...(row.correspondents ? { correspondents: row.correspondents } : {}),
+        ...(row.subject !== undefined ? { subject: row.subject } : {}),
+      },
+      candidates,
+    );
+    const up = row.up === Up.hold ? Up.pending : row.up;
+    if (!match) return { ...row, up };
+    return { ...row, up, cat: 'reply', re: [match.key], heuristic: true };
+  }
+}
+
 /** Looks in the ledger for the received message a reference-less sent message answers. */
 export async function applyHeuristic(ledger: Ledger, row: LedgerRow): Promise<LedgerRow> {
-  const received = (
-    await ledger.rowsBetween(row.balf, row.atMs - HEURISTIC_WINDOW_DAYS * DAY_MS, row.atMs + 1)
-  )
-    .filter((r) => r.dir === 'in')
-    .map((r): ReceivedForMatch => ({
-      key: r.key,
-      at: r.at,
-      category: r.cat as ReceivedForMatch['category'],
-      ...(r.correspondent !== undefined ? { correspondent: r.correspondent } : {}),
-      ...(r.subject !== undefined ? { subject: r.subject } : {}),
-    }));
-  const match = findHeuristicMatch(
-    {
-      key: row.key,
-      at: row.at,
-      category: row.cat as 'reply' | 'new',
-      ...(row.correspondents ? { correspondents: row.correspondents } : {}),
-      ...(row.subject !== undefined ? { subject: row.subject } : {}),
-    },
-    received,
-  );
-  const up = row.up === Up.hold ? Up.pending : row.up;
-  if (!match) return { ...row, up };
-  return { ...row, up, cat: 'reply', re: [match.key], heuristic: true };
+  return (await HeuristicIndex.around(ledger, row.balf, row.atMs, row.atMs)).apply(row);
 }
 
 /** Counts a list of messages of one BALF account. Idempotent: known keys are skipped first. */
@@ -217,9 +244,25 @@ export async function ingestHeaders(
   return stats;
 }
 
-/** End of a scan: every held sent row gets its heuristic answer and joins the upload queue. */
-export async function releaseHeld(ledger: Ledger): Promise<number> {
-  const held = await ledger.rowsWithState(Up.hold);
-  for (const row of held) await ledger.put(await applyHeuristic(ledger, row));
+/** End of a scan: held sent rows of synced BALFs get their heuristic answer and join the upload queue. */
+export async function releaseHeld(
+  ledger: Ledger,
+  stillSyncing: ReadonlySet<string> = new Set(),
+): Promise<number> {
+  // While Thunderbird is still syncing a BALF, the received message may simply not be there yet.
+  const held = (await ledger.rowsWithState(Up.hold)).filter((row) => !stillSyncing.has(row.balf));
+  const byBalf = new Map<string, LedgerRow[]>();
+  for (const row of held) {
+    const list = byBalf.get(row.balf);
+    if (list) list.push(row);
+    else byBalf.set(row.balf, [row]);
+  }
+  for (const [balf, rows] of byBalf) {
+    // One read of the received rows per BALF, over the span of its held replies.
+    const from = rows.reduce((m, r) => Math.min(m, r.atMs), Infinity);
+    const to = rows.reduce((m, r) => Math.max(m, r.atMs), -Infinity);
+    const index = await HeuristicIndex.around(ledger, balf, from, to);
+    await ledger.putAll(rows.map((row) => index.apply(row)));
+  }
   return held.length;
 }

@@ -126,6 +126,13 @@ export class Ledger {
     await this.db.put('rows', row);
   }
 
+  /** Replaces rows in one transaction. */
+  async putAll(rows: readonly LedgerRow[]): Promise<void> {
+    const tx = this.db.transaction('rows', 'readwrite');
+    await Promise.all(rows.map((row) => tx.store.put(row)));
+    await tx.done;
+  }
+
   async count(): Promise<number> {
     return this.db.count('rows');
   }

@@ -176,7 +176,11 @@ export async function reconcile(
       errors.push(`${account.balf}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  await releaseHeld(deps.ledger);
+  const stillSyncing = new Set<string>();
+  for (const account of accounts) {
+    if (!(await scanComplete(deps, [account]))) stillSyncing.add(account.balf);
+  }
+  await releaseHeld(deps.ledger, stillSyncing);
   await deps.ledger.setMeta('lastScan', { at: deps.clock().toISOString(), stats, errors });
   return { stats, errors };
 }

@@ -61,6 +61,13 @@ describe('scan and ingest', () => {
     expect(stats).toMatchObject({ seen: 10, added: 9, ignored: 1 });
     // Sent messages (3) and the received one whose subject hints at automation without saying it.
     expect(fake.calls.getFull).toBe(4);
+    // A second walk that sees the same messages: the account is synced, held replies are released.
+    clock.advance(20_000);
+    expect((await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account])).stats).toMatchObject({
+      added: 0,
+      known: 9,
+    });
+    expect(fake.calls.getFull).toBe(4);
 
     const question = await messageKey(SECRET, 'question-1@example.org');
     expect(await byId(ledger, 'question-1@example.org')).toMatchObject({
@@ -100,6 +107,27 @@ describe('scan and ingest', () => {
     expect(fallback).toMatchObject({ dir: 'in', cat: 'usager', correspondent: 'paul.sansid@example.net' });
     expect(fallback?.key).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(await ledger.rowsWithState(Up.hold)).toEqual([]);
+  });
+
+  it('holds a reference-less reply until the account is synced, so a late inbox still links it', async () => {
+    const fake = new FakeMessenger();
+    fake.addMessage(eml('reply-without-references-french-re', SENT));
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const deps = scanDeps(fake, ledger, clock);
+    await reconcile(deps, testConfig(), [account]);
+    expect((await ledger.allRows()).map((r) => r.up)).toEqual([Up.hold]);
+    // The inbox appears later (Thunderbird syncs folders one after the other).
+    fake.addMessage(eml('question-from-usager', INBOX));
+    for (let i = 0; i < 2; i++) {
+      clock.advance(20_000);
+      await reconcile(deps, testConfig(), [account]);
+    }
+    expect(await byId(ledger, 'reply-2@dgfip.finances.gouv.fr')).toMatchObject({
+      up: Up.pending,
+      heuristic: true,
+      re: [await messageKey(SECRET, 'question-1@example.org')],
+    });
   });
 
   it('marks junk from the flag or the folder', async () => {
