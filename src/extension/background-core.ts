@@ -1,6 +1,6 @@
 // The background's logic with every platform API injected: listeners registered synchronously,
 // each awaiting one `ready` promise; no state a restart would lose (all of it is in IndexedDB).
-import { loadConfig, LOCAL_CONFIG_KEY, resolveConfig, type EffectiveConfig } from './config.ts';
+import { loadConfig, LOCAL_CONFIG_KEY, readManaged, resolveConfig, type EffectiveConfig } from './config.ts';
 import { ledgerCsv } from './csv.ts';
 import { ingestHeaders, type IngestStats } from './ingest.ts';
 import { Ledger, type LedgerDb } from './ledger.ts';
@@ -112,7 +112,15 @@ export function startBackground(deps: BackgroundDeps): Background {
     }
   }
 
-  /** Test hook (logLevel 'debug' only): storage.local `debugOpenTab` names a page to open once. */
+  /**
+   * Test hook (logLevel 'debug' only): storage.local `debugOpenTab` names a page to open once;
+   * the managed (policies.json) `debugOpenTab` is opened at each Thunderbird start-up.
+   */
+  async function openManagedDebugTab(): Promise<void> {
+    const value = (await readManaged(m.storage.managed))?.[DEBUG_OPEN_TAB_KEY];
+    if (typeof value === 'string' && value !== '') await m.tabs.create({ url: m.runtime.getURL(value) });
+  }
+
   async function openDebugTab(): Promise<void> {
     const value = (await m.storage.local.get(DEBUG_OPEN_TAB_KEY))[DEBUG_OPEN_TAB_KEY];
     if (typeof value !== 'string' || value === '') return;
@@ -374,7 +382,13 @@ export function startBackground(deps: BackgroundDeps): Background {
     await runScan(ledger, false);
     await runUpload(ledger, false);
   });
-  m.runtime.onStartup.addListener(() => void startUp());
+  const debugTabAtStartUp = on('startup debug tab', async () => {
+    if ((await config()).config.logLevel === 'debug') await openManagedDebugTab();
+  });
+  m.runtime.onStartup.addListener(() => {
+    void debugTabAtStartUp();
+    void startUp();
+  });
   m.runtime.onInstalled.addListener(() => void startUp());
   m.accounts.onCreated.addListener(on('accounts.onCreated', async (ledger) => runScan(ledger, false)));
   m.accounts.onUpdated.addListener(on('accounts.onUpdated', async (ledger) => runScan(ledger, false)));

@@ -236,6 +236,21 @@ describe('background event page', () => {
     expect(await fake.api.runtime.sendMessage({ type: 'not/ours' })).toBeUndefined();
   });
 
+  it('opens the managed debugOpenTab page at start-up in debug mode only', async () => {
+    const fake = thunderbird();
+    fake.managed = { ...fake.managed, debugOpenTab: 'sampling/sampling.html?seed=ABC' };
+    const { bg } = boot(fake, freshDbName(), new TestClock(new Date('2026-11-20T12:00:00Z')));
+    await fake.events.onStartup.fire();
+    await bg.idle();
+    expect(fake.tabsCreated).toEqual(['moz-extension://fake/sampling/sampling.html?seed=ABC']);
+    const quiet = thunderbird();
+    quiet.managed = { ...quiet.managed, logLevel: 'warn', debugOpenTab: 'sampling/sampling.html' };
+    const other = boot(quiet, freshDbName(), new TestClock(new Date('2026-11-20T12:00:00Z')));
+    await quiet.events.onStartup.fire();
+    await other.bg.idle();
+    expect(quiet.tabsCreated).toEqual([]);
+  });
+
   it('opens the sampling panel from the tools menu', async () => {
     const fake = thunderbird();
     const { bg } = boot(fake, freshDbName(), new TestClock(new Date('2026-11-20T12:00:00Z')));
