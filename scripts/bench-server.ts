@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import type { TallyBatchInput } from '../src/core/protocol.ts';
 import { buildApp } from '../src/server/app.ts';
 import { createToken } from '../src/server/auth/tokens.ts';

@@ -261,6 +261,44 @@ describe.each(databaseKinds)('ingest on %s', (kind) => {
     expect(rows.map((r) => [r.day, Number(r.delay), Number(r.count)])).toEqual([['2025-06-02', 0, 1]]);
   });
 
+  it('keeps exact counts under concurrent batches for BALFs of one department', async () => {
+    const balfs = ['c1@dgfip.finances.gouv.fr', 'c2@dgfip.finances.gouv.fr', 'c3@dgfip.finances.gouv.fr'];
+    await h.db
+      .insertInto('balfs')
+      .values(balfs.map((address) => ({ address, service_code: 'SIP-PARIS-1' })))
+      .execute();
+    const keys = balfs.map(() => Array.from({ length: 120 }, () => newKey()));
+    const sends = [];
+    for (let client = 0; client < 4; client++) {
+      for (const [i, balf] of balfs.entries()) {
+        // Each client reports 90 of the 120 keys (overlapping windows), spread over 10 days.
+        const recs = keys[i]!.slice(client * 10, client * 10 + 90).map((k, j) => ({
+          k,
+          dir: 'in' as const,
+          at: `2025-06-${String(2 + (j % 10)).padStart(2, '0')}T09:00:00Z`,
+          cat: 'usager' as const,
+        }));
+        sends.push(post(h.app, write75, batch(balf, recs)));
+      }
+    }
+    const answers = await Promise.all(sends);
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
+    expect(answers.reduce((n, a) => n + a.json().accepted, 0)).toBe(3 * 120);
+    const sum = async (
+      table: 'daily_flows' | 'department_daily_flows' | 'daily_replies' | 'department_daily_replies',
+    ) =>
+      Number(
+        (
+          await h.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.sum<number>('count').as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    expect([await sum('daily_flows'), await sum('department_daily_flows')]).toEqual([360, 360]);
+    expect([await sum('daily_replies'), await sum('department_daily_replies')]).toEqual([360, 360]);
+  });
+
   it('computes the day in the BALF time zone (Guadeloupe)', async () => {
     const national = await token(h.db, { level: 'national' });
     await post(

@@ -68,13 +68,15 @@ interface NewRecord {
 export async function ingestBatch(db: Db, batch: TallyBatch, ctx: IngestContext): Promise<IngestAnswer> {
   const placement = await placeBalf(db, batch.balf);
   authorize(ctx.principal, placement);
-  try {
-    return await db.transaction().execute((trx) => storeBatch(trx, batch, placement, ctx));
-  } catch (error) {
-    // Two instances racing on one batchId: the loser's insert into `batches` fails; replay it.
-    if (isUniqueViolation(error))
-      return db.transaction().execute((trx) => storeBatch(trx, batch, placement, ctx));
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute((trx) => storeBatch(trx, batch, placement, ctx));
+    } catch (error) {
+      // Two instances racing on one batchId (the loser's insert into `batches` fails: it replays), or a
+      // PostgreSQL deadlock/serialization failure between batches of one department: run it again.
+      if (attempt < 4 && (isUniqueViolation(error) || isRetryable(error))) continue;
+      throw error;
+    }
   }
 }
 
@@ -279,6 +281,11 @@ async function addFlows(trx: Trx, balf: string, home: Home, fresh: readonly NewR
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   await addFlowCounts(trx, balf, home, counts);
+}
+
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
 }
 
 function isUniqueViolation(error: unknown): boolean {

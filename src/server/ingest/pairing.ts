@@ -2,7 +2,7 @@
  * Reply pairing for the received messages a batch touched, with src/core `matchReplies`, and the
  * upkeep of `daily_replies` (received usager mail by day and delay bucket).
  */
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Region } from '../../core/calendar.ts';
 import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
 import type { Database } from '../db/schema.ts';
@@ -103,18 +103,14 @@ export async function pairTouched(
     const k = `${day}|${delay}`;
     bucketDeltas.set(k, (bucketDeltas.get(k) ?? 0) + delta);
   };
+  const changes: AnswerChange[] = [];
   for (const r of received) {
     const m = matches.get(r.key);
     const answeredAt = m?.answeredAt ?? null;
     const heuristic = m?.heuristic === true ? 1 : 0;
     const isFresh = fresh.has(r.key);
-    if (answeredAt !== r.answered_at || heuristic !== r.answer_heuristic) {
-      await trx
-        .updateTable('records')
-        .set({ answered_at: answeredAt, answer_heuristic: heuristic })
-        .where('balf', '=', ctx.balf)
-        .where('key', '=', r.key)
-        .execute();
+    if (answeredAt !== r.answered_at || heuristic !== Number(r.answer_heuristic)) {
+      changes.push({ key: r.key, answeredAt, heuristic });
     }
     if (r.cat !== 'usager') continue;
     const newDelay = replyDelay(r.day, answeredAt, ctx.region, ctx.whitMondayWorked);
@@ -128,5 +124,24 @@ export async function pairTouched(
       }
     }
   }
+  await updateAnswers(trx, ctx.balf, changes);
   await addReplyCounts(trx, ctx.balf, ctx.home, bucketDeltas);
+}
+
+export interface AnswerChange {
+  key: string;
+  answeredAt: string | null;
+  heuristic: number;
+}
+
+/** One UPDATE per few hundred rows (a CTE of values joined on the key; same SQL on both databases). */
+export async function updateAnswers(trx: Trx, balf: string, changes: readonly AnswerChange[]): Promise<void> {
+  for (const part of chunks(changes, 300)) {
+    const values = sql.join(
+      part.map((c) => sql`(${c.key}, cast(${c.answeredAt} as text), cast(${c.heuristic} as integer))`),
+    );
+    await sql`with v (key, answered_at, answer_heuristic) as (values ${values})
+      update records set answered_at = v.answered_at, answer_heuristic = v.answer_heuristic
+      from v where records.balf = ${balf} and records.key = v.key`.execute(trx);
+  }
 }

@@ -7,8 +7,10 @@ import { PostgresAdapter, sql, type Transaction } from 'kysely';
 import { localDay } from '../../core/calendar.ts';
 import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
 import type { Database, Db } from '../db/schema.ts';
+import { chunks } from './chunks.ts';
 import { replyDelay } from './delays.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
+import { updateAnswers, type AnswerChange } from './pairing.ts';
 import { addFlowCounts, addReplyCounts, homeOf, saveHome, storedHome } from './rollups.ts';
 
 type Trx = Transaction<Database>;
@@ -133,21 +135,16 @@ export async function rebuildBalf(
 
   const flows = new Map<string, number>();
   const replies = new Map<string, number>();
+  const movedDays: { key: string; day: string }[] = [];
+  const answerChanges: AnswerChange[] = [];
   for (const r of records) {
     const day = localDay(r.at, region);
     const m = r.dir === 'in' ? matches.get(r.key) : undefined;
     const answeredAt = m?.answeredAt ?? null;
     const answerHeuristic = m?.heuristic === true ? 1 : 0;
-    if (
-      day !== r.day ||
-      (r.dir === 'in' && (answeredAt !== r.answered_at || answerHeuristic !== Number(r.answer_heuristic)))
-    ) {
-      await trx
-        .updateTable('records')
-        .set(r.dir === 'in' ? { day, answered_at: answeredAt, answer_heuristic: answerHeuristic } : { day })
-        .where('balf', '=', address)
-        .where('key', '=', r.key)
-        .execute();
+    if (day !== r.day) movedDays.push({ key: r.key, day });
+    if (r.dir === 'in' && (answeredAt !== r.answered_at || answerHeuristic !== Number(r.answer_heuristic))) {
+      answerChanges.push({ key: r.key, answeredAt, heuristic: answerHeuristic });
     }
     const fk = `${day}|${r.dir}|${r.cat}`;
     flows.set(fk, (flows.get(fk) ?? 0) + 1);
@@ -157,6 +154,14 @@ export async function rebuildBalf(
     }
   }
 
+  for (const part of chunks(movedDays, 300)) {
+    const values = sql.join(part.map((c) => sql`(${c.key}, ${c.day})`));
+    await sql`with v (key, day) as (values ${values})
+      update records set day = v.day from v where records.balf = ${address} and records.key = v.key`.execute(
+      trx,
+    );
+  }
+  await updateAnswers(trx, address, answerChanges);
   await trx.deleteFrom('daily_flows').where('balf', '=', address).execute();
   await trx.deleteFrom('daily_replies').where('balf', '=', address).execute();
   const home = homeOf(placement);

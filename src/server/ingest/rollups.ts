@@ -33,8 +33,10 @@ export async function addFlowCounts(
   counts: FlowCounts,
   options: { balfLevel?: boolean } = {},
 ): Promise<void> {
+  // Sorted: concurrent transactions then lock shared department rows in the same order (no deadlock).
   const rows = [...counts]
     .filter(([, n]) => n !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, count]) => {
       const [day, dir, cat] = k.split('|') as [string, 'in' | 'out', string];
       return { day, dir, cat, count };
@@ -82,6 +84,7 @@ export async function addReplyCounts(
 ): Promise<void> {
   const rows = [...counts]
     .filter(([, n]) => n !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, count]) => {
       const [day, delay] = k.split('|') as [string, string];
       return { day, delay: Number(delay), count };
