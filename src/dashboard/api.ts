@@ -1,5 +1,6 @@
 // Client of the collection server's API: session cookie + CSRF header, French error messages.
 import type { Level, StatsAnswer } from '../core/protocol.ts';
+import type { SpotCheckList } from './views/spot-checks.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -139,6 +140,10 @@ export class Api {
 
   path(level: Level, id: string): Promise<Crumb[]> {
     return this.request<Crumb[]>('GET', `/api/v1/directory/path?${new URLSearchParams({ level, id })}`);
+  }
+
+  spotChecks(query: string): Promise<SpotCheckList> {
+    return this.request<SpotCheckList>('GET', `/api/v1/spot-checks?${query}`);
   }
 
   unattached(): Promise<UnattachedBalf[]> {

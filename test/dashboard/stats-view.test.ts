@@ -5,6 +5,7 @@ import type { StatsAnswer } from '../../src/core/protocol.ts';
 import { FALLBACK_TARGETS } from '../../src/dashboard/api.ts';
 import { formatCount, formatRate, parseCount } from '../../src/dashboard/format.ts';
 import { parseHash, type StatsRoute } from '../../src/dashboard/route.ts';
+import type { SpotCheckList, SpotCheckRow } from '../../src/dashboard/views/spot-checks.ts';
 import { renderStatsPage } from '../../src/dashboard/views/stats-page.ts';
 import { nationalAnswer } from './fixtures.ts';
 
@@ -18,11 +19,27 @@ const route: StatsRoute = {
   compare: true,
 };
 
+const spotCheck: SpotCheckRow = {
+  id: '6f1c1d36-3a0e-4d51-9a55-2a4c4d1a8e01',
+  balf: 'sip.paris-1er@dgfip.finances.gouv.fr',
+  from: '2026-11-02',
+  to: '2026-11-13',
+  doneAt: '2026-11-20T10:15:00+01:00',
+  target: { id: 'marianne-5j', workingDays: 5 },
+  population: 412,
+  sampleSize: 40,
+  verdicts: { conforme: 30, non_conforme: 8, sans_objet: 2 },
+  disagreements: 3,
+  rate: 30 / 38,
+  interval: { lower: 0.64, upper: 0.89 },
+};
+
 function render(
   answer: StatsAnswer,
   previous: StatsAnswer | null,
   navigated: StatsRoute[] = [],
   errors: string[] = [],
+  spotChecks: SpotCheckList | string = { spotChecks: [spotCheck] },
 ) {
   const drawn: StatsAnswer[] = [];
   const page = renderStatsPage(
@@ -40,6 +57,7 @@ function render(
       answer,
       previous,
       crumbs: [{ level: 'national', id: 'national', name: 'France entière' }],
+      spotChecks,
     },
     (message) => errors.push(message),
   );
@@ -170,5 +188,22 @@ describe('stats page rendering', () => {
     const next = parseHash(document.querySelector('#period-next')!.getAttribute('href')!, today);
     expect(prev).toMatchObject({ period: { from: '2026-10-01', to: '2026-10-31' } });
     expect(next).toMatchObject({ period: { from: '2026-12-01', to: '2026-12-31' } });
+  });
+
+  it('lists the spot-checks of the period with their rate and interval, or says why not', () => {
+    render(nationalAnswer(), null);
+    const row = document.querySelector('#table-spot-checks tbody tr')!;
+    expect(row.querySelector('th')?.textContent).toBe(spotCheck.balf);
+    expect(cell(row, 'sampleSize')).toBe('40 / 412');
+    expect(cell(row, 'non_conforme')).toBe('8');
+    expect(cell(row, 'rate')).toMatch(/^78,9.% \(64,0.% – 89,0.%\)$/);
+    render(nationalAnswer(), null, [], [], { spotChecks: [] });
+    expect(document.querySelector('#spot-checks-empty')?.textContent).toMatch(/Aucun sondage/);
+    render(nationalAnswer(), null, [], [], 'Erreur du serveur (500).');
+    expect(document.querySelector('#spot-checks-error')?.textContent).toBe(
+      'Sondages indisponibles : Erreur du serveur (500).',
+    );
+    // The figures are still there.
+    expect(document.querySelectorAll('#table-children tbody tr')).toHaveLength(3);
   });
 });

@@ -2,6 +2,7 @@
 // drill-down national → department → service → BALF, CSV download, figures equal to the API's,
 // no console error and no CSP violation; screenshots under test-results/.
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,11 +10,13 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StatsAnswer } from '../../src/core/protocol.ts';
+import { PROTOCOL_SCHEMA, type StatsAnswer } from '../../src/core/protocol.ts';
 import { presetPeriod, shiftPeriod } from '../../src/dashboard/period.ts';
 import { buildApp } from '../../src/server/app.ts';
+import { createToken } from '../../src/server/auth/tokens.ts';
 import { addUser } from '../../src/server/auth/users.ts';
 import { openDatabase, type OpenDb } from '../../src/server/db/connect.ts';
+import { demoBalfs } from '../../src/server/demo/demo-directory.ts';
 import { runDemo } from '../../src/server/demo/run-demo.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,6 +31,11 @@ let base: string;
 let context: BrowserContext;
 let page: Page;
 const consoleErrors: string[] = [];
+/** URLs whose 4xx answer a step expects (e.g. a department user asking for the national view). */
+const expectedFailures: RegExp[] = [/\/api\/v1\/session$/];
+const expected = (url: string) => expectedFailures.some((re) => re.test(url));
+let spotCheckId: string;
+const DEPARTMENT_LOGIN = 'coordination.75';
 
 /** Figures of the children table as shown (text), keyed by child id. */
 async function shownChildren(p: Page) {
@@ -119,7 +127,42 @@ beforeAll(async () => {
   // Enough history for "mois dernier" and its previous month.
   await runDemo(store.db, { days: 75, seed: 'e2e-dashboard', now: new Date() });
   await addUser(store.db, { login: LOGIN, password: PASSWORD, scope: { level: 'national' } });
+  await addUser(store.db, {
+    login: DEPARTMENT_LOGIN,
+    password: PASSWORD,
+    scope: { level: 'department', code: '75' },
+  });
   app = await buildApp({ db: store.db, rateLimit: false });
+  // A chef de service's spot-check summary, sent as the add-on does, for a Paris BALF last month.
+  const { token } = await createToken(store.db, {
+    scope: { level: 'department', code: '75' },
+    canWrite: true,
+  });
+  const paris = demoBalfs().find((b) => b.departmentCode === '75')!;
+  const lastMonth = presetPeriod('last-month', new Date());
+  spotCheckId = randomUUID();
+  const posted = await app.inject({
+    method: 'POST',
+    url: '/api/v1/spot-checks',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    payload: {
+      schema: PROTOCOL_SCHEMA,
+      id: spotCheckId,
+      client: { id: 'e2e-client', addon: '0.1.0', thunderbird: '128.0' },
+      balf: paris.address,
+      from: lastMonth.from,
+      to: lastMonth.to,
+      doneAt: new Date().toISOString(),
+      seed: 'e2e',
+      target: { id: 'marianne-5j', workingDays: 5 },
+      population: 200,
+      sampleSize: 30,
+      verdicts: { conforme: 24, non_conforme: 4, sans_objet: 2 },
+      automatic: { answered_in_time: 23, answered_late: 3, pending: 0, overdue: 4 },
+      disagreements: 2,
+    },
+  });
+  expect(posted.statusCode, posted.body).toBe(201);
   base = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('[::1]', '127.0.0.1');
   context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
     executablePath: CHROMIUM,
@@ -149,12 +192,12 @@ beforeAll(async () => {
   page.on('console', (message) => {
     if (message.type() !== 'error' && message.type() !== 'warning') return;
     // Expected: the anonymous session probe and the wrong-password attempt answer 401 by design.
-    if (message.location().url.endsWith('/api/v1/session') && /\b401\b/.test(message.text())) return;
+    if (expected(message.location().url) && /\b40[13]\b/.test(message.text())) return;
     consoleErrors.push(`${message.type()}: ${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
   page.on('response', (response) => {
-    if (response.status() >= 400 && !response.url().includes('/api/v1/session'))
+    if (response.status() >= 400 && !expected(response.url()))
       consoleErrors.push(`HTTP ${response.status()} ${response.url()}`);
   });
 }, 600_000);
@@ -211,6 +254,26 @@ describe('dashboard in Chromium', () => {
     expect(await page.textContent('.sb-tile[data-metric="received"] .sb-tile__delta')).toMatch(
       /Évolution par rapport à/,
     );
+    // Another delay target recomputes the verdicts; the page asks for it and shows the API's figures.
+    const targets = (await (await context.request.get(`${base}/api/v1/targets`)).json()) as {
+      id: string;
+      primary: boolean;
+    }[];
+    const other = targets.find((t) => !t.primary);
+    expect(other, 'a second target (2 jours ouvrés) is configured by default').toBeDefined();
+    await page.selectOption('#target', other!.id);
+    await page.click('#period-form button[type="submit"]');
+    await page.waitForFunction(
+      (id) => document.querySelector('#csv-export')?.getAttribute('href')?.includes(`target=${id}`),
+      other!.id,
+    );
+    await waitForView('national', 'national', lastMonth.from);
+    expect((await expectShownEqualsApi()).target.id).toBe(other!.id);
+    await page.goBack();
+    await page.waitForFunction(
+      () => !document.querySelector('#csv-export')?.getAttribute('href')?.includes('target='),
+    );
+    await waitForView('national', 'national', lastMonth.from);
     const before = shiftPeriod(lastMonth, -1);
     await page.click('#period-previous');
     await waitForView('national', 'national', before.from);
@@ -223,6 +286,10 @@ describe('dashboard in Chromium', () => {
 
   it('drills down national → department → service → BALF and downloads the CSV', async () => {
     const lastMonth = presetPeriod('last-month', new Date());
+    // The spot-check sent for a Paris BALF last month is listed at national level.
+    const spot = page.locator(`#table-spot-checks tr[data-id="${spotCheckId}"]`);
+    expect(await spot.locator('[data-metric="conforme"]').textContent()).toBe('24');
+    expect(await spot.locator('[data-metric="sampleSize"]').textContent()).toMatch(/^30 \/ 200$/);
     const path: string[] = [];
     for (const [from, to] of [
       ['national', 'department'],
@@ -232,9 +299,16 @@ describe('dashboard in Chromium', () => {
       const children = await shownChildren(page);
       const child = children.find((c) => c.level === to && c.id !== 'unattached' && count(c.received) > 0);
       expect(child, `un élément ${to} avec des messages sous ${from}`).toBeDefined();
-      await page.click(`#table-children tr[data-id="${child!.id}"] a`);
+      if (from === 'national') {
+        // Keyboard: the row link is focusable and Enter follows it; focus then lands on the new title.
+        await page.focus(`#table-children tr[data-id="${child!.id}"] a`);
+        await page.keyboard.press('Enter');
+      } else {
+        await page.click(`#table-children tr[data-id="${child!.id}"] a`);
+      }
       await waitForView(to, child!.id ?? '', lastMonth.from);
       path.push(child!.name);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('page-title');
       const crumbs = await page.$$eval('#breadcrumbs li', (items) => items.map((li) => li.textContent));
       expect(crumbs.slice(1)).toEqual(path);
       if (to !== 'balf') await expectShownEqualsApi();
@@ -310,6 +384,29 @@ describe('dashboard in Chromium', () => {
     expect(
       await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
     ).toBeLessThanOrEqual(0);
+    await page.click('#logout');
+    await page.waitForSelector('#login-form');
+  });
+
+  it('takes a department user to their department and refuses the national view', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.fill('#login', DEPARTMENT_LOGIN);
+    await page.fill('#password', PASSWORD);
+    await page.click('#login-submit');
+    await waitForView('department', '75');
+    expect(await page.$('a[href="#/annuaire"]')).toBeNull();
+    await expectShownEqualsApi();
+    const refused = await context.request.get(
+      `${base}/api/v1/stats?level=national&id=national&from=2026-01-01&to=2026-01-31&granularity=day`,
+    );
+    expect(refused.status()).toBe(403);
+    const { message } = (await refused.json()) as { message: string };
+    expectedFailures.push(/\/api\/v1\/(stats|spot-checks|directory\/path)\?level=national/);
+    await page.evaluate(() => {
+      location.hash = '#/stats?level=national&id=national';
+    });
+    await page.waitForSelector('#app .fr-alert--error');
+    expect(await page.textContent('#app .fr-alert--error')).toContain(message);
     await page.click('#logout');
     await page.waitForSelector('#login-form');
   });

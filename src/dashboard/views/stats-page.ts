@@ -5,12 +5,15 @@ import { h } from '../dom.ts';
 import { periodLabel, shiftPeriod } from '../period.ts';
 import { formatHash, statsQuery, type StatsRoute } from '../route.ts';
 import { renderPeriodForm, renderPeriodNav } from './period-form.ts';
+import { renderSpotChecks, type SpotCheckList } from './spot-checks.ts';
 import { childrenTitles, levelNames, renderChildren, renderSeries, renderTiles } from './stats-tables.ts';
 
 export interface StatsData {
   answer: StatsAnswer;
   previous: StatsAnswer | null;
   crumbs: Crumb[];
+  /** Spot-checks of the period, or the French reason they could not be loaded. */
+  spotChecks: SpotCheckList | string;
 }
 
 export interface StatsPageContext {
@@ -24,7 +27,13 @@ export interface StatsPageContext {
 
 /** Fetches the current period, the previous one (for deltas) and the breadcrumbs, in parallel. */
 export async function loadStats(api: Api, route: StatsRoute): Promise<StatsData> {
-  const [answer, previous, crumbs] = await Promise.all([
+  const spotQuery = new URLSearchParams({
+    level: route.level,
+    id: route.id,
+    from: route.period.from,
+    to: route.period.to,
+  });
+  const [answer, previous, crumbs, spotChecks] = await Promise.all([
     api.stats(statsQuery(route)),
     route.compare ? api.stats(statsQuery(route, shiftPeriod(route.period, -1))) : Promise.resolve(null),
     api.path(route.level, route.id).catch((error: unknown) => {
@@ -32,8 +41,12 @@ export async function loadStats(api: Api, route: StatsRoute): Promise<StatsData>
       if (error instanceof ApiError && error.status !== 401) return [] as Crumb[];
       throw error;
     }),
+    // A failure here must not hide the figures: the section says why instead.
+    api
+      .spotChecks(spotQuery.toString())
+      .catch((error: unknown) => (error instanceof Error ? error.message : String(error))),
   ]);
-  return { answer, previous, crumbs };
+  return { answer, previous, crumbs, spotChecks };
 }
 
 function hrefFor(route: StatsRoute) {
@@ -139,6 +152,10 @@ export function renderStatsPage(
             : h('p', {}, 'Aucun élément rattaché à ce niveau.'),
         ]
       : null,
+    h('h2', {}, 'Sondages ponctuels'),
+    typeof data.spotChecks === 'string'
+      ? h('p', { id: 'spot-checks-error' }, `Sondages indisponibles : ${data.spotChecks}`)
+      : renderSpotChecks(data.spotChecks),
     h('h2', {}, 'Exporter'),
     h(
       'p',
