@@ -281,7 +281,9 @@ async function ingestOverHttp(
   opened: OpenDb,
   batches: readonly TallyBatchInput[],
 ): Promise<{ recordsPerSecond: number; seconds: number }> {
-  const app = await buildApp({ db: opened.db, rateLimit: false, config: loadConfig({}) });
+  // Errors only, on stderr: a failing ingest must say why.
+  const logger = pino({ level: 'error' }, pino.destination({ fd: 2, sync: true }));
+  const app = await buildApp({ db: opened.db, rateLimit: false, config: loadConfig({}), logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const { token } = await createToken(opened.db, {
     scope: { level: 'national' },
