@@ -11,6 +11,17 @@ export const NOW = new Date('2026-11-25T15:00:00Z'); // a Wednesday; last week =
 export const config = testConfig();
 
 const HOUR = 3_600_000;
+const NAMES = ['claire.martin', 'j.dupont', 'nadia.benali', 'p.lefebvre', 'sci.les-tilleuls', 'm.nguyen'];
+// One subject holds ';' and quotes on purpose (CSV quoting).
+const SUBJECTS = [
+  'Demande de délai de paiement',
+  'Taxe foncière : question sur mon avis',
+  'Attestation de résidence fiscale; envoi "urgent"',
+  'Changement de situation familiale',
+  'Remboursement de crédit d’impôt',
+  'Prélèvement à la source : taux',
+  'Contestation de majoration',
+];
 
 export interface Fixture {
   rows: LedgerRow[];
@@ -33,8 +44,8 @@ export function buildLedger(count: number, start = '2026-11-02T07:30:00Z', stepH
     const r = row({
       at,
       cat,
-      correspondent: `usager${i}@example.org`,
-      subject: i === 5 ? '=HYPERLINK("http://x";"piège")' : `Demande n° ${i}; avis "urgent"`,
+      correspondent: `${NAMES[i % NAMES.length]}${i}@example.org`,
+      subject: i === 5 ? '=HYPERLINK("http://x";"piège")' : `${SUBJECTS[i % SUBJECTS.length]} (n° ${i})`,
     });
     rows.push(r);
     if (cat !== 'usager') continue;

@@ -12,7 +12,7 @@ import { applyParams, fillForm, FormError, readForm, setupForm, syncVisibility }
 import type { PeriodPreset } from './period.ts';
 import { cleanDecision, computeResults, type Decision } from './results.ts';
 import { renderResults, renderSaved } from './results-view.ts';
-import { renderSample, type ViewContext } from './sample-view.ts';
+import { formatTime, renderSample, type ViewContext } from './sample-view.ts';
 import type { OpenResult } from './thunderbird.ts';
 
 export const SAMPLING_MARKER = 'suivi-balf:sampling';
@@ -187,7 +187,7 @@ export class SamplingPanel {
       info.textContent = this.saved
         ? this.deps.t(this.dirty ? 'sampling_unsavedChanges' : 'sampling_savedAs', [
             String(this.saved.revision),
-            this.saved.savedAt,
+            formatTime(this.saved.savedAt, this.view),
           ])
         : this.deps.t('sampling_notSaved');
     }

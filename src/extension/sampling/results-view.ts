@@ -11,7 +11,8 @@ export function percent(x: number, locale: string): string {
   return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(x);
 }
 
-function table(ctx: ViewContext, caption: string, head: string[], rows: string[][]): HTMLTableElement {
+/** A captioned table in a scrolling wrapper, so a wide table never widens the page (200 % zoom). */
+function table(ctx: ViewContext, caption: string, head: string[], rows: string[][]): HTMLDivElement {
   const { doc } = ctx;
   const t = el(doc, 'table');
   t.append(el(doc, 'caption', caption));
@@ -26,7 +27,9 @@ function table(ctx: ViewContext, caption: string, head: string[], rows: string[]
     tbody.append(tr);
   }
   t.append(thead, tbody);
-  return t;
+  const wrap = el(doc, 'div', undefined, { class: 'table-wrap' });
+  wrap.append(t);
+  return wrap;
 }
 
 /** The headline: human compliance rate over decided messages with the 95 % Wilson interval. */

@@ -123,7 +123,10 @@ function decisionCell(
   });
   reason.value = d.override?.reason ?? '';
   reason.hidden = d.override === undefined;
-  td.append(verdict, comment, override, reason);
+  // A grid inside the cell (a cell that is itself a grid stops being a table cell).
+  const fields = el(doc, 'div', undefined, { class: 'decision-fields' });
+  fields.append(verdict, comment, override, reason);
+  td.append(fields);
   return td;
 }
 
