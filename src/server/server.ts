@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { openDatabase, type DbTarget, type OpenDb } from './db/connect.ts';
+import type { Db } from './db/schema.ts';
 
 export interface ServeOptions {
   target: DbTarget;
@@ -18,6 +19,7 @@ export interface ServeOptions {
 
 export interface RunningServer {
   app: FastifyInstance;
+  db: Db;
   url: string;
   /** Idempotent: stops accepting, waits for in-flight requests, closes the database. */
   close(): Promise<void>;
@@ -62,6 +64,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let closing: Promise<void> | undefined;
   return {
     app: running,
+    db: db.db,
     url: urlOf(options.host, port),
     close() {
       // app.close() refuses new connections and resolves once in-flight requests have answered;

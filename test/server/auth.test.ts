@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashPassword, verifyPassword } from '../../src/server/auth/password.ts';
 import { createToken, revokeToken } from '../../src/server/auth/tokens.ts';
+import { addUser, removeUser } from '../../src/server/auth/users.ts';
 import type { Db } from '../../src/server/db/schema.ts';
 import type { OpenDb } from '../../src/server/db/connect.ts';
 import { PASSWORD, authApp, login, user } from './auth-support.ts';
@@ -173,6 +174,27 @@ describe.each(databaseKinds)('auth on %s', (kind) => {
       (await app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie: s.cookie } })).statusCode,
     ).toBe(401);
     expect(await db.selectFrom('sessions').selectAll().execute()).toEqual([]);
+  });
+
+  it('ends the sessions of a user whose password is reset or who is removed', async () => {
+    const s = await login(app, 'dep67');
+    await addUser(db, {
+      login: 'dep67',
+      password: 'un tout nouveau mot de passe',
+      scope: { level: 'department', code: '68' },
+    });
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie: s.cookie } })).statusCode,
+    ).toBe(401);
+    expect((await login(app, 'dep67')).response.statusCode, 'old password').toBe(401);
+    const again = await login(app, 'dep67', 'un tout nouveau mot de passe');
+    expect(again.response.json()).toMatchObject({ scope: { level: 'department', code: '68' } });
+    expect(await removeUser(db, 'dep67')).toBe(true);
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie: again.cookie } }))
+        .statusCode,
+    ).toBe(401);
+    expect(await removeUser(db, 'dep67')).toBe(false);
   });
 
   it('expires sessions after 12 hours', async () => {

@@ -35,11 +35,15 @@ export async function addUser(
     .where('login', '=', options.login)
     .executeTakeFirst();
   if (existing) {
-    await db
-      .updateTable('users')
-      .set({ password_hash: passwordHash, scope, failed_attempts: 0, locked_until: null })
-      .where('login', '=', options.login)
-      .execute();
+    // A new password ends the sessions opened with the old one.
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({ password_hash: passwordHash, scope, failed_attempts: 0, locked_until: null })
+        .where('login', '=', options.login)
+        .execute();
+      await trx.deleteFrom('sessions').where('login', '=', options.login).execute();
+    });
     return { created: false };
   }
   await db

@@ -23,6 +23,12 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     logger,
   });
   io.out(`Suivi BALF écoute sur ${server.url}\n`);
+  const anyUser = await server.db.selectFrom('users').select('login').limit(1).executeTakeFirst();
+  if (!anyUser) {
+    io.err(
+      'Aucun utilisateur : créez-en un avec « suivi-balf user add <identifiant> --scope national » pour le tableau de bord.\n',
+    );
+  }
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
