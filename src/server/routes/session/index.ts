@@ -46,12 +46,10 @@ const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, opti
       const wait = limiter.hit(request.ip, now.getTime());
       if (wait > 0) {
         reply.header('retry-after', String(Math.ceil(wait / 1000)));
-        return reply
-          .code(429)
-          .send({
-            error: 'rate_limited',
-            message: 'Trop de tentatives de connexion : réessayez dans une minute.',
-          });
+        return reply.code(429).send({
+          error: 'rate_limited',
+          message: 'Trop de tentatives de connexion : réessayez dans une minute.',
+        });
       }
       const user = await authenticate(db, request.body.login, request.body.password, now);
       if (!user) return reply.code(401).send({ error: 'unauthorized', message: LOGIN_FAILED });
