@@ -385,11 +385,11 @@ export function startBackground(deps: BackgroundDeps): Background {
   const debugTabAtStartUp = on('startup debug tab', async () => {
     if ((await config()).config.logLevel === 'debug') await openManagedDebugTab();
   });
-  m.runtime.onStartup.addListener(() => {
-    void debugTabAtStartUp();
-    void startUp();
+  // Listeners return their promise: Gecko does not suspend an event page whose listeners are pending.
+  m.runtime.onStartup.addListener(async () => {
+    await Promise.all([debugTabAtStartUp(), startUp()]);
   });
-  m.runtime.onInstalled.addListener(() => void startUp());
+  m.runtime.onInstalled.addListener(() => startUp());
   m.accounts.onCreated.addListener(on('accounts.onCreated', async (ledger) => runScan(ledger, false)));
   m.accounts.onUpdated.addListener(on('accounts.onUpdated', async (ledger) => runScan(ledger, false)));
   m.storage.onChanged.addListener(
