@@ -16,7 +16,7 @@ import { buildApp } from '../../src/server/app.ts';
 import { createToken } from '../../src/server/auth/tokens.ts';
 import { addUser } from '../../src/server/auth/users.ts';
 import { openDatabase, type OpenDb } from '../../src/server/db/connect.ts';
-import { demoBalfs } from '../../src/server/demo/demo-directory.ts';
+import { DEMO_UNATTACHED_BALF, demoBalfs } from '../../src/server/demo/demo-directory.ts';
 import { runDemo } from '../../src/server/demo/run-demo.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -192,7 +192,7 @@ beforeAll(async () => {
   page.on('console', (message) => {
     if (message.type() !== 'error' && message.type() !== 'warning') return;
     // Expected: the anonymous session probe and the wrong-password attempt answer 401 by design.
-    if (expected(message.location().url) && /\b40[13]\b/.test(message.text())) return;
+    if (expected(message.location().url) && /\b4\d\d\b/.test(message.text())) return;
     consoleErrors.push(`${message.type()}: ${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
@@ -358,6 +358,37 @@ describe('dashboard in Chromium', () => {
     expect(rows.map(([balf, records]) => [balf, count(records!)])).toEqual(
       list.map((b) => [b.balf, b.records]),
     );
+    expect(rows.map(([balf]) => balf)).toContain(DEMO_UNATTACHED_BALF);
+
+    // A file with a bad row is refused whole, with the line number.
+    const header = 'department_code;department_name;service_code;service_name;service_kind;balf_address\n';
+    expectedFailures.push(/\/api\/v1\/directory\/import$/);
+    await page.setInputFiles('#directory-file', {
+      name: 'annuaire-errone.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`${header}75;DRFiP Île-de-France et Paris;0750199;;SIP;${DEMO_UNATTACHED_BALF}\n`),
+    });
+    await page.click('#import-form button[type="submit"]');
+    await page.waitForSelector('#import-result .fr-alert--error');
+    expect(await page.textContent('#import-result')).toMatch(/Import refusé.*Ligne 2/s);
+    // A valid file attaches the BALF: it leaves the list of unattached BALFs.
+    await page.setInputFiles('#directory-file', {
+      name: 'annuaire.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        `${header}75;DRFiP Île-de-France et Paris;0750199;SIP Paris nouveau service;SIP;${DEMO_UNATTACHED_BALF}\n`,
+      ),
+    });
+    await page.click('#import-form button[type="submit"]');
+    await page.waitForSelector('#import-result .fr-alert--success');
+    await page.waitForFunction(
+      (balf) => document.querySelector(`#unattached tr[data-balf="${balf}"]`) === null,
+      DEMO_UNATTACHED_BALF,
+    );
+    const after = (await (await context.request.get(`${base}/api/v1/directory/unattached`)).json()) as {
+      balf: string;
+    }[];
+    expect(after.map((b) => b.balf)).not.toContain(DEMO_UNATTACHED_BALF);
     await page.screenshot({ path: join(RESULTS, 'dashboard-annuaire.png'), fullPage: true });
   });
 
