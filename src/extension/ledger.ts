@@ -49,6 +49,7 @@ export interface Batch {
   /** 'open' is sent until acknowledged; 'final' got a 4xx and waits for "send now" or a new config. */
   state: 'open' | 'final';
   lastError?: string;
+  lastStatus?: number;
 }
 
 export interface Eviction {

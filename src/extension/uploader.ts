@@ -15,6 +15,7 @@ export const BACKOFF_MAX_MS = 6 * 3_600_000;
 /** Rows waiting for upload beyond this are evicted oldest-first (and the eviction is shown). */
 export const MAX_QUEUED_ROWS = 500_000;
 const FINAL_STATUSES = new Set([400, 401, 403, 413]);
+const AUTH_STATUSES = new Set([401, 403]);
 
 export interface ClientInfo {
   id: string;
@@ -187,6 +188,14 @@ export class Uploader {
     if (!options.force && state.notBefore && Date.parse(state.notBefore) > now.getTime()) {
       return (await ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY)) ?? { at: now.toISOString(), result: 'none' };
     }
+    // A refused token or scope refuses everything: wait for "send now" or a new configuration
+    // instead of sending a new doomed batch at every interval.
+    const refused = (await ledger.batches()).some(
+      (b) => b.state === 'final' && AUTH_STATUSES.has(b.lastStatus ?? 0),
+    );
+    if (!options.force && refused) {
+      return (await ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY)) ?? { at: now.toISOString(), result: 'none' };
+    }
     await this.enqueue();
     const batches = (await ledger.batches()).filter((b) => options.force || b.state === 'open');
     if (batches.length === 0) {
@@ -230,6 +239,7 @@ export class Uploader {
           attempts: batch.attempts + 1,
           state: 'final',
           lastError: message,
+          lastStatus: response.status,
         });
         finalError = { at: clock().toISOString(), result: 'error', status: response.status, message };
         // A refused token refuses every batch: stop here rather than hammer the server.

@@ -131,6 +131,21 @@ describe('uploader', () => {
     },
   );
 
+  it('after a refused token, sends nothing new until "send now"', async () => {
+    const ledger = await freshLedger();
+    await seed(ledger, 2);
+    const server = fakeServer([status(401, 'jeton révoqué'), ok]);
+    const clock = new TestClock(new Date('2026-11-20T10:00:00Z'));
+    const up = uploader(ledger, server, clock);
+    await up.run(testConfig());
+    await seed(ledger, 3);
+    clock.advance(15 * 60_000);
+    expect(await up.run(testConfig())).toMatchObject({ result: 'error', status: 401 });
+    expect(server.sent).toHaveLength(1);
+    expect(await up.run(testConfig(), { force: true })).toMatchObject({ result: 'ok', sentRecords: 5 });
+    expect(await ledger.queueSize()).toBe(0);
+  });
+
   it('stops at the first batch refused for authentication', async () => {
     const ledger = await freshLedger();
     await seed(ledger, 1);
