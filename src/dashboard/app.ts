@@ -120,8 +120,7 @@ async function showStats(route: StatsRoute, ticket: number): Promise<void> {
         alertBox('error', 'Période invalide', message),
       ),
   );
-  show(rendered.content, (document.getElementById('page-title')?.textContent ?? '') || 'Statistiques');
-  document.title = `${rendered.content.querySelector('h1')?.textContent ?? 'Statistiques'} — Suivi BALF`;
+  show(rendered.content, rendered.content.querySelector('h1')?.textContent ?? 'Statistiques');
   rendered.drawChart();
   dispose = rendered.dispose;
 }

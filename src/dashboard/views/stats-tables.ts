@@ -71,7 +71,7 @@ const tiles: Tile[] = [
   },
   {
     metric: 'p90DelayDays',
-    label: 'Délai du 9e décile (jours ouvrés)',
+    label: 'Délai au 90e centile (jours ouvrés)',
     value: (m) => formatDelay(m.p90DelayDays),
     delta: (m, p) => formatDelayDelta(m.p90DelayDays, p.p90DelayDays),
   },
