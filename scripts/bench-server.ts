@@ -335,6 +335,8 @@ async function statsLatency(
   const queries = {
     nationalMonth: 'level=national&from=2025-06-01&to=2025-06-30&granularity=day',
     nationalYear: 'level=national&from=2025-01-01&to=2025-12-31&granularity=month',
+    departmentMonth: 'level=department&id=75&from=2025-06-01&to=2025-06-30&granularity=day',
+    departmentYear: 'level=department&id=75&from=2025-01-01&to=2025-12-31&granularity=month',
   };
   for (const [name, query] of Object.entries(queries)) {
     const times: number[] = [];

@@ -73,6 +73,12 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   return n;
 }
 
+/** The Whit Monday setting alone, for code paths called outside a running server (CLI import, demo). */
+export function whitMondayWorkedFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const whit = env['SUIVI_WHIT_MONDAY_WORKED'];
+  return whit === '1' || whit === 'true';
+}
+
 /** Reads and validates the environment; throws an Error saying how to fix a bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const whit = env['SUIVI_WHIT_MONDAY_WORKED'];

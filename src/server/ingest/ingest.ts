@@ -5,6 +5,7 @@
 import { PostgresAdapter, sql, type Transaction } from 'kysely';
 import { localDay, parseInstant } from '../../core/calendar.ts';
 import type { TallyBatch } from '../../core/protocol.ts';
+import { whitMondayWorkedFromEnv } from '../config.ts';
 import type { Database, Db } from '../db/schema.ts';
 import { HttpError } from '../http-error.ts';
 import { canSee, formatScope, type Principal } from '../auth/scope.ts';
@@ -118,7 +119,9 @@ async function storeBatch(
   const previousHome = await storedHome(trx, batch.balf);
   if (previousHome === null) await saveHome(trx, batch.balf, home);
   else if (!sameHome(previousHome, home))
-    await rebuildBalf(trx, placement, { whitMondayWorked: ctx.whitMondayWorked ?? false });
+    await rebuildBalf(trx, placement, {
+      whitMondayWorked: ctx.whitMondayWorked ?? whitMondayWorkedFromEnv(),
+    });
 
   const createdAt = ctx.now.toISOString();
   const { rows, refs, inBatchDuplicates, rejects } = dedupe(batch, placement, createdAt, ctx.now);
@@ -136,7 +139,12 @@ async function storeBatch(
   for (const r of refs) if (inserted.has(r.sent_key)) touched.add(r.ref_key);
   await pairTouched(
     trx,
-    { balf: batch.balf, region: placement.region, home, whitMondayWorked: ctx.whitMondayWorked ?? false },
+    {
+      balf: batch.balf,
+      region: placement.region,
+      home,
+      whitMondayWorked: ctx.whitMondayWorked ?? whitMondayWorkedFromEnv(),
+    },
     touched,
     new Set(fresh.filter((r) => r.dir === 'in').map((r) => r.key)),
   );

@@ -6,6 +6,7 @@
 import { PostgresAdapter, sql, type Transaction } from 'kysely';
 import { localDay } from '../../core/calendar.ts';
 import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
+import { whitMondayWorkedFromEnv } from '../config.ts';
 import type { Database, Db } from '../db/schema.ts';
 import { chunks } from './chunks.ts';
 import { replyDelay } from './delays.ts';
@@ -149,7 +150,7 @@ export async function rebuildBalf(
     const fk = `${day}|${r.dir}|${r.cat}`;
     flows.set(fk, (flows.get(fk) ?? 0) + 1);
     if (r.dir === 'in' && r.cat === 'usager') {
-      const rk = `${day}|${replyDelay(day, answeredAt, region, options.whitMondayWorked ?? false)}`;
+      const rk = `${day}|${replyDelay(day, answeredAt, region, options.whitMondayWorked ?? whitMondayWorkedFromEnv())}`;
       replies.set(rk, (replies.get(rk) ?? 0) + 1);
     }
   }

@@ -64,20 +64,21 @@ async function balfRows(
   params: StatsParams,
   subject: Subject,
 ): Promise<{ flows: FlowRow[]; replies: ReplyRow[] }> {
+  const join = subject.attachedOnly ? sql`join` : sql`left join`;
   const flows = await sql<FlowRow>`
     select ${subject.childExpr} as child, f.day as day, f.dir as dir, f.cat as cat, sum(f.count) as n
     from daily_flows f
-    left join balfs b on b.address = f.balf
-    left join services s on s.code = b.service_code
+    ${join} balfs b on b.address = f.balf
+    ${join} services s on s.code = b.service_code
     where f.day >= ${params.from} and f.day <= ${params.to} and ${subject.where}
     group by 1, f.day, f.dir, f.cat`.execute(db);
   const replies = await sql<ReplyRow>`
     select ${subject.childExpr} as child, s.region as service_region, d.region as department_region,
       f.day as day, f.delay as delay, sum(f.count) as n
     from daily_replies f
-    left join balfs b on b.address = f.balf
-    left join services s on s.code = b.service_code
-    left join departments d on d.code = s.department_code
+    ${join} balfs b on b.address = f.balf
+    ${join} services s on s.code = b.service_code
+    ${join} departments d on d.code = s.department_code
     where f.day >= ${params.from} and f.day <= ${params.to} and ${subject.where}
     group by 1, s.region, d.region, f.day, f.delay`.execute(db);
   return { flows: flows.rows, replies: replies.rows };

@@ -31,6 +31,11 @@ export interface Subject {
   childLevel: Level | null;
   /** National queries read the department rollups (one row per department, not per BALF). */
   rollup: 'balf' | 'department';
+  /**
+   * Only directory BALFs: inner joins let the database start from the department's or service's
+   * BALFs and read their rollups by primary key, instead of scanning every BALF's days.
+   */
+  attachedOnly: boolean;
 }
 
 function forbidden(scope: Scope, what: string): HttpError {
@@ -66,6 +71,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         childrenFromData: false,
         childLevel: 'department',
         rollup: 'department',
+        attachedOnly: false,
       };
     }
     case 'department': {
@@ -81,6 +87,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
           childrenFromData: true,
           childLevel: 'balf',
           rollup: 'balf',
+          attachedOnly: false,
         };
       }
       const dep = await db
@@ -106,6 +113,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         childrenFromData: false,
         childLevel: 'service',
         rollup: 'balf',
+        attachedOnly: true,
       };
     }
     case 'service': {
@@ -132,6 +140,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         childrenFromData: false,
         childLevel: 'balf',
         rollup: 'balf',
+        attachedOnly: true,
       };
     }
     case 'balf': {
@@ -152,6 +161,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         childrenFromData: false,
         childLevel: null,
         rollup: 'balf',
+        attachedOnly: false,
       };
     }
   }
