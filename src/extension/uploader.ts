@@ -53,6 +53,13 @@ export interface LastUpload {
 
 export const UPLOAD_STATE_KEY = 'uploadState';
 export const LAST_UPLOAD_KEY = 'lastUpload';
+/** Hash of the endpoint and token a 401/403 refused (never the token itself). */
+export const REFUSED_CREDENTIALS_KEY = 'refusedCredentials';
+
+async function fingerprint(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
 
 /** Delay before retry number `failures` (1-based): 1 min doubling to 6 h, ±20 % jitter, capped. */
 export function backoffDelay(failures: number, random: () => number): number {
@@ -190,11 +197,18 @@ export class Uploader {
     }
     // A refused token or scope refuses everything: wait for "send now" or a new configuration
     // instead of sending a new doomed batch at every interval.
+    // A different endpoint or token (policies change at a restart) is worth a new try of everything.
+    const credentials = await fingerprint(`${config.endpoint}\n${config.token}`);
     const refused = (await ledger.batches()).some(
       (b) => b.state === 'final' && AUTH_STATUSES.has(b.lastStatus ?? 0),
     );
-    if (!options.force && refused) {
-      return (await ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY)) ?? { at: now.toISOString(), result: 'none' };
+    if (refused && !options.force) {
+      if ((await ledger.getMeta<string>(REFUSED_CREDENTIALS_KEY)) === credentials) {
+        return (
+          (await ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY)) ?? { at: now.toISOString(), result: 'none' }
+        );
+      }
+      options = { ...options, force: true };
     }
     await this.enqueue();
     const batches = (await ledger.batches()).filter((b) => options.force || b.state === 'open');
@@ -243,7 +257,10 @@ export class Uploader {
         });
         finalError = { at: clock().toISOString(), result: 'error', status: response.status, message };
         // A refused token refuses every batch: stop here rather than hammer the server.
-        if (response.status === 401 || response.status === 403) break;
+        if (AUTH_STATUSES.has(response.status)) {
+          await ledger.setMeta(REFUSED_CREDENTIALS_KEY, credentials);
+          break;
+        }
         continue;
       }
       if (response.status === 429) {

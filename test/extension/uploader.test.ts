@@ -146,6 +146,25 @@ describe('uploader', () => {
     expect(await ledger.queueSize()).toBe(0);
   });
 
+  it('retries refused batches by itself once the token has changed', async () => {
+    const ledger = await freshLedger();
+    await seed(ledger, 2);
+    const server = fakeServer([status(403, 'hors périmètre'), ok]);
+    const clock = new TestClock(new Date('2026-11-20T10:00:00Z'));
+    const up = uploader(ledger, server, clock);
+    await up.run(testConfig());
+    await up.run(testConfig());
+    expect(server.sent).toHaveLength(1);
+    expect(await up.run(testConfig({ token: 'nouveau-jeton' }))).toMatchObject({
+      result: 'ok',
+      sentRecords: 2,
+    });
+    expect((server.sent[1]?.init.headers as Record<string, string>).authorization).toBe(
+      'Bearer nouveau-jeton',
+    );
+    expect(JSON.stringify(await ledger.getMeta('refusedCredentials'))).not.toContain('jeton');
+  });
+
   it('stops at the first batch refused for authentication', async () => {
     const ledger = await freshLedger();
     await seed(ledger, 1);
