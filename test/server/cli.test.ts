@@ -69,6 +69,7 @@ describe('suivi-balf token', () => {
       db,
     ]);
     expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toContain('le département 67 n’est pas (encore) dans l’annuaire');
     const lines = created.stdout.trimEnd().split('\n');
     const token = lines[lines.length - 1]!;
     expect(token).toMatch(/^sbt_[A-Za-z0-9_-]{43}$/);
@@ -137,6 +138,7 @@ describe('suivi-balf user', () => {
       input: 'un mot de passe solide\nligne ignorée\n',
     });
     expect(added.code, added.stderr).toBe(0);
+    expect(added.stderr).toContain('le service SIP67 n’est pas (encore) dans l’annuaire');
     const stored = rows<{ login: string; scope: string; password_hash: string }>(db, 'select * from users');
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ login: 'chef.sip67', scope: 'service:SIP67' });

@@ -8,7 +8,28 @@ import { policiesCommand, platforms, type Platform } from '../deploy/policies.ts
 import { exportDirectoryCsv } from '../directory/export.ts';
 import { loadConfig } from '../config.ts';
 import { importDirectoryCsv, recomputeHooks } from '../directory/import.ts';
+import type { Db } from '../db/schema.ts';
+import type { Scope } from '../auth/scope.ts';
 import { UsageError, readFirstLine, table, withDatabase, type Io } from './support.ts';
+
+/** A scope naming a department or service the directory does not know yet deserves a warning. */
+async function warnUnknownScope(db: Db, scope: Scope, io: Io): Promise<void> {
+  if (scope.level === 'department') {
+    const found = await db
+      .selectFrom('departments')
+      .select('code')
+      .where('code', '=', scope.code)
+      .executeTakeFirst();
+    if (!found) io.err(`Attention : le département ${scope.code} n’est pas (encore) dans l’annuaire.\n`);
+  } else if (scope.level === 'service') {
+    const found = await db
+      .selectFrom('services')
+      .select('code')
+      .where('code', '=', scope.code)
+      .executeTakeFirst();
+    if (!found) io.err(`Attention : le service ${scope.code} n’est pas (encore) dans l’annuaire.\n`);
+  }
+}
 
 const dbOption = { db: { type: 'string' } } as const;
 
@@ -39,9 +60,10 @@ export async function tokenCommand(args: string[], io: Io): Promise<number> {
     if (positionals.length > 0) throw new UsageError(`Argument inattendu : ${positionals.join(' ')}`);
     const scope = scopeArg(values.scope, ['national', 'department']);
     const canWrite = values.read !== true;
-    const created = await withDatabase(values.db, io, ({ db }) =>
-      createToken(db, { scope, canWrite, label: values.label ?? null }),
-    );
+    const created = await withDatabase(values.db, io, async ({ db }) => {
+      await warnUnknownScope(db, scope, io);
+      return createToken(db, { scope, canWrite, label: values.label ?? null });
+    });
     io.out(
       `Jeton ${created.id} créé (portée ${formatScope(scope)}, ${canWrite ? 'envoi de données' : 'lecture seule'}).\n` +
         'Conservez-le maintenant : il ne sera plus jamais affiché.\n' +
@@ -98,9 +120,11 @@ export async function userCommand(args: string[], io: Io): Promise<number> {
     const scope = scopeArg(values.scope, ['national', 'department', 'service']);
     if (io.stdin.isTTY) io.err('Mot de passe (12 caractères au moins, affiché en clair) : ');
     const password = await readFirstLine(io.stdin);
-    const { created } = await withDatabase(values.db, io, ({ db }) =>
-      addUser(db, { login, password, scope }),
-    );
+    const { created } = await withDatabase(values.db, io, async ({ db }) => {
+      const result = await addUser(db, { login, password, scope });
+      await warnUnknownScope(db, scope, io);
+      return result;
+    });
     io.out(`Utilisateur ${login} ${created ? 'créé' : 'mis à jour'} (portée ${formatScope(scope)}).\n`);
     return 0;
   }

@@ -1,7 +1,7 @@
 /** Dashboard login and logout: `POST/GET/DELETE /api/v1/session` with an HttpOnly cookie. */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError } from '../../auth/plugin.ts';
-import { SESSION_COOKIE, createSession, deleteSession, findSession } from '../../auth/sessions.ts';
+import { SESSION_COOKIE, createSession, deleteSession } from '../../auth/sessions.ts';
 import { parseScope } from '../../auth/scope.ts';
 import { authenticate } from '../../auth/users.ts';
 import type { Db } from '../../db/schema.ts';
@@ -68,11 +68,11 @@ const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, opti
     },
   );
 
+  // The auth plugin has already looked the cookie up.
   app.get('/api/v1/session', async (request) => {
-    const id = request.cookies[SESSION_COOKIE];
-    const session = id ? await findSession(db, id, clock()) : null;
-    if (!session) throw new AuthError(401, 'Non connecté.');
-    return { login: session.login, scope: parseScope(session.scope), csrfToken: session.csrfToken };
+    const { principal, session } = request;
+    if (!session || principal?.kind !== 'user') throw new AuthError(401, 'Non connecté.');
+    return { login: principal.id, scope: principal.scope, csrfToken: session.csrfToken };
   });
 
   // CSRF for this DELETE is checked by the auth plugin, like every cookie-authenticated write.
