@@ -122,12 +122,32 @@ describe('suivi-balf token', () => {
     expect(unknownCommand.stderr).toContain('Commande inconnue');
   });
 
-  it('works on PostgreSQL through DATABASE_URL', SLOW, async () => {
+  it('works on PostgreSQL through DATABASE_URL (token, user, directory, demo)', SLOW, async () => {
     const url = await createDatabase(inject('pgUrl'), 'cli');
-    const created = await run(['token', 'create', '--scope', 'national'], { env: { DATABASE_URL: url } });
+    const env = { DATABASE_URL: url };
+    const created = await run(['token', 'create', '--scope', 'national'], { env });
     expect(created.code, created.stderr).toBe(0);
-    const list = await run(['token', 'list'], { env: { DATABASE_URL: url } });
+    const list = await run(['token', 'list'], { env });
     expect(list.stdout).toMatch(/national\s+envoi/);
+    const added = await run(['user', 'add', 'pg.user', '--scope', 'department:974'], {
+      env,
+      input: 'mot de passe postgres\n',
+    });
+    expect(added.code, added.stderr).toBe(0);
+    expect((await run(['user', 'list'], { env })).stdout).toMatch(/pg\.user\s+department:974/);
+    const file = join(dir, 'annuaire-pg.csv');
+    writeFileSync(
+      file,
+      'department_code,department_name,service_code,service_name,service_kind,balf_address\n974,Réunion,S974,SIP,SIP,a@b.fr\n',
+    );
+    expect((await run(['directory', 'import', file], { env })).code).toBe(0);
+    const demo = await run(['demo', '--days', '7', '--until', '2025-09-30', '--user', 'pg.admin'], { env });
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stdout).toContain('du 2025-09-24 au 2025-09-30');
+    expect(demo.stdout).toMatch(/identifiant : pg\.admin {2}mot de passe : \S+/);
+    const exported = await run(['directory', 'export'], { env });
+    expect(exported.stdout).toContain('sip.saint-denis@dgfip.finances.gouv.fr');
+    expect(exported.stdout).toContain('a@b.fr');
   });
 });
 
