@@ -14,8 +14,9 @@ import { cleanDecision, computeResults, type Decision } from './results.ts';
 import { renderResults, renderSaved } from './results-view.ts';
 import { formatTime, renderSample, type ViewContext } from './sample-view.ts';
 import type { OpenResult } from './thunderbird.ts';
+import { traceLine } from './trace.ts';
 
-export const SAMPLING_MARKER = 'suivi-balf:sampling';
+export { SAMPLING_MARKER } from './trace.ts';
 
 export interface PanelDeps {
   doc: Document;
@@ -145,26 +146,7 @@ export class SamplingPanel {
     this.dirty = draw.rows.length > 0;
     this.render();
     this.feedback(this.deps.t('sampling_drawn', [String(draw.rows.length), String(draw.population)]));
-    this.deps.trace?.(`${SAMPLING_MARKER} ${JSON.stringify(this.traceOf(draw))}`);
-  }
-
-  private traceOf(draw: Draw) {
-    const results = computeResults(draw.rows, {});
-    return {
-      balf: draw.request.balf,
-      from: draw.request.from,
-      to: draw.request.to,
-      seed: draw.request.seed,
-      target: draw.request.target.id,
-      stratified: draw.request.stratifyByWeek,
-      population: draw.population,
-      requested: draw.requested,
-      takeAll: draw.takeAll,
-      asOf: draw.asOf,
-      keys: draw.rows.map((r) => r.key),
-      statuses: draw.rows.map((r) => r.status),
-      automatic: results.automatic,
-    };
+    this.deps.trace?.(traceLine(draw));
   }
 
   render(): void {

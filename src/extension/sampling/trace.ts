@@ -1,0 +1,25 @@
+// The machine-readable line printed after each draw (log level debug): what a real-Thunderbird test
+// compares with the core functions. Keys and counts only — no subject or address.
+import type { Draw } from './draw.ts';
+import { computeResults } from './results.ts';
+
+export const SAMPLING_MARKER = 'suivi-balf:sampling';
+
+export function traceLine(draw: Draw): string {
+  const results = computeResults(draw.rows, {});
+  return `${SAMPLING_MARKER} ${JSON.stringify({
+    balf: draw.request.balf,
+    from: draw.request.from,
+    to: draw.request.to,
+    seed: draw.request.seed,
+    target: draw.request.target.id,
+    stratified: draw.request.stratifyByWeek,
+    population: draw.population,
+    requested: draw.requested,
+    takeAll: draw.takeAll,
+    asOf: draw.asOf,
+    keys: draw.rows.map((r) => r.key),
+    statuses: draw.rows.map((r) => r.status),
+    automatic: results.automatic,
+  })}`;
+}
