@@ -1,12 +1,16 @@
 // Period arithmetic of the dashboard: presets, previous/next, ISO weeks, labels, granularity.
+import { addDays, format } from 'date-fns';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   bucketLabel,
   defaultGranularity,
   isValidPeriod,
+  parseDay,
   periodLabel,
   presetOf,
   presetPeriod,
+  presets,
   shiftPeriod,
   unitOf,
   type Preset,
@@ -116,5 +120,56 @@ describe('labels and granularity', () => {
     expect(isValidPeriod({ from: '2026-11-30', to: '2026-11-01' })).toBe(false);
     expect(isValidPeriod({ from: '2026-02-30', to: '2026-03-01' })).toBe(false);
     expect(isValidPeriod({ from: '2026-11-01', to: '2026-11-01' })).toBe(true);
+  });
+});
+
+describe('properties', () => {
+  const day = fc.date({ min: new Date(2000, 0, 1), max: new Date(2099, 11, 31), noInvalidDate: true });
+  const nextDay = (iso: string) => {
+    const d = parseDay(iso)!;
+    return format(addDays(d, 1), 'yyyy-MM-dd');
+  };
+
+  it('every preset is a valid period; the "this …" ones contain today', () => {
+    fc.assert(
+      fc.property(day, fc.constantFrom(...presets), (today, preset) => {
+        const p = presetPeriod(preset, today);
+        expect(isValidPeriod(p)).toBe(true);
+        const iso = format(today, 'yyyy-MM-dd');
+        if (preset !== 'last-week' && preset !== 'last-month')
+          expect(p.from <= iso && iso <= p.to).toBe(true);
+        else expect(p.to < iso).toBe(true);
+      }),
+    );
+  });
+
+  it('previous and next periods are adjacent, never overlap, and undo each other', () => {
+    // The known exception: 1 January–1 April (92 days) has Q4 as previous, whose next is Q1.
+    const odd = { from: '2000-01-01', to: '2000-04-01' };
+    expect(shiftPeriod(odd, -1)).toEqual({ from: '1999-10-01', to: '1999-12-31' });
+    expect(shiftPeriod(shiftPeriod(odd, -1), 1)).toEqual({ from: '2000-01-01', to: '2000-03-31' });
+    const period = fc.tuple(day, fc.integer({ min: 0, max: 400 })).map(([from, length]) => ({
+      from: format(from, 'yyyy-MM-dd'),
+      to: format(addDays(from, length), 'yyyy-MM-dd'),
+    }));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          period,
+          fc.tuple(day, fc.constantFrom(...presets)).map(([d, p]) => presetPeriod(p, d)),
+        ),
+        (p) => {
+          const previous = shiftPeriod(p, -1);
+          const next = shiftPeriod(p, 1);
+          expect(nextDay(previous.to)).toBe(p.from);
+          expect(nextDay(p.to)).toBe(next.from);
+          // Undo holds unless a custom range's neighbour happens to be a whole calendar unit:
+          // then that neighbour's own neighbours are units too (pinned below).
+          if (unitOf(previous) === unitOf(p)) expect(shiftPeriod(previous, 1)).toEqual(p);
+          if (unitOf(next) === unitOf(p)) expect(shiftPeriod(next, -1)).toEqual(p);
+          if (unitOf(p) !== 'days') expect([unitOf(previous), unitOf(next)]).toEqual([unitOf(p), unitOf(p)]);
+        },
+      ),
+    );
   });
 });
