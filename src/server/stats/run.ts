@@ -1,5 +1,5 @@
 /** Runs a stats query over the daily rollups and shapes the protocol answer (the "run → result" steps). */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import {
   addDays,
   isoWeekStart,
@@ -43,61 +43,80 @@ function nextMonth(first: string): string {
   return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
 }
 
-interface FlowRow {
-  child: string;
-  day: string;
-  dir: string;
-  cat: string;
-  n: number | string;
-}
-interface ReplyRow {
-  child: string;
-  service_region: string | null;
-  department_region: string | null;
-  day: string;
-  delay: number | string;
-  n: number | string;
+/**
+ * Where the rollup rows of a query come from. National queries read the department rollups;
+ * the others read BALF rollups joined to the directory (inner joins when only directory BALFs count).
+ */
+interface Source {
+  flows: RawBuilder<unknown>;
+  replies: RawBuilder<unknown>;
+  child: RawBuilder<unknown>;
+  /** Region expression of a reply row (null → metropole, see regionOf). */
+  region: RawBuilder<unknown>;
+  where: RawBuilder<unknown>;
 }
 
-async function balfRows(
-  db: Db,
-  params: StatsParams,
-  subject: Subject,
-): Promise<{ flows: FlowRow[]; replies: ReplyRow[] }> {
+function sourceOf(subject: Subject): Source {
+  if (subject.rollup === 'department') {
+    return {
+      flows: sql`department_daily_flows f`,
+      replies: sql`department_daily_replies f`,
+      child: sql`f.department`,
+      region: sql`f.region`,
+      where: sql`1 = 1`,
+    };
+  }
   const join = subject.attachedOnly ? sql`join` : sql`left join`;
-  const flows = await sql<FlowRow>`
-    select ${subject.childExpr} as child, f.day as day, f.dir as dir, f.cat as cat, sum(f.count) as n
-    from daily_flows f
-    ${join} balfs b on b.address = f.balf
-    ${join} services s on s.code = b.service_code
-    where f.day >= ${params.from} and f.day <= ${params.to} and ${subject.where}
-    group by 1, f.day, f.dir, f.cat`.execute(db);
-  const replies = await sql<ReplyRow>`
-    select ${subject.childExpr} as child, s.region as service_region, d.region as department_region,
-      f.day as day, f.delay as delay, sum(f.count) as n
-    from daily_replies f
-    ${join} balfs b on b.address = f.balf
-    ${join} services s on s.code = b.service_code
-    ${join} departments d on d.code = s.department_code
-    where f.day >= ${params.from} and f.day <= ${params.to} and ${subject.where}
-    group by 1, s.region, d.region, f.day, f.delay`.execute(db);
-  return { flows: flows.rows, replies: replies.rows };
+  return {
+    flows: sql`daily_flows f ${join} balfs b on b.address = f.balf ${join} services s on s.code = b.service_code`,
+    replies: sql`daily_replies f ${join} balfs b on b.address = f.balf ${join} services s on s.code = b.service_code
+      ${join} departments d on d.code = s.department_code`,
+    child: subject.childExpr,
+    region: sql`coalesce(s.region, d.region)`,
+    where: subject.where,
+  };
 }
 
-async function departmentRows(
-  db: Db,
-  params: StatsParams,
-): Promise<{ flows: FlowRow[]; replies: ReplyRow[] }> {
-  const flows = await sql<FlowRow>`
-    select f.department as child, f.day as day, f.dir as dir, f.cat as cat, f.count as n
-    from department_daily_flows f
-    where f.day >= ${params.from} and f.day <= ${params.to}`.execute(db);
-  const replies = await sql<ReplyRow>`
-    select f.department as child, f.region as service_region, null as department_region,
-      f.day as day, f.delay as delay, f.count as n
-    from department_daily_replies f
-    where f.day >= ${params.from} and f.day <= ${params.to}`.execute(db);
-  return { flows: flows.rows, replies: replies.rows };
+type Count = number | string;
+
+/**
+ * Five aggregate queries instead of one row per (child, day): the database sums, and only a few
+ * thousand rows reach JavaScript even for a national year.
+ */
+async function fetchRows(db: Db, params: StatsParams, subject: Subject) {
+  const src = sourceOf(subject);
+  const range = sql`f.day >= ${params.from} and f.day <= ${params.to} and ${src.where}`;
+  const seriesFlows = sql<{ day: string; dir: string; cat: string; n: Count }>`
+    select f.day as day, f.dir as dir, f.cat as cat, sum(f.count) as n from ${src.flows}
+    where ${range} group by f.day, f.dir, f.cat`.execute(db);
+  const seriesReplies = sql<{ region: string | null; day: string; delay: Count; n: Count }>`
+    select ${src.region} as region, f.day as day, f.delay as delay, sum(f.count) as n from ${src.replies}
+    where ${range} group by 1, f.day, f.delay`.execute(db);
+  if (subject.childLevel === null) {
+    return {
+      seriesFlows: (await seriesFlows).rows,
+      seriesReplies: (await seriesReplies).rows,
+      childFlows: [],
+      childAnswered: [],
+      childUnanswered: [],
+    };
+  }
+  const childFlows = sql<{ child: string; dir: string; cat: string; n: Count }>`
+    select ${src.child} as child, f.dir as dir, f.cat as cat, sum(f.count) as n from ${src.flows}
+    where ${range} group by 1, f.dir, f.cat`.execute(db);
+  const childAnswered = sql<{ child: string; delay: Count; n: Count }>`
+    select ${src.child} as child, f.delay as delay, sum(f.count) as n from ${src.replies}
+    where ${range} and f.delay >= 0 group by 1, f.delay`.execute(db);
+  const childUnanswered = sql<{ child: string; region: string | null; day: string; n: Count }>`
+    select ${src.child} as child, ${src.region} as region, f.day as day, sum(f.count) as n from ${src.replies}
+    where ${range} and f.delay = ${UNANSWERED} group by 1, 2, f.day`.execute(db);
+  return {
+    seriesFlows: (await seriesFlows).rows,
+    seriesReplies: (await seriesReplies).rows,
+    childFlows: (await childFlows).rows,
+    childAnswered: (await childAnswered).rows,
+    childUnanswered: (await childUnanswered).rows,
+  };
 }
 
 export async function runStats(
@@ -107,30 +126,22 @@ export async function runStats(
   target: Target,
   options: RunOptions,
 ): Promise<StatsAnswer> {
-  const { flows, replies } =
-    subject.rollup === 'department' ? await departmentRows(db, params) : await balfRows(db, params, subject);
+  const rows = await fetchRows(db, params, subject);
   const totals = new MetricsAccumulator();
   const series = new Map<string, MetricsAccumulator>();
   for (const p of periodsOf(params.from, params.to, params.granularity))
     series.set(p, new MetricsAccumulator());
   const children = new Map<string, MetricsAccumulator>();
-  const childOf = (id: string): MetricsAccumulator | null => {
-    if (subject.childLevel === null) return null;
+  const childOf = (id: string): MetricsAccumulator => {
     let acc = children.get(id);
     if (!acc) children.set(id, (acc = new MetricsAccumulator()));
     return acc;
   };
 
-  for (const row of flows) {
-    const n = Number(row.n);
-    totals.addFlow(row.dir, row.cat, n);
-    series.get(periodOf(row.day, params.granularity))?.addFlow(row.dir, row.cat, n);
-    childOf(row.child)?.addFlow(row.dir, row.cat, n);
-  }
-
   // Unanswered mail: overdue once more working days than the target have passed since receipt.
   const elapsedCache = new Map<string, number>();
-  const elapsed = (region: Region, day: string): number => {
+  const unansweredStatus = (regionName: string | null, day: string): 'pending' | 'overdue' => {
+    const region: Region = regionOf(regionName, null);
     const k = `${region}|${day}`;
     let v = elapsedCache.get(k);
     if (v === undefined) {
@@ -141,22 +152,31 @@ export async function runStats(
           : workingDaysAfter(day, today, region, { whitMondayWorked: options.whitMondayWorked });
       elapsedCache.set(k, v);
     }
-    return v;
+    return v > target.workingDays ? 'overdue' : 'pending';
   };
-  for (const row of replies) {
+  const answeredStatus = (delay: number) =>
+    delay <= target.workingDays ? 'answered_in_time' : 'answered_late';
+
+  for (const row of rows.seriesFlows) {
+    const n = Number(row.n);
+    totals.addFlow(row.dir, row.cat, n);
+    series.get(periodOf(row.day, params.granularity))?.addFlow(row.dir, row.cat, n);
+  }
+  for (const row of rows.seriesReplies) {
     const n = Number(row.n);
     const delay = Number(row.delay);
-    let status: 'answered_in_time' | 'answered_late' | 'pending' | 'overdue';
-    if (delay === UNANSWERED) {
-      const region = regionOf(row.service_region, row.department_region);
-      status = elapsed(region, row.day) > target.workingDays ? 'overdue' : 'pending';
-    } else {
-      status = delay <= target.workingDays ? 'answered_in_time' : 'answered_late';
-    }
+    const status = delay === UNANSWERED ? unansweredStatus(row.region, row.day) : answeredStatus(delay);
     const d = delay === UNANSWERED ? null : delay;
     totals.addReplies(status, d, n);
     series.get(periodOf(row.day, params.granularity))?.addReplies(status, d, n);
-    childOf(row.child)?.addReplies(status, d, n);
+  }
+  for (const row of rows.childFlows) childOf(row.child).addFlow(row.dir, row.cat, Number(row.n));
+  for (const row of rows.childAnswered) {
+    const delay = Number(row.delay);
+    childOf(row.child).addReplies(answeredStatus(delay), delay, Number(row.n));
+  }
+  for (const row of rows.childUnanswered) {
+    childOf(row.child).addReplies(unansweredStatus(row.region, row.day), null, Number(row.n));
   }
 
   const listed = subject.childrenFromData
