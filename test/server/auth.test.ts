@@ -118,9 +118,17 @@ describe.each(databaseKinds)('auth on %s', (kind) => {
     expect((await login(app, 'dep67')).response.statusCode).toBe(200);
   });
 
-  it('throttles logins per address (429 with Retry-After)', async () => {
+  it('throttles failed logins per address (429 with Retry-After), not successful ones', async () => {
     const throttled = await authApp(db, () => now.value, { loginsPerMinute: 3 });
     try {
+      for (let i = 0; i < 4; i++) {
+        const ok = await throttled.inject({
+          method: 'POST',
+          url: '/api/v1/session',
+          payload: { login: 'nat', password: PASSWORD },
+        });
+        expect(ok.statusCode, `successful login ${i}`).toBe(200);
+      }
       const codes: number[] = [];
       for (let i = 0; i < 4; i++) {
         const r = await throttled.inject({
@@ -132,6 +140,19 @@ describe.each(databaseKinds)('auth on %s', (kind) => {
         if (i === 3) expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
       }
       expect(codes).toEqual([401, 401, 401, 429]);
+      const blocked = await throttled.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        payload: { login: 'nat', password: PASSWORD },
+      });
+      expect(blocked.statusCode, 'even the right password waits').toBe(429);
+      now.value = new Date(now.value.getTime() + 61_000);
+      const later = await throttled.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        payload: { login: 'nat', password: PASSWORD },
+      });
+      expect(later.statusCode, 'a minute later').toBe(200);
     } finally {
       await throttled.close();
     }

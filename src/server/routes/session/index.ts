@@ -10,7 +10,7 @@ import { LoginLimiter } from './login-limiter.ts';
 export interface SessionRoutesOptions {
   db: Db;
   clock?: () => Date;
-  /** Login attempts allowed per client address and minute (default 10). */
+  /** Failed logins allowed per client address and minute (default 10). */
   loginsPerMinute?: number;
 }
 
@@ -43,7 +43,7 @@ const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, opti
     { schema: loginSchema, config: { csrfExempt: true } },
     async (request, reply) => {
       const now = clock();
-      const wait = limiter.hit(request.ip, now.getTime());
+      const wait = limiter.wait(request.ip, now.getTime());
       if (wait > 0) {
         reply.header('retry-after', String(Math.ceil(wait / 1000)));
         return reply.code(429).send({
@@ -52,7 +52,10 @@ const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, opti
         });
       }
       const user = await authenticate(db, request.body.login, request.body.password, now);
-      if (!user) return reply.code(401).send({ error: 'unauthorized', message: LOGIN_FAILED });
+      if (!user) {
+        limiter.fail(request.ip, now.getTime());
+        return reply.code(401).send({ error: 'unauthorized', message: LOGIN_FAILED });
+      }
       // A previous session of this browser ends with the new login.
       const previous = request.cookies[SESSION_COOKIE];
       if (previous) await deleteSession(db, previous);
