@@ -7,7 +7,7 @@ import { importDirectoryCsv } from '../../src/server/directory/import.ts';
 import { parseDirectoryCsv } from '../../src/server/directory/parse-csv.ts';
 import { ingestBatch } from '../../src/server/ingest/ingest.ts';
 import { authApp, login, user, type Session } from './auth-support.ts';
-import { databaseKinds, openTestDb } from './support.ts';
+import { databaseKinds, harness, openTestDb } from './support.ts';
 
 const HEADER = 'department_code,department_name,service_code,service_name,service_kind,balf_address';
 const GOOD = [
@@ -340,6 +340,48 @@ describe.each(databaseKinds)('directory on %s', (kind) => {
         [...xs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
       expect(sorted(reparsed.directory.balfs)).toEqual(sorted(original.directory.balfs));
       expect(sorted(reparsed.directory.services)).toEqual(sorted(original.directory.services));
+    }
+  });
+});
+
+describe.each(databaseKinds)('session and directory wired in buildApp on %s', (kind) => {
+  it('logs in, imports with CSRF, answers breadcrumbs and French errors', { timeout: 60_000 }, async () => {
+    const h = await harness(kind);
+    try {
+      await user(h.db, 'nat', { level: 'national' });
+      const s = await login(h.app, 'nat');
+      expect(s.response.statusCode).toBe(200);
+      const post = (csrf: string | null) =>
+        h.app.inject({
+          method: 'POST',
+          url: '/api/v1/directory/import',
+          headers: {
+            cookie: s.cookie,
+            'content-type': 'text/csv',
+            ...(csrf === null ? {} : { 'x-csrf-token': csrf }),
+          },
+          payload: GOOD,
+        });
+      const refused = await post(null);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toMatchObject({ message: expect.stringContaining('CSRF') as string });
+      const ok = await post(s.csrfToken);
+      expect(ok.statusCode, ok.body).toBe(200);
+      expect(ok.json()).toEqual({ departments: 3, services: 4, balfs: 5 });
+      const path = await h.app.inject({
+        method: 'GET',
+        url: '/api/v1/directory/path?level=department&id=974',
+        headers: { cookie: s.cookie },
+      });
+      expect(path.json()).toEqual([
+        { level: 'national', id: 'national', name: 'National' },
+        { level: 'department', id: '974', name: 'DRFiP La Réunion' },
+      ]);
+      const anonymous = await h.app.inject({ method: 'GET', url: '/api/v1/directory/unattached' });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.json()).toMatchObject({ error: 'unauthorized' });
+    } finally {
+      await h.close();
     }
   });
 });
