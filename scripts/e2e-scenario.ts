@@ -1,0 +1,233 @@
+// End-to-end scenario runner: a scenario's Maildir over IMAP, real Thunderbird clients, the real collection
+// server; writes the server's daily stats for the BALF. Usage: npm run e2e:scenario -- <scenario-dir> <out.json>
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildApp } from '../src/server/app.ts';
+import { createToken } from '../src/server/auth/tokens.ts';
+import { openDatabase, type OpenDb } from '../src/server/db/connect.ts';
+import {
+  buildPolicies,
+  getOrCreateDeploymentSecret,
+  validatePolicies,
+} from '../src/server/deploy/policies.ts';
+import { startImapServer, type ImapServer } from '../test/support/imap/imap-server.ts';
+import { startClient, type Client } from '../test/support/thunderbird/client.ts';
+import type { AddonStatus } from '../test/support/thunderbird/console-log.ts';
+import { acquirePolicies, type PoliciesHandle } from '../test/support/thunderbird/policies.ts';
+import { requireThunderbirdAndDovecot } from '../test/support/thunderbird/system.ts';
+import { buildProductXpi } from '../test/support/thunderbird/xpi.ts';
+import { dayRange, loadScenario, readMaildirDates, type Scenario } from './e2e-scenario-input.ts';
+
+const DEFAULT_TIMEOUT_S = 900;
+/** The server's figures must stay identical this long (seconds) to count as settled. */
+const DEFAULT_SETTLE_S = 60;
+const POLL_MS = 3000;
+
+interface Run {
+  work: string;
+  imap?: ImapServer;
+  open?: OpenDb;
+  app?: Awaited<ReturnType<typeof buildApp>>;
+  policies?: PoliciesHandle;
+  clients: Client[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+function log(text: string): void {
+  if (process.env['SUIVI_SCENARIO_QUIET'] !== '1') process.stderr.write(`[e2e:scenario] ${text}\n`);
+}
+
+/** A client is idle once it has walked the whole BALF and uploaded everything it counted. */
+function idle(status: AddonStatus): boolean {
+  return status.scanComplete && !status.scanning && status.queue === 0 && status.lastUpload !== 'error';
+}
+
+async function startServer(run: Run, scenario: Scenario, xpi: string): Promise<string> {
+  run.open = await openDatabase({ kind: 'sqlite', file: join(run.work, 'suivi-balf.sqlite') });
+  const db = run.open.db;
+  await db
+    .insertInto('departments')
+    .values({
+      code: scenario.department,
+      name: `Département ${scenario.department}`,
+      region: scenario.region,
+    })
+    .execute();
+  const service = `${scenario.department}0001`;
+  await db
+    .insertInto('services')
+    .values({
+      code: service,
+      name: `Service du scénario (${scenario.department})`,
+      kind: 'SIP',
+      department_code: scenario.department,
+      region: null,
+    })
+    .execute();
+  await db.insertInto('balfs').values({ address: scenario.balf, service_code: service }).execute();
+  process.env['SUIVI_ADDON_XPI'] = xpi;
+  run.app = await buildApp({ db, rateLimit: false });
+  await run.app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(run.app.server.address() as AddressInfo).port}`;
+}
+
+async function fetchStats(url: string, token: string, query: string): Promise<unknown> {
+  const response = await fetch(`${url}/api/v1/stats?${query}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = await response.text();
+  if (!response.ok) throw new Error(`GET /api/v1/stats a répondu ${response.status} : ${body.slice(0, 300)}`);
+  return JSON.parse(body) as unknown;
+}
+
+async function waitClients(run: Run, deadline: number): Promise<void> {
+  await Promise.all(
+    run.clients.map((client) =>
+      client.tb.log
+        .waitFor(idle, {
+          what: `${client.name} : parcours terminé (scanComplete) et file d'envoi vide`,
+          timeoutMs: Math.max(1000, deadline - Date.now()),
+        })
+        .catch((error: unknown) => {
+          const last = client.tb.log.latest();
+          throw new Error(
+            `${client.name} ne s'est jamais stabilisé (scanComplete et file vide) — dernier état : ` +
+              `${last ? JSON.stringify(last) : 'aucune ligne suivi-balf:status'} ; journal ${client.logFile} ` +
+              `(${(error instanceof Error ? error.message : String(error)).split('\n')[0]})`,
+          );
+        }),
+    ),
+  );
+}
+
+async function waitStable(
+  fetchOnce: () => Promise<unknown>,
+  settleMs: number,
+  deadline: number,
+): Promise<unknown> {
+  let last = '';
+  let since = Date.now();
+  for (;;) {
+    const answer = await fetchOnce();
+    const text = JSON.stringify(answer);
+    if (text !== last) {
+      if (last !== '') log(`les chiffres du serveur ont changé (${new Date().toISOString()})`);
+      last = text;
+      since = Date.now();
+    }
+    if (Date.now() - since >= settleMs) return answer;
+    if (Date.now() > deadline) {
+      throw new Error('les chiffres du serveur (GET /api/v1/stats) changent encore à la fin du délai');
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+async function main(dirArg: string | undefined, outArg: string | undefined): Promise<void> {
+  if (!dirArg || !outArg)
+    throw new Error('usage : npm run e2e:scenario -- <dossier du scénario> <sortie.json>');
+  const dir = resolve(dirArg);
+  const out = resolve(outArg);
+  const scenario = await loadScenario(dir);
+  const timeoutS = Number(process.env['SUIVI_SCENARIO_TIMEOUT'] ?? DEFAULT_TIMEOUT_S);
+  const deadline = Date.now() + timeoutS * 1000;
+  requireThunderbirdAndDovecot();
+
+  const dates = await readMaildirDates(join(dir, 'maildir'));
+  const range = dayRange(dates, scenario.region);
+  const oldest = Math.min(...dates.map((d) => d.getTime()));
+  const backfillDays = Math.min(3650, Math.max(7, Math.ceil((Date.now() - oldest) / 86_400_000) + 7));
+
+  log('construction du module (npm run build)');
+  const { id: addonId, xpi } = buildProductXpi();
+  const run: Run = { work: await mkdtemp(join(tmpdir(), 'suivi-scenario-')), clients: [] };
+  await chmod(run.work, 0o755);
+  let ok = false;
+  try {
+    run.imap = await startImapServer({ source: join(dir, 'maildir'), baseDir: join(run.work, 'imap') });
+    const url = await startServer(run, scenario, xpi);
+    const db = run.open!.db;
+    const ingest = await createToken(db, {
+      scope: `department:${scenario.department}`,
+      canWrite: true,
+      label: 'scénario',
+    });
+    const read = await createToken(db, { scope: 'national', canWrite: false, label: 'scénario (lecture)' });
+    const document = buildPolicies({
+      addonId,
+      installUrl: `${url}/addon/suivi-balf.xpi`,
+      endpoint: url,
+      token: ingest.token,
+      secret: await getOrCreateDeploymentSecret(db),
+      platform: 'linux',
+      balfs: [scenario.balf],
+      department: scenario.department,
+      internalDomains: ['dgfip.finances.gouv.fr'],
+      backfillDays,
+      uploadIntervalMinutes: 1,
+      logLevel: 'debug',
+      ...scenario.managed,
+    });
+    validatePolicies(JSON.stringify(document), { addonId });
+    run.policies = await acquirePolicies(document);
+    log(
+      `serveur ${url}, IMAP 127.0.0.1:${run.imap.port}, ${scenario.clients} client(s), jours ${range.from}…${range.to}`,
+    );
+
+    // Together, as agents of one BALF are; a short stagger spreads Thunderbird's start-up over 2 cores.
+    for (let i = 1; i <= scenario.clients; i += 1) {
+      run.clients.push(
+        await startClient({
+          workDir: run.work,
+          name: `client-${i}`,
+          imapPort: run.imap.port,
+          balf: scenario.balf,
+          addons: [],
+        }),
+      );
+      if (i < scenario.clients) await sleep(5000);
+    }
+    await waitClients(run, deadline);
+    log('clients stabilisés ; attente de chiffres stables côté serveur');
+    const query = new URLSearchParams({
+      level: 'balf',
+      id: scenario.balf,
+      from: range.from,
+      to: range.to,
+      granularity: 'day',
+    }).toString();
+    const settleMs = Number(process.env['SUIVI_SCENARIO_SETTLE'] ?? DEFAULT_SETTLE_S) * 1000;
+    const answer = await waitStable(() => fetchStats(url, read.token, query), settleMs, deadline);
+    // A last look: a client must not have counted something new while the server looked stable.
+    for (const client of run.clients) {
+      const status = client.tb.log.latest();
+      if (!status || !idle(status))
+        throw new Error(`${client.name} a repris un envoi pendant l'attente finale`);
+    }
+    await writeFile(out, `${JSON.stringify(answer, null, 2)}\n`);
+    ok = true;
+  } finally {
+    for (const client of run.clients) await client.tb.stop();
+    run.policies?.restore();
+    await run.app?.close();
+    await run.open?.close();
+    await run.imap?.close();
+    // On failure the work directory (Thunderbird logs, database) stays for diagnosis.
+    if (ok && process.env['SUIVI_SCENARIO_KEEP'] !== '1')
+      await rm(run.work, { recursive: true, force: true });
+    else log(`dossier de travail conservé : ${run.work}`);
+  }
+}
+
+try {
+  await main(process.argv[2], process.argv[3]);
+  process.exit(0);
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  if (process.env['SUIVI_SCENARIO_DEBUG'] === '1') console.error(error);
+  console.error(`e2e:scenario : ${message.split('\n')[0]}`);
+  process.exit(1);
+}

@@ -1,0 +1,52 @@
+// The repository's end-to-end scenarios: each goes through `npm run e2e:scenario` (real Thunderbird, Dovecot,
+// collection server) and the stats answer must contain its expected.json (see test/e2e/scenarios/README.md).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireThunderbirdAndDovecot } from '../support/thunderbird/system.ts';
+import { REPO_ROOT } from '../support/thunderbird/xpi.ts';
+import { subsetDifferences } from './scenarios/match.ts';
+
+const SCENARIOS = join(REPO_ROOT, 'test', 'e2e', 'scenarios');
+const names = readdirSync(SCENARIOS, { withFileTypes: true })
+  .filter((e) => e.isDirectory() && existsSync(join(SCENARIOS, e.name, 'expected.json')))
+  .map((e) => e.name)
+  .sort();
+
+describe('scénarios de bout en bout (npm run e2e:scenario)', () => {
+  let out: string;
+
+  beforeAll(async () => {
+    requireThunderbirdAndDovecot();
+    out = await mkdtemp(join(tmpdir(), 'suivi-scenarios-out-'));
+  });
+
+  afterAll(async () => {
+    if (out) await rm(out, { recursive: true, force: true });
+  });
+
+  it('le dépôt contient des scénarios', () => {
+    expect(names.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each(names)('%s : les chiffres du serveur sont ceux attendus', (name) => {
+    const file = join(out, `${name}.json`);
+    const run = spawnSync(
+      'node',
+      ['scripts/run-ts.mjs', 'scripts/e2e-scenario.ts', join(SCENARIOS, name), file],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, SUIVI_SCENARIO_QUIET: '1' },
+        timeout: 900_000,
+      },
+    );
+    expect(run.status, `e2e:scenario ${name} : ${run.stderr.trim().split('\n').at(-1) ?? ''}`).toBe(0);
+    const actual = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    const expected = JSON.parse(readFileSync(join(SCENARIOS, name, 'expected.json'), 'utf8')) as unknown;
+    expect(subsetDifferences(actual, expected)).toEqual([]);
+  });
+});
