@@ -92,7 +92,7 @@ export function presetOf(period: Period, today: Date): Preset | 'custom' {
   return 'custom';
 }
 
-type Unit = 'week' | 'month' | 'quarter' | 'year' | 'days';
+export type Unit = 'week' | 'month' | 'quarter' | 'year' | 'days';
 
 /** The calendar unit a period exactly covers (a whole ISO week, month, quarter or year), else 'days'. */
 export function unitOf(period: Period): Unit {
@@ -110,13 +110,14 @@ export function unitOf(period: Period): Unit {
 /**
  * The period just before (step -1) or after (step 1): the previous/next calendar unit when the
  * period is a whole week, month, quarter or year (so "mois dernier" of March is all of February),
- * otherwise the same number of days shifted.
+ * otherwise the same number of days shifted. `unit` forces the step (a custom range whose
+ * neighbour happens to be a whole month keeps moving by its length).
  */
-export function shiftPeriod(period: Period, step: 1 | -1): Period {
+export function shiftPeriod(period: Period, step: 1 | -1, unit: Unit = unitOf(period)): Period {
   const from = parseDay(period.from);
   const to = parseDay(period.to);
   if (from === null || to === null) throw new Error(`période invalide ${period.from}..${period.to}`);
-  switch (unitOf(period)) {
+  switch (unit) {
     case 'year': {
       const start = addYears(from, step);
       return range(start, endOfYear(start));

@@ -1,6 +1,13 @@
 // The dashboard's state lives in the URL hash (#/stats?level=…&from=…), so views are shareable and back/forward work.
 import type { Granularity, Level } from '../core/protocol.ts';
-import { defaultGranularity, isValidPeriod, presetPeriod, type Period } from './period.ts';
+import {
+  defaultGranularity,
+  isValidPeriod,
+  presetPeriod,
+  shiftPeriod,
+  unitOf,
+  type Period,
+} from './period.ts';
 
 // Local copies (checked against the protocol's types): importing the values would bundle zod (450 kB).
 const levels = ['national', 'department', 'service', 'balf'] as const satisfies readonly Level[];
@@ -16,6 +23,8 @@ export interface StatsRoute {
   target?: string;
   /** Show deltas against the previous period. */
   compare: boolean;
+  /** Previous/next move by the period's length in days, even when it happens to be a whole month. */
+  byDays?: true;
 }
 
 export type Route =
@@ -76,6 +85,7 @@ function parseStats(params: URLSearchParams, today: Date): StatsRoute | null {
     granularity,
     ...(target !== null && target !== '' ? { target } : {}),
     compare: params.get('cmp') !== '0',
+    ...(params.get('pas') === 'jours' ? { byDays: true as const } : {}),
   };
 }
 
@@ -100,6 +110,7 @@ export function formatHash(route: Route): string {
       });
       if (route.target !== undefined) params.set('target', route.target);
       if (!route.compare) params.set('cmp', '0');
+      if (route.byDays === true) params.set('pas', 'jours');
       return `#/stats?${params}`;
     }
   }
@@ -148,6 +159,13 @@ export function parseScope(scope: unknown): Scope | null {
     }
   }
   return null;
+}
+
+/** The period before (-1) or after (1) the route's, with the route's stepping. */
+export function neighbour(route: StatsRoute, step: 1 | -1): StatsRoute {
+  const byDays = route.byDays === true || unitOf(route.period) === 'days';
+  const period = shiftPeriod(route.period, step, byDays ? 'days' : undefined);
+  return { ...route, period, ...(byDays ? { byDays: true as const } : {}) };
 }
 
 /** The stats request (query string of /api/v1/stats) a route shows. */

@@ -6,6 +6,7 @@ import { formatCountDelta, formatDelay, formatRateDelta } from '../../src/dashbo
 import {
   formatHash,
   homeRoute,
+  neighbour,
   parseHash,
   parseScope,
   statsQuery,
@@ -31,6 +32,28 @@ describe('hash routes', () => {
       '#/stats?level=service&id=SIP+75+001&from=2026-10-01&to=2026-10-31&g=week&target=dgfip-2j&cmp=0',
     );
     expect(parseHash(hash, today)).toEqual(route);
+  });
+
+  it('keeps stepping a custom range by its length, even onto a whole month, and back', () => {
+    const custom: StatsRoute = {
+      page: 'stats',
+      level: 'national',
+      id: 'national',
+      period: { from: '2026-06-01', to: '2026-07-01' },
+      granularity: 'week',
+      compare: true,
+    };
+    const previous = neighbour(custom, -1);
+    expect(previous.period).toEqual({ from: '2026-05-01', to: '2026-05-31' });
+    expect(previous.byDays).toBe(true);
+    expect(formatHash(previous)).toContain('&pas=jours');
+    const back = neighbour(parseHash(formatHash(previous), today) as StatsRoute, 1);
+    expect(back.period).toEqual(custom.period);
+    // A whole month steps by months.
+    expect(neighbour({ ...custom, period: { from: '2026-05-01', to: '2026-05-31' } }, 1).period).toEqual({
+      from: '2026-06-01',
+      to: '2026-06-30',
+    });
   });
 
   it('fills a missing or broken period with this month and its granularity', () => {

@@ -10,10 +10,9 @@ import {
   presetOf,
   presetPeriod,
   presets,
-  shiftPeriod,
   type Preset,
 } from '../period.ts';
-import { formatHash, type StatsRoute } from '../route.ts';
+import { formatHash, neighbour, type StatsRoute } from '../route.ts';
 
 const granularityLabels: Record<Granularity, string> = { day: 'Jour', week: 'Semaine', month: 'Mois' };
 
@@ -102,7 +101,8 @@ export function renderPeriodForm(
       return;
     }
     const target = field<HTMLSelectElement>('target').value;
-    const { target: _previousTarget, ...rest } = route;
+    // A new choice of dates: the stepping and target start afresh from what the form says.
+    const { target: _previousTarget, byDays: _byDays, ...rest } = route;
     const next: StatsRoute = {
       ...rest,
       period,
@@ -118,8 +118,8 @@ export function renderPeriodForm(
 
 /** « Période précédente » / « Période suivante » links around the current period's label. */
 export function renderPeriodNav(route: StatsRoute): HTMLElement {
-  const previous = { ...route, period: shiftPeriod(route.period, -1) };
-  const next = { ...route, period: shiftPeriod(route.period, 1) };
+  const previous = neighbour(route, -1);
+  const next = neighbour(route, 1);
   return h(
     'nav',
     { class: 'sb-nav-period', 'aria-label': 'Périodes voisines' },

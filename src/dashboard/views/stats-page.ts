@@ -2,8 +2,8 @@
 import type { Level, StatsAnswer } from '../../core/protocol.ts';
 import { ApiError, csvHref, type Api, type Crumb, type Target } from '../api.ts';
 import { h } from '../dom.ts';
-import { periodLabel, shiftPeriod } from '../period.ts';
-import { formatHash, statsQuery, type StatsRoute } from '../route.ts';
+import { periodLabel } from '../period.ts';
+import { formatHash, neighbour, statsQuery, type StatsRoute } from '../route.ts';
 import { renderPeriodForm, renderPeriodNav } from './period-form.ts';
 import { renderSpotChecks, type SpotCheckList } from './spot-checks.ts';
 import { childrenTitles, levelNames, renderChildren, renderSeries, renderTiles } from './stats-tables.ts';
@@ -35,7 +35,7 @@ export async function loadStats(api: Api, route: StatsRoute): Promise<StatsData>
   });
   const [answer, previous, crumbs, spotChecks] = await Promise.all([
     api.stats(statsQuery(route)),
-    route.compare ? api.stats(statsQuery(route, shiftPeriod(route.period, -1))) : Promise.resolve(null),
+    route.compare ? api.stats(statsQuery(route, neighbour(route, -1).period)) : Promise.resolve(null),
     api.path(route.level, route.id).catch((error: unknown) => {
       // Breadcrumbs are a convenience: without them the page still shows its figures.
       if (error instanceof ApiError && error.status !== 401) return [] as Crumb[];
