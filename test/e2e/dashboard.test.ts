@@ -274,6 +274,20 @@ describe('dashboard in Chromium', () => {
       () => !document.querySelector('#csv-export')?.getAttribute('href')?.includes('target='),
     );
     await waitForView('national', 'national', lastMonth.from);
+    // A custom range, day by day.
+    const custom = {
+      from: shiftPeriod(lastMonth, -1).to.slice(0, 8) + '20',
+      to: lastMonth.from.slice(0, 8) + '05',
+    };
+    await page.fill('#from', custom.from);
+    await page.fill('#to', custom.to);
+    expect(await page.inputValue('#preset')).toBe('custom');
+    await page.selectOption('#granularity', 'day');
+    await page.click('#period-form button[type="submit"]');
+    await waitForView('national', 'national', custom.from);
+    expect((await expectShownEqualsApi()).series.length).toBeGreaterThanOrEqual(16);
+    await page.goBack();
+    await waitForView('national', 'national', lastMonth.from);
     const before = shiftPeriod(lastMonth, -1);
     await page.click('#period-previous');
     await waitForView('national', 'national', before.from);
@@ -421,10 +435,18 @@ describe('dashboard in Chromium', () => {
 
   it('takes a department user to their department and refuses the national view', async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
+    // A shared link opened while logged out leads, after the login, to that very view.
+    const lastMonth = presetPeriod('last-month', new Date());
+    await page.goto(
+      `${base}/#/stats?level=department&id=75&from=${lastMonth.from}&to=${lastMonth.to}&g=week`,
+    );
+    await page.waitForSelector('#login-form');
+    expect(page.url()).toContain('#/connexion?suite=');
     await page.fill('#login', DEPARTMENT_LOGIN);
     await page.fill('#password', PASSWORD);
     await page.click('#login-submit');
-    await waitForView('department', '75');
+    await waitForView('department', '75', lastMonth.from);
+    expect(await page.getAttribute('#stats-page', 'data-granularity')).toBe('week');
     expect(await page.$('a[href="#/annuaire"]')).toBeNull();
     await expectShownEqualsApi();
     const refused = await context.request.get(
