@@ -30,6 +30,7 @@ export const ALARM_UPLOAD = 'upload';
 export const ALARM_UPLOAD_RETRY = 'upload-retry';
 export const ALARM_UPLOAD_SOON = 'upload-soon';
 export const SCAN_PERIOD_MINUTES = 10;
+export const ALARM_FOLDERS = 'folders-check';
 export const ALARM_SCAN_SOON = 'scan-soon';
 /** Delay between full scans while an account is still being synced by Thunderbird. */
 export const SCAN_SOON_MS = 20_000;
@@ -133,6 +134,8 @@ export function startBackground(deps: BackgroundDeps): Background {
       (await m.alarms.get(name))?.periodInMinutes === period;
     if (!(await have(ALARM_SCAN, SCAN_PERIOD_MINUTES)))
       await m.alarms.create(ALARM_SCAN, { delayInMinutes: 1, periodInMinutes: SCAN_PERIOD_MINUTES });
+    if (!(await have(ALARM_FOLDERS, 1)))
+      await m.alarms.create(ALARM_FOLDERS, { delayInMinutes: 1, periodInMinutes: 1 });
     if (!(await have(ALARM_BACKFILL, BACKFILL_PERIOD_MINUTES)))
       await m.alarms.create(ALARM_BACKFILL, { delayInMinutes: 5, periodInMinutes: BACKFILL_PERIOD_MINUTES });
     if (!(await have(ALARM_UPLOAD, uploadMinutes)))
@@ -159,6 +162,31 @@ export function startBackground(deps: BackgroundDeps): Background {
       );
   }
 
+  /** "path:count" of every folder of the account, as Thunderbird's own database counts them. */
+  async function folderSignature(accountId: string): Promise<string> {
+    try {
+      const account = (await m.accounts.list(true)).find((a) => a.id === accountId);
+      const folders: MailFolder[] = [];
+      const visit = (list: readonly MailFolder[] | null | undefined) => {
+        for (const f of list ?? []) {
+          folders.push(f);
+          visit(f.subFolders);
+        }
+      };
+      visit(account?.rootFolder ? [account.rootFolder] : account?.folders);
+      const parts = await Promise.all(
+        folders.map(async (f) => {
+          const info = await m.folders.getFolderInfo(f.id ?? f);
+          return `${f.path}:${info.totalMessageCount ?? '?'}`;
+        }),
+      );
+      return parts.sort().join('|');
+    } catch (error) {
+      log.debug('folder counts unavailable', error instanceof Error ? error.message : error);
+      return 'unavailable';
+    }
+  }
+
   const ingestDeps = (ledger: Ledger) => ({
     ledger,
     getFull: (id: number) => m.messages.getFull(id),
@@ -174,7 +202,7 @@ export function startBackground(deps: BackgroundDeps): Background {
     let marksRunning = false;
     for (const a of list) if ((await ledger.getMeta<ScanMark>(markKey(a)))?.runningSince) marksRunning = true;
     emitStatus(deps.sink, {
-      scanComplete: (await scanComplete({ ledger }, list)) && scanning === null,
+      scanComplete: (await scanComplete({ ledger, folderSignature }, list)) && scanning === null,
       scanning: scanning !== null || marksRunning,
       queue: await ledger.queueSize(),
       ledger: await ledger.count(),
@@ -182,6 +210,16 @@ export function startBackground(deps: BackgroundDeps): Background {
       ...(last?.result === 'error' && last.message ? { lastError: last.message } : {}),
       at: deps.clock().toISOString(),
     });
+  }
+
+  /** Cheap minute check: a folder Thunderbird has just synced (even with old mail) triggers a walk. */
+  async function scanIfFoldersChanged(ledger: Ledger): Promise<void> {
+    if (scanning) return;
+    const { config: cfg } = await config();
+    const accounts = balfAccounts(cfg, await m.accounts.list(false));
+    if (accounts.length > 0 && !(await scanComplete({ ledger, folderSignature }, accounts))) {
+      await runScan(ledger, false);
+    }
   }
 
   async function runScan(ledger: Ledger, full: boolean): Promise<{ added: number; errors: string[] }> {
@@ -198,6 +236,7 @@ export function startBackground(deps: BackgroundDeps): Background {
           query: (info) => m.messages.query(info),
           continueList: (id) => m.messages.continueList(id),
           yieldNow: deps.yieldNow,
+          folderSignature,
           ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
         },
         cfg,
@@ -206,7 +245,7 @@ export function startBackground(deps: BackgroundDeps): Background {
       );
       log.info(`scan: ${JSON.stringify(result.stats)}`);
       // Until Thunderbird has synced the account, look again soon (folders appear after start-up).
-      if (!(await scanComplete({ ledger }, accounts)) && accounts.length > 0) {
+      if (!(await scanComplete({ ledger, folderSignature }, accounts)) && accounts.length > 0) {
         await m.alarms.create(ALARM_SCAN_SOON, { when: deps.clock().getTime() + SCAN_SOON_MS });
       }
       return { accounts, added: result.stats.added, errors: result.errors };
@@ -373,6 +412,7 @@ export function startBackground(deps: BackgroundDeps): Background {
   m.alarms.onAlarm.addListener(
     on('onAlarm', async (ledger, alarm: { name: string }) => {
       if (alarm.name === ALARM_SCAN || alarm.name === ALARM_SCAN_SOON) await runScan(ledger, false);
+      else if (alarm.name === ALARM_FOLDERS) await scanIfFoldersChanged(ledger);
       else if (alarm.name === ALARM_BACKFILL) await runScan(ledger, true);
       else if ([ALARM_UPLOAD, ALARM_UPLOAD_RETRY, ALARM_UPLOAD_SOON].includes(alarm.name))
         await runUpload(ledger, false);

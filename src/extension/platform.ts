@@ -103,6 +103,10 @@ export interface Messenger {
     onCreated: WebEvent<(id: string, account: MailAccount) => void>;
     onUpdated: WebEvent<(id: string, changed: unknown) => void>;
   };
+  folders: {
+    /** MV3 takes the folder id; MV2 (115) the MailFolder. */
+    getFolderInfo(folder: string | MailFolder): Promise<{ totalMessageCount?: number }>;
+  };
   compose: {
     onAfterSend: WebEvent<(tab: unknown, sendInfo: SendInfo) => void>;
   };

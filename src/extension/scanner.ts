@@ -29,6 +29,12 @@ export interface ScanMark {
   settled?: boolean;
   /** First walk ever of this account: an account that stays empty settles 5 minutes after it. */
   firstWalkAt?: string;
+  /**
+   * Message counts Thunderbird reports for the account's folders at the last walk. A change
+   * means a folder was synced (possibly with old mail, outside any incremental window): the
+   * next walk is full and the account must settle again.
+   */
+  folders?: string;
 }
 
 /** An empty account is taken as synced only after this long (its folders may not be listed yet). */
@@ -37,6 +43,8 @@ export const EMPTY_SETTLE_MS = 5 * 60_000;
 export interface ScanDeps extends IngestDeps {
   query: (info: QueryInfo) => Promise<MessageList | string>;
   continueList: (listId: string) => Promise<MessageList>;
+  /** Folder message counts of an account, as one comparable string (see ScanMark.folders). */
+  folderSignature?: (accountId: string) => Promise<string>;
   /** Lets Thunderbird breathe between pages. */
   yieldNow: () => Promise<void>;
   pageSize?: number;
@@ -90,7 +98,10 @@ export async function scanAccount(
   const key = markKey(account);
   const mark: ScanMark = (await deps.ledger.getMeta<ScanMark>(key)) ?? account;
   const now = deps.clock();
-  const full = options.full === true || mark.settled !== true || mark.lastStartedAt === undefined;
+  const folders = deps.folderSignature ? await deps.folderSignature(account.accountId) : undefined;
+  const foldersChanged = folders !== undefined && folders !== mark.folders;
+  const full =
+    options.full === true || mark.settled !== true || mark.lastStartedAt === undefined || foldersChanged;
   const fromMs = full
     ? now.getTime() - config.backfillDays * 86_400_000
     : Date.parse(mark.lastStartedAt ?? '') - SCAN_OVERLAP_MS;
@@ -126,7 +137,8 @@ export async function scanAccount(
       : mark.lastFullSeen !== undefined
         ? { lastFullSeen: mark.lastFullSeen }
         : {}),
-    settled: mark.settled === true || agree,
+    settled: (mark.settled === true && !foldersChanged) || agree,
+    ...(folders !== undefined ? { folders } : {}),
   };
   await deps.ledger.setMeta(key, done);
   return stats;
@@ -187,13 +199,15 @@ export async function reconcile(
 
 /** True when every BALF account is settled (see ScanMark) and no scan is running. */
 export async function scanComplete(
-  deps: Pick<ScanDeps, 'ledger'>,
+  deps: Pick<ScanDeps, 'ledger' | 'folderSignature'>,
   accounts: readonly BalfAccount[],
 ): Promise<boolean> {
   if (accounts.length === 0) return false;
   for (const account of accounts) {
     const mark = await deps.ledger.getMeta<ScanMark>(markKey(account));
     if (!mark?.lastCompletedAt || mark.runningSince || mark.settled !== true) return false;
+    if (deps.folderSignature && (await deps.folderSignature(account.accountId)) !== mark.folders)
+      return false;
   }
   return true;
 }

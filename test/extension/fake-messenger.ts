@@ -154,6 +154,18 @@ export class FakeMessenger {
         onCreated: this.events.onAccountCreated,
         onUpdated: this.events.onAccountUpdated,
       },
+      folders: {
+        // Thunderbird's own count: what it has synced of the folder (here: what the test stored).
+        getFolderInfo: async (folder: string | MailFolder) => {
+          const path = typeof folder === 'string' ? folder : folder.path;
+          return {
+            totalMessageCount: this.messagesStore.filter(
+              (m) =>
+                (m.header.folder?.id ?? m.header.folder?.path) === path || m.header.folder?.path === path,
+            ).length,
+          };
+        },
+      },
       compose: { onAfterSend: this.events.onAfterSend },
       alarms: {
         create: (name: string, info: AlarmCreateInfo) => {

@@ -238,6 +238,32 @@ describe('scan and ingest', () => {
     expect((await ledger.getMeta<ScanMark>(markKey(account)))?.settled).toBe(true);
   });
 
+  it('walks the whole window again when Thunderbird syncs a folder late, even with old mail', async () => {
+    const fake = new FakeMessenger();
+    fake.addMessage(eml('question-from-usager', INBOX));
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-22T12:00:00Z'));
+    // Thunderbird's per-folder counts: Sent is listed but not synced yet.
+    let sentCount = 0;
+    const folderSignature = async () => `/INBOX:1|/Sent:${sentCount}`;
+    const deps = scanDeps(fake, ledger, clock, { folderSignature });
+    await scanAccount(deps, testConfig(), account);
+    clock.advance(20_000);
+    await scanAccount(deps, testConfig(), account);
+    expect(await scanComplete(deps, [account])).toBe(true);
+    // Sent syncs ten minutes later, with a reply of 18 November: outside the 2-day overlap.
+    clock.advance(600_000);
+    fake.addMessage(eml('reply-with-in-reply-to', SENT));
+    sentCount = 1;
+    expect(await scanComplete(deps, [account])).toBe(false);
+    await scanAccount(deps, testConfig(), account);
+    expect(await byId(ledger, 'reply-1@dgfip.finances.gouv.fr')).toMatchObject({ dir: 'out', cat: 'reply' });
+    expect(await scanComplete(deps, [account])).toBe(false);
+    clock.advance(20_000);
+    await scanAccount(deps, testConfig(), account);
+    expect(await scanComplete(deps, [account])).toBe(true);
+  });
+
   it('settles an empty account only after five minutes, and never stays "running" after a failure', async () => {
     const fake = new FakeMessenger();
     const ledger = await freshLedger();
