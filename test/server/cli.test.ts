@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -395,9 +396,20 @@ describe('suivi-balf serve', () => {
     }
   });
 
-  it('refuses an invalid port', SLOW, async () => {
+  it('refuses an invalid port, and fails with a message when the port is taken', SLOW, async () => {
     const r = await run(['serve', '--port', 'quatre-vingts', '--db', join(dir, 'port.sqlite')]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('Port invalide');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((blocker.address() as AddressInfo).port);
+      const taken = await run(['serve', '--port', port, '--db', join(dir, 'port.sqlite')]);
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain('EADDRINUSE');
+      expect(taken.stdout).not.toContain('écoute sur');
+    } finally {
+      blocker.close();
+    }
   });
 });
