@@ -176,7 +176,10 @@ export function startBackground(deps: BackgroundDeps): Background {
       visit(account?.rootFolder ? [account.rootFolder] : account?.folders);
       const parts = await Promise.all(
         folders.map(async (f) => {
-          const info = await m.folders.getFolderInfo(f.id ?? f);
+          // A folder without info (the account root on some versions) just counts as unknown.
+          const info = await m.folders
+            .getFolderInfo(f.id ?? f)
+            .catch(() => ({ totalMessageCount: undefined }));
           return `${f.path}:${info.totalMessageCount ?? '?'}`;
         }),
       );
