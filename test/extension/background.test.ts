@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { messageKey } from '../../src/core/keys.ts';
 import {
   startBackground,
+  ALARM_FOLDERS,
   ALARM_SCAN_SOON,
   ALARM_UPLOAD_SOON,
   MENU_SAMPLING,
@@ -249,6 +250,39 @@ describe('background event page', () => {
     await quiet.events.onStartup.fire();
     await other.bg.idle();
     expect(quiet.tabsCreated).toEqual([]);
+  });
+
+  it('rescans when Thunderbird reports new counts for a folder (minute check)', async () => {
+    const fake = thunderbird();
+    const account = fake.accounts[0];
+    if (account) {
+      account.rootFolder = {
+        accountId: 'account1',
+        path: '/',
+        subFolders: [
+          { accountId: 'account1', path: '/INBOX', specialUse: ['inbox'] },
+          { accountId: 'account1', path: '/Sent', specialUse: ['sent'] },
+        ],
+      };
+    }
+    fake.addMessage(eml('question-from-usager', INBOX));
+    const clock = new TestClock(new Date('2026-11-22T12:00:00Z'));
+    const { bg, statuses } = boot(fake, freshDbName(), clock);
+    await fake.events.onStartup.fire();
+    clock.advance(20_000);
+    await fake.events.onAlarm.fire({ name: ALARM_SCAN_SOON });
+    await bg.idle();
+    expect(statuses().at(-1)).toMatchObject({ scanComplete: true, ledger: 1 });
+    await fake.events.onAlarm.fire({ name: ALARM_FOLDERS });
+    await bg.idle();
+    expect(fake.calls.query).toBe(2);
+    // Sent is synced late, with a reply older than the incremental window.
+    fake.addMessage(eml('reply-with-in-reply-to', SENT));
+    clock.advance(60_000);
+    await fake.events.onAlarm.fire({ name: ALARM_FOLDERS });
+    await bg.idle();
+    expect(fake.calls.query).toBe(3);
+    expect(statuses().at(-1)).toMatchObject({ scanComplete: false, ledger: 2 });
   });
 
   it('opens the sampling panel from the tools menu', async () => {
