@@ -88,14 +88,15 @@ const plugin: FastifyPluginAsync<AuthOptions> = async (app: FastifyInstance, opt
     }
   });
 
-  // preHandler (not onRequest) so that route config is known and 404s stay 404s.
-  app.addHook('preHandler', async (request) => {
+  // preParsing: refused before a (possibly large) body is read.
+  app.addHook('preParsing', async (request, _reply, payload) => {
     if (!request.session || SAFE_METHODS.has(request.method) || request.routeOptions.config.csrfExempt)
-      return;
+      return payload;
     const sent = request.headers['x-csrf-token'];
     if (typeof sent !== 'string' || !sameSecret(sent, request.session.csrfToken)) {
       throw new AuthError(403, 'Jeton CSRF manquant ou invalide (en-tête x-csrf-token).', 'csrf');
     }
+    return payload;
   });
 };
 // Same effect as fastify-plugin: the decorators and hooks apply to the whole application.
