@@ -10,7 +10,7 @@ import { startImapServer, type ImapServer } from '../support/imap/imap-server.ts
 import { buildMessage } from '../support/imap/messages.ts';
 import { startClient, type Client } from '../support/thunderbird/client.ts';
 import {
-  installPolicies,
+  acquirePolicies,
   managedPolicies,
   POLICIES_PATH,
   type PoliciesHandle,
@@ -72,12 +72,10 @@ describe('harnais Thunderbird réel (extension sonde)', () => {
   let receiver: Receiver;
   let policies: PoliciesHandle | null = null;
   let client: Client | null = null;
-  let policiesBefore: string | null;
   const expected = new Map<string, 'in' | 'out'>();
 
   beforeAll(async () => {
     requireThunderbirdAndDovecot();
-    policiesBefore = existsSync(POLICIES_PATH) ? readFileSync(POLICIES_PATH, 'utf8') : null;
     work = await mkdtemp(join(tmpdir(), 'suivi-harness-'));
     await chmod(work, 0o755);
     imap = await startImapServer({
@@ -106,8 +104,9 @@ describe('harnais Thunderbird réel (extension sonde)', () => {
       expected.set(probeKey(id), dir);
     }
     receiver = await startReceiver({ token: TOKEN });
-    policies = installPolicies(
+    policies = await acquirePolicies(
       managedPolicies(PROBE_ID, { endpoint: receiver.url, token: TOKEN, balfs: [BALF], expected: 9 }),
+      { waitMs: 15 * 60_000 },
     );
     const xpi = await packTestExtension(work, {
       id: PROBE_ID,
@@ -122,7 +121,7 @@ describe('harnais Thunderbird réel (extension sonde)', () => {
       balf: BALF,
       addons: [{ id: PROBE_ID, xpi }],
     });
-  });
+  }, 20 * 60_000);
 
   afterAll(async () => {
     await client?.tb.stop();
@@ -169,10 +168,11 @@ describe('harnais Thunderbird réel (extension sonde)', () => {
 
   it('remet policies.json dans son état antérieur', async () => {
     await client!.tb.stop();
+    const before = policies!.previous;
     policies!.restore();
     policies = null;
     const after = existsSync(POLICIES_PATH) ? readFileSync(POLICIES_PATH, 'utf8') : null;
-    expect(after).toBe(policiesBefore);
+    expect(after).toBe(before);
     expect(existsSync(`${POLICIES_PATH}.suivi-test-backup`)).toBe(false);
   });
 });

@@ -36,13 +36,20 @@ function encodeHeader(value: string): string {
   return `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 
+/** An address header value: only the display name is encoded, the address must stay readable. */
+function encodeAddress(value: string): string {
+  const match = /^(.*?)\s*<([^<>]+)>$/.exec(value.trim());
+  if (!match || match[1] === '') return value;
+  return `${encodeHeader(match[1]!)} <${match[2]}>`;
+}
+
 /** The message text with CRLF line ends. */
 export function buildMessage(spec: MessageSpec): string {
   const lines: string[] = [];
   const to = typeof spec.to === 'string' ? [spec.to] : spec.to;
   if (spec.date !== null) lines.push(`Date: ${rfc5322Date(spec.date)}`);
-  lines.push(`From: ${encodeHeader(spec.from)}`);
-  lines.push(`To: ${to.join(', ')}`);
+  lines.push(`From: ${encodeAddress(spec.from)}`);
+  lines.push(`To: ${to.map(encodeAddress).join(', ')}`);
   if (spec.messageId !== null) lines.push(`Message-ID: <${spec.messageId}>`);
   if (spec.inReplyTo !== undefined) lines.push(`In-Reply-To: <${spec.inReplyTo}>`);
   if (spec.references !== undefined && spec.references.length > 0) {

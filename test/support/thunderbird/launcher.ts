@@ -4,6 +4,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConsoleLog, STATUS_MARKER } from './console-log.ts';
+import { onProcessEnd } from './process-end.ts';
 import { requireThunderbirdAndDovecot, THUNDERBIRD_BIN } from './system.ts';
 
 export interface LaunchOptions {
@@ -92,12 +93,11 @@ export async function launchThunderbird(options: LaunchOptions): Promise<Thunder
     }
   };
   // If the test process dies first, do not leave a Thunderbird behind.
-  const onExit = (): void => killGroup('SIGKILL');
-  process.on('exit', onExit);
+  const unregister = onProcessEnd(() => killGroup('SIGKILL'));
 
   const exited = new Promise<void>((resolve) => {
     child.on('exit', (code, signal) => {
-      process.off('exit', onExit);
+      unregister();
       log.close(signal ? `signal ${signal}` : `code ${code}`);
       file?.end();
       resolve();

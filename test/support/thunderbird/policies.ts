@@ -1,6 +1,7 @@
 // Writes Thunderbird's machine-wide policies.json for a test and always puts the previous one back.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { onProcessEnd } from './process-end.ts';
 
 export const POLICIES_PATH = '/etc/thunderbird/policies/policies.json';
 
@@ -14,6 +15,8 @@ interface Backup {
 
 export interface PoliciesHandle {
   readonly path: string;
+  /** What the file held before (null: no file); `restore()` puts exactly this back. */
+  readonly previous: string | null;
   /** Rewrites the policies (same backup). */
   update(policies: unknown): void;
   /** Puts back what was there before (idempotent). */
@@ -77,24 +80,14 @@ export function installPolicies(policies: unknown, path = POLICIES_PATH): Polici
   const restore = (): void => {
     if (restored) return;
     restored = true;
-    process.off('exit', restore);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    unregister();
     restoreFrom(path, backup);
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    restore();
-    process.kill(process.pid, signal);
-  };
-  process.on('exit', restore);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('SIGHUP', onSignal);
+  const unregister = onProcessEnd(restore);
 
   const write = (value: unknown): void => writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
   write(policies);
-  return { path, update: write, restore };
+  return { path, previous: backup.content, update: write, restore };
 }
 
 /** The `policies.json` document that configures one add-on through `storage.managed`. */
@@ -110,4 +103,24 @@ export function managedPolicies(
     );
   }
   return { policies };
+}
+
+/**
+ * Like `installPolicies`, but waits (up to `waitMs`) while another live process holds the file:
+ * several real-Thunderbird runs on one machine take turns instead of failing.
+ */
+export async function acquirePolicies(
+  policies: unknown,
+  options: { waitMs?: number; path?: string } = {},
+): Promise<PoliciesHandle> {
+  const deadline = Date.now() + (options.waitMs ?? 600_000);
+  for (;;) {
+    try {
+      return installPolicies(policies, options.path);
+    } catch (error) {
+      const busy = error instanceof Error && error.message.includes('déjà utilisé');
+      if (!busy || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
 }
