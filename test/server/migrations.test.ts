@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/server/db/connect.ts';
-import { databaseKinds, openTestDb } from './support.ts';
+import { databaseKinds, openTestDb, openTestDbAt } from './support.ts';
 
 const TABLES = [
   'departments',
@@ -43,6 +43,54 @@ describe.each(databaseKinds)('migrations on %s', (kind) => {
         '0001-initial',
         '0002-ref-order',
         '0003-department-rollups',
+      ]);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe.each(databaseKinds)('migration 0003 on %s', (kind) => {
+  it('credits existing BALF rollups to their department (unattached and region included)', async () => {
+    const { db, close } = await openTestDbAt(kind, '0002-ref-order');
+    try {
+      await db
+        .insertInto('departments')
+        .values({ code: '971', name: 'Guadeloupe', region: 'guadeloupe' })
+        .execute();
+      await db
+        .insertInto('services')
+        .values({ code: 'S', name: 'S', kind: 'SIP', department_code: '971', region: null })
+        .execute();
+      await db.insertInto('balfs').values({ address: 'a@x.fr', service_code: 'S' }).execute();
+      await db
+        .insertInto('daily_flows')
+        .values([
+          { balf: 'a@x.fr', day: '2025-06-02', dir: 'in', cat: 'usager', count: 3 },
+          { balf: 'z@x.fr', day: '2025-06-02', dir: 'in', cat: 'usager', count: 2 },
+        ])
+        .execute();
+      await db
+        .insertInto('daily_replies')
+        .values([
+          { balf: 'a@x.fr', day: '2025-06-02', delay: 1, count: 3 },
+          { balf: 'z@x.fr', day: '2025-06-02', delay: -1, count: 2 },
+        ])
+        .execute();
+      await migrate(db);
+      const flows = await db.selectFrom('department_daily_flows').selectAll().orderBy('department').execute();
+      expect(flows.map((f) => [f.department, f.day, f.dir, f.cat, Number(f.count)])).toEqual([
+        ['971', '2025-06-02', 'in', 'usager', 3],
+        ['unattached', '2025-06-02', 'in', 'usager', 2],
+      ]);
+      const replies = await db
+        .selectFrom('department_daily_replies')
+        .selectAll()
+        .orderBy('department')
+        .execute();
+      expect(replies.map((r) => [r.department, r.region, Number(r.delay), Number(r.count)])).toEqual([
+        ['971', 'guadeloupe', 1, 3],
+        ['unattached', 'metropole', -1, 2],
       ]);
     } finally {
       await close();

@@ -7,16 +7,26 @@ import { buildApp } from '../../src/server/app.ts';
 import type { Scope } from '../../src/server/auth/scope.ts';
 import { createToken } from '../../src/server/auth/tokens.ts';
 import { loadConfig } from '../../src/server/config.ts';
-import { openDatabase, type OpenDb } from '../../src/server/db/connect.ts';
+import { migrations, openDatabase, type OpenDb } from '../../src/server/db/connect.ts';
+import { Migrator } from 'kysely';
 import type { Db } from '../../src/server/db/schema.ts';
 import { createDatabase } from '../support/postgres.ts';
 
 export const databaseKinds = ['sqlite', 'postgres'] as const;
 export type DatabaseKind = (typeof databaseKinds)[number];
 
-export async function openTestDb(kind: DatabaseKind): Promise<OpenDb> {
-  if (kind === 'sqlite') return openDatabase({ kind: 'sqlite', file: ':memory:' });
-  return openDatabase({ kind: 'postgres', url: await createDatabase(inject('pgUrl')) });
+export async function openTestDb(kind: DatabaseKind, options: { migrate?: boolean } = {}): Promise<OpenDb> {
+  if (kind === 'sqlite') return openDatabase({ kind: 'sqlite', file: ':memory:' }, options);
+  return openDatabase({ kind: 'postgres', url: await createDatabase(inject('pgUrl')) }, options);
+}
+
+/** A database migrated up to (and including) the named migration only. */
+export async function openTestDbAt(kind: DatabaseKind, last: string): Promise<OpenDb> {
+  const opened = await openTestDb(kind, { migrate: false });
+  const migrator = new Migrator({ db: opened.db, provider: { getMigrations: async () => migrations } });
+  const { error } = await migrator.migrateTo(last);
+  if (error) throw error;
+  return opened;
 }
 
 export interface Harness {

@@ -20,7 +20,8 @@ export interface OpenDb {
   close(): Promise<void>;
 }
 
-const migrations: Record<string, Migration> = {
+/** Every migration by name, in order (exported for tests that stop at an older schema). */
+export const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-ref-order': m0002,
   '0003-department-rollups': m0003,
