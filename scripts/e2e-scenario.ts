@@ -1,6 +1,6 @@
 // End-to-end scenario runner: a scenario's Maildir over IMAP, real Thunderbird clients, the real collection
 // server; writes the server's daily stats for the BALF. Usage: npm run e2e:scenario -- <scenario-dir> <out.json>
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,7 +22,7 @@ import { dayRange, loadScenario, readMaildirDates, type Scenario } from './e2e-s
 
 const DEFAULT_TIMEOUT_S = 900;
 /** The server's figures must stay identical this long (seconds) to count as settled. */
-const DEFAULT_SETTLE_S = 60;
+const DEFAULT_SETTLE_S = 30;
 const POLL_MS = 3000;
 
 interface Run {
@@ -68,7 +68,10 @@ async function startServer(run: Run, scenario: Scenario, xpi: string): Promise<s
     })
     .execute();
   await db.insertInto('balfs').values({ address: scenario.balf, service_code: service }).execute();
-  process.env['SUIVI_ADDON_XPI'] = xpi;
+  // A private copy: another checkout user rebuilding dist/ must not make the download fail half-way.
+  const served = join(run.work, 'suivi-balf.xpi');
+  await copyFile(xpi, served);
+  process.env['SUIVI_ADDON_XPI'] = served;
   run.app = await buildApp({ db, rateLimit: false });
   await run.app.listen({ host: '127.0.0.1', port: 0 });
   return `http://127.0.0.1:${(run.app.server.address() as AddressInfo).port}`;
@@ -83,7 +86,27 @@ async function fetchStats(url: string, token: string, query: string): Promise<un
   return JSON.parse(body) as unknown;
 }
 
+/** Rejects as soon as a client's log says the force-install download failed (it is not retried). */
+async function watchInstall(run: Run, stop: { done: boolean }): Promise<void> {
+  while (!stop.done) {
+    for (const client of run.clients) {
+      const failed = client.tb.log.grep('Policies: "Download failed')[0];
+      if (failed) throw new Error(`${client.name} n'a pas pu installer le module : ${failed.trim()}`);
+    }
+    await sleep(1000);
+  }
+}
+
 async function waitClients(run: Run, deadline: number): Promise<void> {
+  const stop = { done: false };
+  try {
+    await Promise.race([idleClients(run, deadline), watchInstall(run, stop)]);
+  } finally {
+    stop.done = true;
+  }
+}
+
+async function idleClients(run: Run, deadline: number): Promise<void> {
   await Promise.all(
     run.clients.map((client) =>
       client.tb.log
@@ -101,6 +124,48 @@ async function waitClients(run: Run, deadline: number): Promise<void> {
         }),
     ),
   );
+}
+
+/** Folders Thunderbird leaves alone until a user opens them (notes/thunderbird-e2e.md). */
+const NOT_SYNCED_BY_THUNDERBIRD = /^\.(trash|junk)$/i;
+
+/**
+ * Folders of the served Maildir whose messages Dovecot has not all indexed yet, i.e. no client has
+ * opened them since they were filled: a client that says it is done has not seen them.
+ */
+async function unopenedFolders(root: string): Promise<string[]> {
+  const folders = [
+    '',
+    ...(await readdir(root)).filter((n) => n.startsWith('.') && !NOT_SYNCED_BY_THUNDERBIRD.test(n)),
+  ];
+  const unopened: string[] = [];
+  for (const folder of folders) {
+    let files = 0;
+    for (const sub of ['cur', 'new']) {
+      files += (await readdir(join(root, folder, sub)).catch(() => [] as string[])).filter(
+        (n) => !n.startsWith('.'),
+      ).length;
+    }
+    if (files === 0) continue;
+    const uidlist = await readFile(join(root, folder, 'dovecot-uidlist'), 'utf8').catch(() => '');
+    const indexed = uidlist
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim() !== '').length;
+    if (indexed < files) unopened.push(folder === '' ? 'INBOX' : folder.slice(1));
+  }
+  return unopened;
+}
+
+async function waitFoldersOpened(root: string, deadline: number): Promise<void> {
+  for (;;) {
+    const unopened = await unopenedFolders(root);
+    if (unopened.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`Thunderbird n'a jamais ouvert le(s) dossier(s) IMAP ${unopened.join(', ')}`);
+    }
+    await sleep(POLL_MS);
+  }
 }
 
 async function waitStable(
@@ -190,6 +255,7 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
       );
       if (i < scenario.clients) await sleep(5000);
     }
+    await waitFoldersOpened(join(run.imap.dir, 'Maildir'), deadline);
     await waitClients(run, deadline);
     log('clients stabilisés ; attente de chiffres stables côté serveur');
     const query = new URLSearchParams({
