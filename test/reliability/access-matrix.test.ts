@@ -1,0 +1,337 @@
+// Every route (enumerated from the running app) × every role: who may read, write, import; CSRF on every cookie write.
+import { randomUUID } from 'node:crypto';
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scope } from '../../src/server/auth/scope.ts';
+import { createToken, revokeToken } from '../../src/server/auth/tokens.ts';
+import { login, user } from '../server/auth-support.ts';
+import { batch, harness, newKey, seedDirectory, type Harness } from '../server/support.ts';
+
+const A1 = 'sip.a1@dgfip.finances.gouv.fr';
+const A2 = 'sip.a2@dgfip.finances.gouv.fr';
+const B1 = 'sip.b1@dgfip.finances.gouv.fr';
+
+type Kind = 'anonymous' | 'user' | 'read' | 'ingest' | 'revoked' | 'stale-session';
+interface Role {
+  name: string;
+  kind: Kind;
+  scope?: Scope;
+  headers: Record<string, string>;
+  csrf?: string;
+}
+
+/** A directory node a scoped route is asked about, with where it sits. */
+interface Subject {
+  level: 'national' | 'department' | 'service' | 'balf';
+  id: string;
+  department: string | null;
+  service: string | null;
+}
+const SUBJECTS: Subject[] = [
+  { level: 'national', id: 'national', department: null, service: null },
+  { level: 'department', id: '67', department: '67', service: null },
+  { level: 'department', id: '75', department: '75', service: null },
+  { level: 'service', id: 'SIP-A1', department: '67', service: 'SIP-A1' },
+  { level: 'service', id: 'SIP-A2', department: '67', service: 'SIP-A2' },
+  { level: 'service', id: 'SIP-B1', department: '75', service: 'SIP-B1' },
+  { level: 'balf', id: A1, department: '67', service: 'SIP-A1' },
+  { level: 'balf', id: B1, department: '75', service: 'SIP-B1' },
+];
+
+function sees(scope: Scope | undefined, s: Subject): boolean {
+  if (!scope) return false;
+  if (scope.level === 'national') return true;
+  if (scope.level === 'department') return s.department === scope.code;
+  return s.service === scope.code;
+}
+
+const isReader = (r: Role) => r.kind === 'user' || r.kind === 'read';
+/** 401 for no or a refused credential, else `whenAuthenticated`. */
+const gate = (r: Role, whenAuthenticated: number | 'ok'): number | 'ok' =>
+  r.kind === 'anonymous' || r.kind === 'revoked' || r.kind === 'stale-session' ? 401 : whenAuthenticated;
+
+interface Case {
+  label: string;
+  request: InjectOptions;
+  expected: number | 'ok';
+}
+
+/** The requests of one route for one role, with the answer the access rules demand. */
+function casesFor(route: string, r: Role): Case[] {
+  const q = (s: Subject) =>
+    s.level === 'national' ? 'level=national' : `level=${s.level}&id=${encodeURIComponent(s.id)}`;
+  const scoped = (url: (s: Subject) => string): Case[] =>
+    SUBJECTS.map((s) => ({
+      label: `${s.level} ${s.id}`,
+      request: { method: 'GET', url: url(s) },
+      expected: gate(r, !isReader(r) ? 403 : sees(r.scope, s) ? 'ok' : 403),
+    }));
+  const ingest = (url: string, body: (balf: string) => unknown): Case[] =>
+    [A1, B1].map((balf) => ({
+      label: balf,
+      request: {
+        method: 'POST',
+        url,
+        payload: body(balf) as object,
+        headers: { 'content-type': 'application/json' },
+      },
+      expected: gate(
+        r,
+        r.kind !== 'ingest'
+          ? 403
+          : sees(
+                r.scope,
+                SUBJECTS.find((s) => s.id === balf)!,
+              )
+            ? 'ok'
+            : 403,
+      ),
+    }));
+  const national = (method: 'GET' | 'POST', url: string, usersOnly = false, payload?: string): Case => ({
+    label: 'national only',
+    request: {
+      method,
+      url,
+      ...(payload === undefined ? {} : { payload, headers: { 'content-type': 'text/csv' } }),
+    },
+    expected: gate(
+      r,
+      !isReader(r) || r.scope?.level !== 'national' || (usersOnly && r.kind !== 'user') ? 403 : 'ok',
+    ),
+  });
+  switch (route) {
+    case 'GET /healthz':
+    case 'GET /metrics':
+      return [{ label: 'public', request: { method: 'GET', url: route.slice(4) }, expected: 'ok' }];
+    case 'GET /addon/suivi-balf.xpi':
+    case 'GET /addon/suivi-balf-mv2.xpi':
+    case 'GET /addon/updates.json':
+    case 'GET *':
+      // Public files (200, or 404/503 when not built here): never an auth refusal.
+      return [
+        {
+          label: 'public',
+          request: { method: 'GET', url: route === 'GET *' ? '/' : route.slice(4) },
+          expected: -1,
+        },
+      ];
+    case 'POST /api/v1/session':
+      return [
+        {
+          label: 'bad login',
+          request: {
+            method: 'POST',
+            url: '/api/v1/session',
+            payload: { login: 'nobody', password: 'x'.repeat(12) },
+          },
+          expected: 401,
+        },
+      ];
+    case 'GET /api/v1/session':
+      return [
+        {
+          label: 'who am I',
+          request: { method: 'GET', url: '/api/v1/session' },
+          expected: r.kind === 'user' ? 'ok' : 401,
+        },
+      ];
+    case 'DELETE /api/v1/session':
+      return []; // Run last, separately (it ends the session).
+    case 'GET /api/v1/targets':
+      return [
+        {
+          label: 'targets',
+          request: { method: 'GET', url: '/api/v1/targets' },
+          expected: gate(r, isReader(r) ? 'ok' : 403),
+        },
+      ];
+    case 'GET /api/v1/stats':
+      return scoped((s) => `/api/v1/stats?${q(s)}&from=2025-06-01&to=2025-06-30`);
+    case 'GET /api/v1/spot-checks':
+      return scoped((s) => `/api/v1/spot-checks?${q(s)}&from=2025-06-01&to=2025-06-30`);
+    case 'GET /api/v1/directory/path':
+      return scoped((s) => `/api/v1/directory/path?${s.level === 'national' ? 'level=national' : q(s)}`);
+    case 'GET /api/v1/directory/unattached':
+    case 'GET /api/v1/directory/export':
+      return [national('GET', route.slice(4))];
+    case 'POST /api/v1/directory/import':
+      // An empty-but-valid import would change nothing harmful; a header-only CSV is refused (400) once allowed.
+      return [
+        {
+          ...national('POST', route.slice(5), true, 'x'),
+          expected: gate(r, r.kind === 'user' && r.scope?.level === 'national' ? 400 : 403),
+        },
+      ];
+    case 'POST /api/v1/tallies':
+      return ingest('/api/v1/tallies', (balf) =>
+        batch(balf, [{ k: newKey(), dir: 'in', at: '2025-06-02T08:00:00Z', cat: 'usager' }]),
+      );
+    case 'POST /api/v1/spot-checks':
+      return ingest('/api/v1/spot-checks', (balf) => ({
+        schema: 1,
+        id: randomUUID(),
+        client: { id: 'c', addon: '0.1.0', thunderbird: '128.5' },
+        balf,
+        from: '2025-05-01',
+        to: '2025-05-31',
+        doneAt: '2025-06-03T09:00:00+02:00',
+        seed: 'abc',
+        target: { id: 'marianne', workingDays: 5 },
+        population: 10,
+        sampleSize: 5,
+        verdicts: { conforme: 5, non_conforme: 0, sans_objet: 0 },
+        automatic: { answered_in_time: 5, answered_late: 0, pending: 0, overdue: 0 },
+        disagreements: 0,
+      }));
+    default:
+      throw new Error(`Route sans règle d'accès dans ce test : ${route} — ajoutez-la à la matrice.`);
+  }
+}
+
+describe('access matrix over every route', () => {
+  let h: Harness;
+  let routes: string[];
+  const roles: Role[] = [];
+
+  beforeAll(async () => {
+    h = await harness('sqlite');
+    await seedDirectory(h.db, [
+      { department: '67', region: 'metropole', service: 'SIP-A1', balfs: [A1] },
+      { department: '67', region: 'metropole', service: 'SIP-A2', balfs: [A2] },
+      { department: '75', region: 'metropole', service: 'SIP-B1', balfs: [B1] },
+    ]);
+    const users: [string, Scope][] = [
+      ['national', { level: 'national' }],
+      ['dept-67', { level: 'department', code: '67' }],
+      ['service-A1', { level: 'service', code: 'SIP-A1' }],
+    ];
+    roles.push({ name: 'anonymous', kind: 'anonymous', headers: {} });
+    for (const [name, scope] of users) {
+      await user(h.db, name, scope);
+      const s = await login(h.app, name);
+      expect(s.cookie).not.toBe('');
+      roles.push({
+        name: `user ${name}`,
+        kind: 'user',
+        scope,
+        headers: { cookie: s.cookie },
+        csrf: s.csrfToken,
+      });
+    }
+    const tok = async (scope: Scope, canWrite: boolean) =>
+      (await createToken(h.db, { scope, canWrite })).token;
+    const d67: Scope = { level: 'department', code: '67' };
+    roles.push({
+      name: 'ingest token 67',
+      kind: 'ingest',
+      scope: d67,
+      headers: { authorization: `Bearer ${await tok(d67, true)}` },
+    });
+    roles.push({
+      name: 'ingest token national',
+      kind: 'ingest',
+      scope: { level: 'national' },
+      headers: { authorization: `Bearer ${await tok({ level: 'national' }, true)}` },
+    });
+    roles.push({
+      name: 'read token 67',
+      kind: 'read',
+      scope: d67,
+      headers: { authorization: `Bearer ${await tok(d67, false)}` },
+    });
+    roles.push({
+      name: 'read token national',
+      kind: 'read',
+      scope: { level: 'national' },
+      headers: { authorization: `Bearer ${await tok({ level: 'national' }, false)}` },
+    });
+    const revoked = await createToken(h.db, { scope: { level: 'national' }, canWrite: true });
+    await revokeToken(h.db, revoked.id);
+    roles.push({
+      name: 'revoked token',
+      kind: 'revoked',
+      headers: { authorization: `Bearer ${revoked.token}` },
+    });
+    roles.push({
+      name: 'stale session',
+      kind: 'stale-session',
+      headers: { cookie: `suivi_session=${'A'.repeat(43)}` },
+    });
+    await h.app.ready();
+    routes = h.app
+      .printRoutes({ commonPrefix: false })
+      .split('\n')
+      .flatMap((line) => {
+        const m = /── (\S+) \(([^)]+)\)/.exec(line);
+        return m
+          ? m[2]!
+              .split(', ')
+              .filter((x) => x !== 'HEAD')
+              .map((method) => `${method} ${m[1]}`)
+          : [];
+      });
+  });
+  afterAll(async () => h?.close());
+
+  it('enumerates the routes of the app (a new route must be added to this matrix)', () => {
+    expect(routes.length).toBeGreaterThanOrEqual(15);
+    for (const route of routes) expect(() => casesFor(route, roles[0]!), route).not.toThrow();
+  });
+
+  it('answers every role exactly as its scope allows', async () => {
+    const failures: string[] = [];
+    let checked = 0;
+    for (const route of routes)
+      for (const role of roles)
+        for (const c of casesFor(route, role)) {
+          const headers = { ...(c.request.headers as Record<string, string>), ...role.headers };
+          if (role.csrf && c.request.method !== 'GET') headers['x-csrf-token'] = role.csrf;
+          const res = await h.app.inject({ ...c.request, headers });
+          checked++;
+          const ok =
+            c.expected === 'ok'
+              ? res.statusCode >= 200 && res.statusCode < 300
+              : c.expected === -1
+                ? (![401, 403].includes(res.statusCode) && res.statusCode < 500) || res.statusCode === 503
+                : res.statusCode === c.expected;
+          if (!ok)
+            failures.push(
+              `${route} [${c.label}] as ${role.name}: expected ${c.expected}, got ${res.statusCode} ${res.body.slice(0, 120)}`,
+            );
+        }
+    expect(failures).toEqual([]);
+    expect(checked).toBeGreaterThan(200);
+  });
+
+  it('refuses every state-changing cookie request without the CSRF token, before the body is read', async () => {
+    const writes = routes.filter((r) => !r.startsWith('GET ') && r !== 'POST /api/v1/session');
+    expect(writes.length).toBeGreaterThanOrEqual(4);
+    const national = roles.find((r) => r.name === 'user national')!;
+    for (const route of writes) {
+      const [method, url] = route.split(' ') as [InjectOptions['method'], string];
+      for (const csrf of [undefined, 'wrong', `${national.csrf}x`]) {
+        const res = await h.app.inject({
+          method,
+          url,
+          headers: {
+            ...national.headers,
+            'content-type': 'application/json',
+            ...(csrf ? { 'x-csrf-token': csrf } : {}),
+          },
+          payload: '{}',
+        });
+        expect(res.statusCode, `${route} csrf=${csrf}`).toBe(403);
+        expect(res.json().message, route).toMatch(/CSRF/);
+      }
+    }
+    // The national user's session still works (no write happened), and logout itself needs the token.
+    const out = await h.app.inject({
+      method: 'DELETE',
+      url: '/api/v1/session',
+      headers: { ...national.headers, 'x-csrf-token': national.csrf! },
+    });
+    expect(out.statusCode).toBeLessThan(300);
+    const after = await h.app.inject({ method: 'GET', url: '/api/v1/session', headers: national.headers });
+    expect(after.statusCode).toBe(401);
+  });
+});
