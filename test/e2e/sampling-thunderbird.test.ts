@@ -9,7 +9,7 @@ import { isoWeekStart, localDay } from '../../src/core/calendar.ts';
 import { messageKey } from '../../src/core/keys.ts';
 import { drawSample } from '../../src/core/sampling.ts';
 import { DEFAULT_TARGETS, replyStatus, summarize, type Summary } from '../../src/core/targets.ts';
-import { SAMPLING_MARKER } from '../../src/extension/sampling/panel.ts';
+import { OPEN_MARKER, SAMPLING_MARKER } from '../../src/extension/sampling/trace.ts';
 import { startImapServer, type ImapServer } from '../support/imap/imap-server.ts';
 import { buildMessage, type MessageSpec } from '../support/imap/messages.ts';
 import { restartClient, startClient, type Client } from '../support/thunderbird/client.ts';
@@ -148,7 +148,7 @@ describe('panneau de sondage dans un Thunderbird réel', () => {
       imapPort: imap.port,
       balf: BALF,
       addons: [addon],
-      markers: [STATUS_MARKER, SAMPLING_MARKER],
+      markers: [STATUS_MARKER, SAMPLING_MARKER, OPEN_MARKER],
     });
   });
 
@@ -168,9 +168,9 @@ describe('panneau de sondage dans un Thunderbird réel', () => {
     // Run 2: the same profile, with the page to open at start-up.
     const page =
       `sampling/sampling.html?balf=${encodeURIComponent(BALF)}&period=custom&from=${from}&to=${to}` +
-      `&n=${SAMPLE}&seed=${SEED}&stratify=1&draw=1`;
+      `&n=${SAMPLE}&seed=${SEED}&stratify=1&draw=1&open=1`;
     policies!.update(managedPolicies(addon.id, { ...managed, debugOpenTab: page }));
-    client = await restartClient(client!, [STATUS_MARKER, SAMPLING_MARKER]);
+    client = await restartClient(client!, [STATUS_MARKER, SAMPLING_MARKER, OPEN_MARKER]);
     const trace = await client.tb.log.waitFor<Trace>(() => true, {
       marker: SAMPLING_MARKER,
       what: 'ligne « suivi-balf:sampling » de la page de sondage',
@@ -191,5 +191,17 @@ describe('panneau de sondage dans un Thunderbird réel', () => {
     expect(trace.statuses).toEqual(statuses.map((s) => s.status));
     expect(trace.automatic).toEqual(summarize(statuses));
     expect(trace.automatic.decided).toBeGreaterThan(0);
+  });
+
+  it('ouvre dans un onglet le message tiré et une réponse (messages.query par Message-ID, messageDisplay.open)', async () => {
+    const opened = await client!.tb.log.waitFor<{ message: string | null; reply: string | null }>(
+      () => true,
+      {
+        marker: OPEN_MARKER,
+        what: 'ligne « suivi-balf:sampling-open » de la page de sondage',
+        timeoutMs: 60_000,
+      },
+    );
+    expect(opened).toEqual({ message: 'opened', reply: 'opened' });
   });
 });

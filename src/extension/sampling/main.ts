@@ -6,6 +6,7 @@ import { Ledger, openLedgerDb } from '../ledger.ts';
 import { platformMessenger } from '../platform.ts';
 import { AuditTrail, openAuditDb } from './audit.ts';
 import { SamplingPanel } from './panel.ts';
+import { OPEN_MARKER } from './trace.ts';
 import { openByMessageId } from './thunderbird.ts';
 
 const m = platformMessenger();
@@ -52,7 +53,23 @@ async function start(): Promise<void> {
     print: () => window.print(),
     ...(config.logLevel === 'debug' ? { trace: (line: string) => console.info(line) } : {}),
   });
-  await panel.init(new URLSearchParams(location.search));
+  const params = new URLSearchParams(location.search);
+  await panel.init(params);
+  if (config.logLevel === 'debug' && params.get('open') === '1') await openProbe(panel);
+}
+
+/**
+ * Debug only (`open=1` in the URL): opens the first sampled message and the first reply through the same
+ * calls as the buttons, and prints what happened — the real-Thunderbird test reads it.
+ */
+async function openProbe(panel: SamplingPanel): Promise<void> {
+  const rows = panel.draw?.rows ?? [];
+  const replyId = rows.find((r) => r.reply?.headerMessageId)?.reply?.headerMessageId;
+  const result = {
+    message: rows[0] ? await openByMessageId(m, rows[0].headerMessageId) : null,
+    reply: replyId ? await openByMessageId(m, replyId) : null,
+  };
+  console.info(`${OPEN_MARKER} ${JSON.stringify(result)}`);
 }
 
 start().catch((error: unknown) => {

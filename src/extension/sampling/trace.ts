@@ -4,6 +4,8 @@ import type { Draw } from './draw.ts';
 import { computeResults } from './results.ts';
 
 export const SAMPLING_MARKER = 'suivi-balf:sampling';
+/** Result of the debug open probe (`open=1`): `{ message, reply }` each 'opened' | 'not-found' | null. */
+export const OPEN_MARKER = 'suivi-balf:sampling-open';
 
 export function traceLine(draw: Draw): string {
   const results = computeResults(draw.rows, {});
