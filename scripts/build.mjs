@@ -2,7 +2,7 @@
 // writes the manifest (MV3 by default, MV2 with --mv2) and packs the .xpi with `zip` (offline).
 // Env: SUIVI_ADDON_ID, SUIVI_ADDON_VERSION, SUIVI_UPDATE_URL, SUIVI_HOST_PERMISSIONS (comma-separated).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -48,33 +48,55 @@ export function manifestFor(base, env, variantName) {
   return m;
 }
 
+/** Puts `from` in place of `to`; another build may slip its own in between, so retry a few times. */
+function replaceDir(from, to) {
+  for (let attempt = 0; ; attempt++) {
+    rmSync(to, { recursive: true, force: true });
+    try {
+      renameSync(from, to);
+      return;
+    } catch (error) {
+      if (attempt >= 5 || !['ENOTEMPTY', 'EEXIST'].includes(error.code)) throw error;
+    }
+  }
+}
+
 async function main() {
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
-  cpSync(join(root, 'extension'), out, { recursive: true });
-  const base = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8'));
-  const manifest = manifestFor(base, process.env, variant);
-  writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  await build({
-    absWorkingDir: root,
-    entryPoints: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, v])),
-    outdir: out,
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: mv2 ? ['firefox115'] : ['firefox128'],
-    sourcemap: false,
-    minify: false,
-    legalComments: 'none',
-    define: { 'process.env.NODE_ENV': '"production"', __SUIVI_MANIFEST_VERSION__: mv2 ? '2' : '3' },
-    logLevel: 'warning',
-  });
-  rmSync(xpi, { force: true });
-  // -X: no extra file attributes; -D: no directory entries — the same input gives the same archive.
-  execFileSync('zip', ['-q', '-r', '-X', '-D', xpi, '.'], { cwd: out, stdio: 'inherit' });
-  console.log(
-    `${variant}: ${out} → ${xpi} (id ${manifest.browser_specific_settings.gecko.id}, version ${manifest.version})`,
-  );
+  // Several builds may run at once (tests of different helpers): each works in its own temporary
+  // directory and only the final renames touch dist/, so no build sees another's half-written files.
+  const tmp = join(root, 'dist', `.${variant}-${process.pid}-${Date.now()}`);
+  const tmpXpi = `${tmp}.xpi`;
+  mkdirSync(tmp, { recursive: true });
+  try {
+    cpSync(join(root, 'extension'), tmp, { recursive: true });
+    const base = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8'));
+    const manifest = manifestFor(base, process.env, variant);
+    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    await build({
+      absWorkingDir: root,
+      entryPoints: entries,
+      outdir: tmp,
+      bundle: true,
+      format: 'iife',
+      platform: 'browser',
+      target: mv2 ? ['firefox115'] : ['firefox128'],
+      sourcemap: false,
+      minify: false,
+      legalComments: 'none',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      logLevel: 'warning',
+    });
+    // -X: no extra file attributes; -D: no directory entries.
+    execFileSync('zip', ['-q', '-r', '-X', '-D', tmpXpi, '.'], { cwd: tmp, stdio: 'inherit' });
+    replaceDir(tmp, out);
+    renameSync(tmpXpi, xpi);
+    console.log(
+      `${variant}: ${out} → ${xpi} (id ${manifest.browser_specific_settings.gecko.id}, version ${manifest.version})`,
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(tmpXpi, { force: true });
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
