@@ -48,15 +48,24 @@ export function manifestFor(base, env, variantName) {
   return m;
 }
 
-/** Puts `from` in place of `to`; another build may slip its own in between, so retry a few times. */
+/**
+ * Puts `from` in place of `to`. Renames are atomic; another build may slip its own directory in
+ * between, so the one in place is moved aside (and deleted) and the rename retried.
+ */
 function replaceDir(from, to) {
   for (let attempt = 0; ; attempt++) {
-    rmSync(to, { recursive: true, force: true });
+    const aside = `${from}.old${attempt}`;
+    try {
+      renameSync(to, aside);
+    } catch (error) {
+      if (error.code !== 'ENOENT') throw error;
+    }
+    rmSync(aside, { recursive: true, force: true });
     try {
       renameSync(from, to);
       return;
     } catch (error) {
-      if (attempt >= 5 || !['ENOTEMPTY', 'EEXIST'].includes(error.code)) throw error;
+      if (attempt >= 10 || !['ENOTEMPTY', 'EEXIST'].includes(error.code)) throw error;
     }
   }
 }
