@@ -308,7 +308,7 @@ describe('access matrix over every route', () => {
     expect(writes.length).toBeGreaterThanOrEqual(4);
     const national = roles.find((r) => r.name === 'user national')!;
     for (const route of writes) {
-      const [method, url] = route.split(' ') as [InjectOptions['method'], string];
+      const [method, url] = route.split(' ') as ['POST' | 'DELETE', string];
       for (const csrf of [undefined, 'wrong', `${national.csrf}x`]) {
         const res = await h.app.inject({
           method,
