@@ -25,7 +25,9 @@ import {
 } from '../extension/sampling-fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = join(ROOT, 'docs', 'images', 'panneau-sondage.png');
+// Each run writes test-results/; the guide's image is refreshed only on request (it changes with the date).
+const SCREENSHOT = join(ROOT, 'test-results', 'panneau-sondage.png');
+const GUIDE_IMAGE = join(ROOT, 'docs', 'images', 'panneau-sondage.png');
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -224,9 +226,10 @@ describe('page de sondage dans un vrai navigateur', () => {
       );
     await page.click('#save');
     await page.waitForSelector('#saved li');
-    await mkdir(join(ROOT, 'docs', 'images'), { recursive: true });
+    await mkdir(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
+    if (process.env['SUIVI_UPDATE_DOC_IMAGES'] === '1') await copyFile(SCREENSHOT, GUIDE_IMAGE);
   });
 
   it('à 200 % (fenêtre étroite) : pas de défilement horizontal, chaque message devient une fiche', async () => {
