@@ -23,6 +23,8 @@ import { dayRange, loadScenario, readMaildirDates, type Scenario } from './e2e-s
 const DEFAULT_TIMEOUT_S = 900;
 /** The server's figures must stay identical this long (seconds) to count as settled. */
 const DEFAULT_SETTLE_S = 30;
+/** The add-on's folders-check alarm (1 min) + walk + upload debounce (10 s), with a margin. */
+const FOLDERS_CHECK_S = 90;
 const POLL_MS = 3000;
 
 interface Run {
@@ -256,7 +258,11 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
       if (i < scenario.clients) await sleep(5000);
     }
     await waitFoldersOpened(join(run.imap.dir, 'Maildir'), deadline);
+    const linesAtOpen = run.clients.map((c) => c.tb.log.all().length);
     await waitClients(run, deadline);
+    // A client whose last word predates the sync of the last folder may only notice it at its next
+    // folders check (every minute): then the figures must hold still for longer than that.
+    const quietSinceSync = run.clients.some((c, i) => c.tb.log.all().length <= linesAtOpen[i]!);
     log('clients stabilisés ; attente de chiffres stables côté serveur');
     const query = new URLSearchParams({
       level: 'balf',
@@ -265,7 +271,8 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
       to: range.to,
       granularity: 'day',
     }).toString();
-    const settleMs = Number(process.env['SUIVI_SCENARIO_SETTLE'] ?? DEFAULT_SETTLE_S) * 1000;
+    const settleS = Number(process.env['SUIVI_SCENARIO_SETTLE'] ?? DEFAULT_SETTLE_S);
+    const settleMs = (quietSinceSync ? Math.max(settleS, FOLDERS_CHECK_S) : settleS) * 1000;
     const answer = await waitStable(() => fetchStats(url, read.token, query), settleMs, deadline);
     // A last look: a client must not have counted something new while the server looked stable.
     for (const client of run.clients) {
