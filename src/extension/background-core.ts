@@ -31,6 +31,24 @@ export const ALARM_UPLOAD_RETRY = 'upload-retry';
 export const ALARM_UPLOAD_SOON = 'upload-soon';
 export const SCAN_PERIOD_MINUTES = 10;
 export const ALARM_FOLDERS = 'folders-check';
+const FOLDER_INFO_TIMEOUT_MS = 3_000;
+
+/** Rejects when `promise` has not settled after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
 export const ALARM_SCAN_SOON = 'scan-soon';
 /** Delay between full scans while an account is still being synced by Thunderbird. */
 export const SCAN_SOON_MS = 20_000;
@@ -80,6 +98,8 @@ export function startBackground(deps: BackgroundDeps): Background {
   const ready: Promise<Ledger> = (async () => {
     const ledger = new Ledger(await deps.openDb());
     const { config: cfg } = await config();
+    // Each start of the event page shows in the log (Gecko suspends and restarts it at will).
+    log.debug(`event page started at ${deps.clock().toISOString()}`);
     createMenus();
     await scheduleAlarms(cfg.uploadIntervalMinutes);
     if (cfg.logLevel === 'debug') await openDebugTab();
@@ -165,7 +185,9 @@ export function startBackground(deps: BackgroundDeps): Background {
   /** "path:count" of every folder of the account, as Thunderbird's own database counts them. */
   async function folderSignature(accountId: string): Promise<string> {
     try {
-      const account = (await m.accounts.list(true)).find((a) => a.id === accountId);
+      const account = (await withTimeout(m.accounts.list(true), FOLDER_INFO_TIMEOUT_MS)).find(
+        (a) => a.id === accountId,
+      );
       const folders: MailFolder[] = [];
       const visit = (list: readonly MailFolder[] | null | undefined) => {
         for (const f of list ?? []) {
@@ -176,10 +198,13 @@ export function startBackground(deps: BackgroundDeps): Background {
       visit(account?.rootFolder ? [account.rootFolder] : account?.folders);
       const parts = await Promise.all(
         folders.map(async (f) => {
-          // A folder without info (the account root on some versions) just counts as unknown.
-          const info = await m.folders
-            .getFolderInfo(f.id ?? f)
-            .catch(() => ({ totalMessageCount: undefined }));
+          // A folder without info (the account root, a NoSelect IMAP parent) counts as unknown; a call
+          // that does not answer must not hold the scan (and every later alarm) hostage.
+          const info = await withTimeout(m.folders.getFolderInfo(f.id ?? f), FOLDER_INFO_TIMEOUT_MS).catch(
+            () => ({
+              totalMessageCount: undefined,
+            }),
+          );
           return `${f.path}:${info.totalMessageCount ?? '?'}`;
         }),
       );
@@ -414,6 +439,7 @@ export function startBackground(deps: BackgroundDeps): Background {
   );
   m.alarms.onAlarm.addListener(
     on('onAlarm', async (ledger, alarm: { name: string }) => {
+      log.debug(`alarm ${alarm.name}`);
       if (alarm.name === ALARM_SCAN || alarm.name === ALARM_SCAN_SOON) await runScan(ledger, false);
       else if (alarm.name === ALARM_FOLDERS) await scanIfFoldersChanged(ledger);
       else if (alarm.name === ALARM_BACKFILL) await runScan(ledger, true);
