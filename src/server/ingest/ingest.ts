@@ -2,7 +2,7 @@
  * Ingest of one tally batch as named steps — authorize, replay, dedupe, store, refs, rollups,
  * pairing, remember — in ONE transaction; the answer exists only once the transaction committed.
  */
-import { PostgresAdapter, sql, type Transaction } from 'kysely';
+import { PostgresAdapter, SqliteAdapter, sql, type Transaction } from 'kysely';
 import { localDay, parseInstant } from '../../core/calendar.ts';
 import type { TallyBatch } from '../../core/protocol.ts';
 import { whitMondayWorkedFromEnv } from '../config.ts';
@@ -11,6 +11,7 @@ import { HttpError } from '../http-error.ts';
 import { canSee, formatScope, type Principal } from '../auth/scope.ts';
 import { chunks } from './chunks.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
+import { inGroupCommit } from './group-commit.ts';
 import { pairTouched } from './pairing.ts';
 import { rebuildBalf } from './recompute.ts';
 import { addFlowCounts, homeOf, type Home, sameHome, saveHome, storedHome } from './rollups.ts';
@@ -67,6 +68,14 @@ interface NewRecord {
 }
 
 export async function ingestBatch(db: Db, batch: TallyBatch, ctx: IngestContext): Promise<IngestAnswer> {
+  if (db.getExecutor().adapter instanceof SqliteAdapter) {
+    // One writer connection: concurrent batches share one transaction and one durable COMMIT.
+    return inGroupCommit(db, async (trx) => {
+      const placement = await placeBalf(trx, batch.balf);
+      authorize(ctx.principal, placement);
+      return storeBatch(trx, batch, placement, ctx);
+    });
+  }
   const placement = await placeBalf(db, batch.balf);
   authorize(ctx.principal, placement);
   for (let attempt = 1; ; attempt++) {
