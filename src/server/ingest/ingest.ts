@@ -155,7 +155,7 @@ async function storeBatch(
       whitMondayWorked: ctx.whitMondayWorked ?? whitMondayWorkedFromEnv(),
     },
     touched,
-    new Set(fresh.filter((r) => r.dir === 'in').map((r) => r.key)),
+    new Map(fresh.map((r) => [r.key, r])),
   );
 
   const rejected = Object.values(rejects).reduce((a, b) => a + b, 0);

@@ -19,15 +19,26 @@ export interface PairingContext {
   whitMondayWorked: boolean;
 }
 
+/** A row this batch has just inserted: pairing knows it without reading it back. */
+export interface FreshRecord {
+  key: string;
+  dir: 'in' | 'out';
+  at: string;
+  day: string;
+  cat: string;
+  heuristic: number;
+}
+
 /**
  * Re-pairs the received rows whose keys are in `touched` against every stored reply that
- * references them. `fresh` are the keys inserted by this batch (no delay bucket counted yet).
+ * references them. `fresh` are the rows inserted by this batch (no delay bucket counted yet, no
+ * answer stored yet): only the other rows are read from the database.
  */
 export async function pairTouched(
   trx: Trx,
   ctx: PairingContext,
   touched: ReadonlySet<string>,
-  fresh: ReadonlySet<string>,
+  fresh: ReadonlyMap<string, FreshRecord>,
 ): Promise<void> {
   if (touched.size === 0) return;
   const received: {
@@ -38,7 +49,15 @@ export async function pairTouched(
     answered_at: string | null;
     answer_heuristic: number;
   }[] = [];
-  for (const part of chunks([...touched], 500)) {
+  const stored: string[] = [];
+  for (const key of touched) {
+    const r = fresh.get(key);
+    if (r === undefined) stored.push(key);
+    else if (r.dir === 'in') {
+      received.push({ key, at: r.at, day: r.day, cat: r.cat, answered_at: null, answer_heuristic: 0 });
+    }
+  }
+  for (const part of chunks(stored, 500)) {
     received.push(
       ...(await trx
         .selectFrom('records')
@@ -72,7 +91,22 @@ export async function pairTouched(
     else reByKey.set(r.sent_key, [r.ref_key]);
   }
   const sent: SentForMatch[] = [];
-  for (const part of chunks([...reByKey.keys()], 500)) {
+  const storedSent: string[] = [];
+  const addSent = (row: { key: string; at: string; cat: string; heuristic: number }): void => {
+    sent.push({
+      key: row.key,
+      at: row.at,
+      category: row.cat as SentForMatch['category'],
+      re: reByKey.get(row.key) ?? [],
+      heuristic: Number(row.heuristic) === 1,
+    });
+  };
+  for (const key of reByKey.keys()) {
+    const r = fresh.get(key);
+    if (r === undefined) storedSent.push(key);
+    else if (r.dir === 'out') addSent(r);
+  }
+  for (const part of chunks(storedSent, 500)) {
     const rows = await trx
       .selectFrom('records')
       .select(['key', 'at', 'cat', 'heuristic'])
@@ -80,15 +114,7 @@ export async function pairTouched(
       .where('dir', '=', 'out')
       .where('key', 'in', part)
       .execute();
-    for (const row of rows) {
-      sent.push({
-        key: row.key,
-        at: row.at,
-        category: row.cat as SentForMatch['category'],
-        re: reByKey.get(row.key) ?? [],
-        heuristic: row.heuristic === 1,
-      });
-    }
+    for (const row of rows) addSent(row);
   }
 
   const forMatch: ReceivedForMatch[] = received.map((r) => ({
