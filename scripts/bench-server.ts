@@ -362,20 +362,32 @@ async function statsLatency(
 
 async function benchIngest(open: () => Promise<OpenDb>) {
   const batches = ingestBatches(INGEST_RECORDS);
-  const floorDb = await open();
-  const floor = await bareInsert(floorDb, batches);
-  await floorDb.close();
+  // The floor is measured before and after the HTTP run, each on a fresh database: on a shared
+  // machine the load drifts, and one floor alone moved the ratio by ±30 % from run to run.
+  const floorBefore = await floorOn(open, batches);
   const ingestDb = await open();
   const http = await ingestOverHttp(ingestDb, batches);
   await ingestDb.close();
+  const floorAfter = await floorOn(open, batches);
+  const floor = (floorBefore + floorAfter) / 2;
   return {
     records: batches.length * BATCH_SIZE,
     batchSize: BATCH_SIZE,
     concurrency: CONCURRENCY,
     httpRecordsPerSecond: Math.round(http.recordsPerSecond),
     bareInsertRecordsPerSecond: Math.round(floor),
+    bareInsertBeforeAfter: [Math.round(floorBefore), Math.round(floorAfter)],
     ratioToFloor: Number((http.recordsPerSecond / floor).toFixed(3)),
   };
+}
+
+async function floorOn(open: () => Promise<OpenDb>, batches: readonly TallyBatchInput[]): Promise<number> {
+  const db = await open();
+  try {
+    return await bareInsert(db, batches);
+  } finally {
+    await db.close();
+  }
 }
 
 async function benchDatabase(kind: 'sqlite' | 'postgres', open: () => Promise<OpenDb>) {
