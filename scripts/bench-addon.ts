@@ -1,0 +1,329 @@
+// Benchmark of the add-on in a real Thunderbird: first back-fill of a large IMAP BALF against the floor (a bare
+// query + continueList walk in the same run), memory, and handling time of one new message. Prints JSON.
+// `npm run bench:addon [-- --messages 50000] [--keep]`
+import { createServer } from 'node:http';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { generateBalf } from '../test/support/imap/generate.ts';
+import { startImapServer } from '../test/support/imap/imap-server.ts';
+import { buildMessage } from '../test/support/imap/messages.ts';
+import {
+  BENCH_EXTENSION_ID,
+  BENCH_MARKERS,
+  benchBackground,
+  type BenchCommand,
+} from '../test/support/thunderbird/bench-extension.ts';
+import { STATUS_MARKER, type AddonStatus } from '../test/support/thunderbird/console-log.ts';
+import { launchThunderbird, type ThunderbirdProcess } from '../test/support/thunderbird/launcher.ts';
+import { acquirePolicies, managedPolicies } from '../test/support/thunderbird/policies.ts';
+import { buildProfile } from '../test/support/thunderbird/profile.ts';
+import { startReceiver } from '../test/support/thunderbird/receiver.ts';
+import { requireThunderbirdAndDovecot } from '../test/support/thunderbird/system.ts';
+import { buildProductXpi, packTestExtension } from '../test/support/thunderbird/xpi.ts';
+
+const BALF = 'sip.bench@dgfip.finances.gouv.fr';
+const TOKEN = 'jeton-bench';
+const SECRET = 'secret-de-deploiement-bench';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const total = Number(arg('--messages') ?? 50_000);
+const keep = process.argv.includes('--keep');
+if (!Number.isInteger(total) || total < 10) throw new Error('--messages attend un entier ≥ 10');
+const receivedCount = Math.round(total * 0.8);
+const sentCount = total - receivedCount;
+const log = (text: string): void => {
+  process.stderr.write(`[bench:addon ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+};
+
+/** Commands for the floor extension, served on loopback; results come back on Thunderbird's stdout. */
+function commandServer(): Promise<{ url: string; send: (c: BenchCommand) => void; close: () => void }> {
+  let current: BenchCommand = { id: 0, action: 'idle' };
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(current));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      resolve({
+        url: `http://127.0.0.1:${port}/cmd`,
+        send: (c) => {
+          current = c;
+        },
+        close: () => server.close(),
+      });
+    });
+  });
+}
+
+type CommandInput = BenchCommand extends infer C ? (C extends BenchCommand ? Omit<C, 'id'> : never) : never;
+
+let commandId = 0;
+async function runCommand(
+  tb: ThunderbirdProcess,
+  send: (c: BenchCommand) => void,
+  command: CommandInput,
+  timeoutMs: number,
+): Promise<Record<string, number>> {
+  const id = ++commandId;
+  const before = tb.log.all('suivi-bench:result').length;
+  send({ ...command, id } as BenchCommand);
+  const result = await tb.log.waitFor<Record<string, number>>((r) => r['id'] === id, {
+    what: `commande ${command.action}`,
+    timeoutMs,
+    marker: 'suivi-bench:result',
+    sinceIndex: before,
+  });
+  send({ id: 0, action: 'idle' });
+  return result;
+}
+
+function machine(): Record<string, unknown> {
+  const tbVersion = spawnSync('/usr/lib/thunderbird/thunderbird', ['--version'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  const dovecot = spawnSync('dovecot', ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '?';
+  return {
+    cpu: cpus()[0]?.model ?? '?',
+    cores: cpus().length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    thunderbird: tbVersion,
+    dovecot,
+    node: process.version,
+  };
+}
+
+async function main(): Promise<void> {
+  requireThunderbirdAndDovecot();
+  const work = await mkdtemp(join(tmpdir(), 'suivi-bench-addon-'));
+  await chmod(work, 0o755);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    log(`construction du module (npm run build)`);
+    const product = buildProductXpi();
+    const commands = await commandServer();
+    cleanups.push(() => commands.close());
+    const floorXpi = await packTestExtension(work, {
+      id: BENCH_EXTENSION_ID,
+      name: 'suivi-bench-floor',
+      background: benchBackground(commands.url),
+      permissions: ['accountsRead', 'messagesRead'],
+      hostPermissions: ['http://127.0.0.1/*'],
+    });
+
+    log(`génération du BALF : ${receivedCount} reçus, ${sentCount} réponses`);
+    const imap = await startImapServer({ baseDir: join(work, 'imap'), folders: ['Sent'] });
+    cleanups.push(() => imap.close());
+    const genStart = Date.now();
+    await generateBalf(imap.maildir, {
+      balf: BALF,
+      received: receivedCount,
+      sent: sentCount,
+      days: 80,
+      progress: (n) => log(`  ${n} messages écrits`),
+    });
+    const generationMs = Date.now() - genStart;
+
+    const receiver = await startReceiver({ token: TOKEN });
+    cleanups.push(() => receiver.close());
+    const managed = managedPolicies(product.id, {
+      endpoint: receiver.url,
+      token: TOKEN,
+      secret: SECRET,
+      balfs: [BALF],
+      internalDomains: ['dgfip.finances.gouv.fr'],
+      department: '75',
+      backfillDays: 90,
+      uploadIntervalMinutes: 1,
+      logLevel: 'debug',
+    });
+    // Run 1 gives the add-on no configuration, so it stays idle while Thunderbird syncs.
+    const policies = await acquirePolicies({ policies: {} });
+    cleanups.push(() => policies.restore());
+
+    // Run 1: Thunderbird syncs the headers (a workstation before the add-on is configured). Both extensions
+    // are installed now: one dropped into an existing profile would only start at the restart after.
+    const profileDir = join(work, 'profile');
+    await buildProfile({
+      dir: profileDir,
+      imap: { port: imap.port, address: BALF },
+      addons: [
+        { id: BENCH_EXTENSION_ID, xpi: floorXpi },
+        { id: product.id, xpi: product.xpi },
+      ],
+      // The floor extension waits for commands with fetch() only, which does not keep an event page alive:
+      // without this it is suspended after 30 s idle. (The add-on is then not suspended either: noted in the docs.)
+      prefs: { 'extensions.background.idle.timeout': 3_600_000 },
+    });
+    const markers = [STATUS_MARKER, ...BENCH_MARKERS];
+    log('passe 1 : synchronisation IMAP (module installé, sans configuration)');
+    let tb = await launchThunderbird({ profileDir, logFile: join(work, 'thunderbird-1.log'), markers });
+    cleanups.push(() => tb.stop());
+    const launch1 = Date.now();
+    const synced = await runCommand(tb, commands.send, { action: 'waitSynced', total }, 30 * 60_000);
+    const firstSyncMs = Date.now() - launch1;
+    log(`  synchronisé en ${firstSyncMs} ms (${synced['count']} messages)`);
+    await tb.stop();
+
+    // Run 2: the add-on gets its configuration and back-fills the synced account; the floor is walked in the same run.
+    policies.update(managed);
+    log('passe 2 : premier rattrapage du module');
+    tb = await launchThunderbird({ profileDir, logFile: join(work, 'thunderbird-2.log'), markers });
+    const launch2 = Date.now();
+    let peakRss = 0;
+    const rssSamples: number[] = [];
+    const sampler = setInterval(() => {
+      void tb.memory().then((rss) => {
+        rssSamples.push(rss);
+        peakRss = Math.max(peakRss, rss);
+      });
+    }, 1000);
+    cleanups.push(() => clearInterval(sampler));
+    const ready = await tb.log.waitFor<{ at: number }>(() => true, {
+      what: 'démarrage des extensions',
+      timeoutMs: 120_000,
+      marker: 'suivi-bench:ready',
+    });
+    const readyLocal = Date.now();
+    const rssAtStart = await tb.memory();
+    const backfilled = await tb.log.waitFor<AddonStatus>((s) => s.scanComplete && s.ledger >= total, {
+      what: `rattrapage de ${total} messages`,
+      timeoutMs: Math.max(5 * 60_000, total * 40),
+    });
+    const backfillMs = Date.now() - readyLocal;
+    // From the add-on's own clock (status `at`) relative to the floor extension's start (same Thunderbird clock).
+    const sinceReady = (predicate: (s: AddonStatus) => boolean): number | null => {
+      const entry = tb.log.all().find((e) => predicate(e.value as AddonStatus));
+      const at = entry ? Date.parse(String((entry.value as AddonStatus)['at'])) : NaN;
+      return Number.isNaN(at) ? null : at - ready.at;
+    };
+    const firstCounted = tb.log.all().find((e) => (e.value as AddonStatus).ledger > 0)?.value as
+      AddonStatus | undefined;
+    const firstCountedMs = sinceReady((s) => s.ledger > 0);
+    const allCountedMs = sinceReady((s) => s.ledger >= total);
+    const rssAfterBackfill = await tb.memory();
+    const peakDuringBackfill = peakRss;
+    log(`  rattrapage en ${backfillMs} ms (registre ${backfilled.ledger})`);
+    const drained = await tb.log.waitFor<AddonStatus>((s) => s.queue === 0 && s.lastUpload === 'ok', {
+      what: 'file de téléversement vide',
+      timeoutMs: 30 * 60_000,
+    });
+    const uploadedMs = Date.now() - readyLocal;
+    log(`  téléversé (${receiver.records().length} enregistrements reçus) à ${uploadedMs} ms`);
+
+    const walks = [];
+    for (let i = 0; i < 2; i += 1)
+      walks.push(await runCommand(tb, commands.send, { action: 'walk' }, 10 * 60_000));
+    const floorMs = Math.min(...walks.map((w) => w['ms'] ?? Infinity));
+    log(`  plancher : ${walks.map((w) => `${w['count']} en ${w['ms']} ms`).join(', ')}`);
+
+    // Steady state: one message delivered while everything is idle.
+    const liveId = 'bench-live@exemple.fr';
+    const newBefore = tb.log.all('suivi-bench:new').length;
+    const statusBefore = tb.log.all().length;
+    const dropAt = Date.now();
+    await imap.maildir.add(
+      'INBOX',
+      buildMessage({
+        messageId: liveId,
+        date: new Date(),
+        from: 'usager@exemple.fr',
+        to: BALF,
+        subject: 'Direct',
+      }),
+      { state: 'new' },
+    );
+    const event = await tb.log.waitFor<{ at: number; ids: string[] }>((e) => e.ids.includes(liveId), {
+      what: 'onNewMailReceived du message direct',
+      timeoutMs: 120_000,
+      marker: 'suivi-bench:new',
+      sinceIndex: newBefore,
+    });
+    const counted = await tb.log.waitFor<AddonStatus>((s) => s.ledger >= (backfilled.ledger ?? total) + 1, {
+      what: 'message direct compté',
+      timeoutMs: 120_000,
+      sinceIndex: statusBefore,
+    });
+    const countedAt = typeof counted['at'] === 'string' ? Date.parse(counted['at']) : NaN;
+    const rssEnd = await tb.memory();
+    clearInterval(sampler);
+    await tb.stop();
+
+    const records = receiver.records();
+    const result = {
+      messages: total,
+      received: receivedCount,
+      sent: sentCount,
+      machine: machine(),
+      generationMs,
+      thunderbirdFirstSyncMs: firstSyncMs,
+      backfill: {
+        /** Until every message is in the ledger (status `at` − extensions' start). */
+        allCountedMs,
+        /** First walk: how many it counted and when. */
+        firstWalk: { counted: firstCounted?.ledger ?? 0, ms: firstCountedMs },
+        /** Until the add-on reports scanComplete (its "settled" rule needs two equal full walks). */
+        ms: backfillMs,
+        recordsPerSecond: Math.round((backfilled.ledger / backfillMs) * 1000),
+        ledger: backfilled.ledger,
+        untilUploadedMs: uploadedMs,
+        uploadedRecords: records.length,
+        batches: receiver.batches.length,
+        invalidBatches: receiver.invalid.length,
+        queueAfter: drained.queue,
+      },
+      floor: {
+        ms: floorMs,
+        messagesPerSecond: Math.round((total / floorMs) * 1000),
+        walks: walks.map((w) => ({ count: w['count'], ms: w['ms'] })),
+      },
+      /** Add-on throughput / floor throughput (goal ≥ 0.5): until all counted, and until scanComplete. */
+      ratioToFloor: allCountedMs === null ? null : Math.round((floorMs / allCountedMs) * 1000) / 1000,
+      ratioToFloorUntilComplete: Math.round((floorMs / backfillMs) * 1000) / 1000,
+      /** First walk alone: its records per second over the floor's messages per second. */
+      ratioFirstWalkToFloor:
+        firstCountedMs === null || !firstCounted
+          ? null
+          : Math.round((firstCounted.ledger / firstCountedMs / (total / floorMs)) * 1000) / 1000,
+      memory: {
+        rssAtStartMiB: Math.round(rssAtStart / 2 ** 20),
+        peakDuringBackfillMiB: Math.round(peakDuringBackfill / 2 ** 20),
+        afterBackfillMiB: Math.round(rssAfterBackfill / 2 ** 20),
+        atEndMiB: Math.round(rssEnd / 2 ** 20),
+      },
+      steadyState: {
+        /** From the floor extension's onNewMailReceived to the add-on's status counting it (same clock). */
+        handlingMs: Number.isNaN(countedAt) ? null : countedAt - event.at,
+        deliveryToEventMs: event.at - dropAt,
+        lastUpload: counted.lastUpload,
+      },
+      extensionsReadyAfterLaunchMs: readyLocal - launch2,
+      readyAt: ready.at,
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`nettoyage : ${String(error)}`);
+      }
+    }
+    if (keep) log(`répertoire conservé : ${work}`);
+    else await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench:addon : ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
