@@ -108,24 +108,23 @@ async function waitClients(run: Run, deadline: number): Promise<void> {
   }
 }
 
+/** Resolves when the LATEST status of every client says idle; names the first one that never did. */
 async function idleClients(run: Run, deadline: number): Promise<void> {
-  await Promise.all(
-    run.clients.map((client) =>
-      client.tb.log
-        .waitFor(idle, {
-          what: `${client.name} : parcours terminé (scanComplete) et file d'envoi vide`,
-          timeoutMs: Math.max(1000, deadline - Date.now()),
-        })
-        .catch((error: unknown) => {
-          const last = client.tb.log.latest();
-          throw new Error(
-            `${client.name} ne s'est jamais stabilisé (scanComplete et file vide) — dernier état : ` +
-              `${last ? JSON.stringify(last) : 'aucune ligne suivi-balf:status'} ; journal ${client.logFile} ` +
-              `(${(error instanceof Error ? error.message : String(error)).split('\n')[0]})`,
-          );
-        }),
-    ),
-  );
+  for (;;) {
+    const busy = run.clients.find((c) => {
+      const last = c.tb.log.latest();
+      return !last || !idle(last);
+    });
+    if (!busy) return;
+    if (Date.now() > deadline) {
+      const last = busy.tb.log.latest();
+      throw new Error(
+        `${busy.name} ne s'est jamais stabilisé (scanComplete et file vide) — dernier état : ` +
+          `${last ? JSON.stringify(last) : 'aucune ligne suivi-balf:status'} ; journal ${busy.logFile}`,
+      );
+    }
+    await sleep(1000);
+  }
 }
 
 /** Folders Thunderbird leaves alone until a user opens them (notes/thunderbird-e2e.md). */
@@ -259,11 +258,6 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
     }
     await waitFoldersOpened(join(run.imap.dir, 'Maildir'), deadline);
     const linesAtOpen = run.clients.map((c) => c.tb.log.all().length);
-    await waitClients(run, deadline);
-    // A client whose last word predates the sync of the last folder may only notice it at its next
-    // folders check (every minute): then the figures must hold still for longer than that.
-    const quietSinceSync = run.clients.some((c, i) => c.tb.log.all().length <= linesAtOpen[i]!);
-    log('clients stabilisés ; attente de chiffres stables côté serveur');
     const query = new URLSearchParams({
       level: 'balf',
       id: scenario.balf,
@@ -272,13 +266,18 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
       granularity: 'day',
     }).toString();
     const settleS = Number(process.env['SUIVI_SCENARIO_SETTLE'] ?? DEFAULT_SETTLE_S);
-    const settleMs = (quietSinceSync ? Math.max(settleS, FOLDERS_CHECK_S) : settleS) * 1000;
-    const answer = await waitStable(() => fetchStats(url, read.token, query), settleMs, deadline);
-    // A last look: a client must not have counted something new while the server looked stable.
-    for (const client of run.clients) {
-      const status = client.tb.log.latest();
-      if (!status || !idle(status))
-        throw new Error(`${client.name} a repris un envoi pendant l'attente finale`);
+    let answer: unknown;
+    for (;;) {
+      await waitClients(run, deadline);
+      // A client whose last word predates the sync of the last folder may only notice it at its next
+      // folders check (every minute): then the figures must hold still for longer than that.
+      const quietSinceSync = run.clients.some((c, i) => c.tb.log.all().length <= linesAtOpen[i]!);
+      log('clients stabilisés ; attente de chiffres stables côté serveur');
+      const settleMs = (quietSinceSync ? Math.max(settleS, FOLDERS_CHECK_S) : settleS) * 1000;
+      answer = await waitStable(() => fetchStats(url, read.token, query), settleMs, deadline);
+      // A client that queued something meanwhile (e.g. replies held until its account settled): go again.
+      if (run.clients.every((c) => idle(c.tb.log.latest()!))) break;
+      log('un client a encore des envois en file ; nouvelle attente');
     }
     await writeFile(out, `${JSON.stringify(answer, null, 2)}\n`);
     ok = true;
