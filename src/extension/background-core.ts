@@ -51,7 +51,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 export const ALARM_SCAN_SOON = 'scan-soon';
 /** Delay between full scans while an account is still being synced by Thunderbird. */
-export const SCAN_SOON_MS = 20_000;
+export const SCAN_SOON_MS = 10_000;
 export const MENU_SAMPLING = 'suivi-balf-sampling';
 export const SAMPLING_PAGE = 'sampling/sampling.html';
 export const DEBUG_OPEN_TAB_KEY = 'debugOpenTab';

@@ -69,6 +69,29 @@ export function balfAccounts(config: Config, accounts: readonly MailAccount[]): 
   return out;
 }
 
+function parseSignature(signature: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const part of (signature ?? '').split('|')) {
+    const i = part.lastIndexOf(':');
+    const count = Number(part.slice(i + 1));
+    if (i > 0 && Number.isFinite(count)) out.set(part.slice(0, i), count);
+  }
+  return out;
+}
+
+/**
+ * True when a folder that was absent or empty at the last walk now has messages: Thunderbird has
+ * synced it (maybe with old mail). A folder that merely grows is new mail, which the live listener
+ * and the incremental scans cover — no full walk for that.
+ */
+export function newlySynced(before: string | undefined, now: string): boolean {
+  const previous = parseSignature(before);
+  for (const [path, count] of parseSignature(now)) {
+    if (count > 0 && (previous.get(path) ?? 0) === 0) return true;
+  }
+  return false;
+}
+
 /** A query answered with a list id alone (returnMessageListId) starts with an empty page. */
 export function asList(x: MessageList | string): MessageList {
   return typeof x === 'string' ? { id: x, messages: [] } : x;
@@ -99,7 +122,7 @@ export async function scanAccount(
   const mark: ScanMark = (await deps.ledger.getMeta<ScanMark>(key)) ?? account;
   const now = deps.clock();
   const folders = deps.folderSignature ? await deps.folderSignature(account.accountId) : undefined;
-  const foldersChanged = folders !== undefined && folders !== mark.folders;
+  const foldersChanged = folders !== undefined && newlySynced(mark.folders, folders);
   const full =
     options.full === true || mark.settled !== true || mark.lastStartedAt === undefined || foldersChanged;
   const fromMs = full
@@ -206,7 +229,7 @@ export async function scanComplete(
   for (const account of accounts) {
     const mark = await deps.ledger.getMeta<ScanMark>(markKey(account));
     if (!mark?.lastCompletedAt || mark.runningSince || mark.settled !== true) return false;
-    if (deps.folderSignature && (await deps.folderSignature(account.accountId)) !== mark.folders)
+    if (deps.folderSignature && newlySynced(mark.folders, await deps.folderSignature(account.accountId)))
       return false;
   }
   return true;

@@ -109,7 +109,7 @@ describe('background event page', () => {
       at: '2026-11-20T12:00:00.000Z',
     });
     expect(statuses().at(-1)).toMatchObject({ scanComplete: false, queue: 0, ledger: 2, lastUpload: 'ok' });
-    expect(fake.alarms.get(ALARM_SCAN_SOON)?.when).toBe(Date.parse('2026-11-20T12:00:20Z'));
+    expect(fake.alarms.get(ALARM_SCAN_SOON)?.when).toBe(Date.parse('2026-11-20T12:00:10Z'));
     clock.advance(30_000);
     await fake.events.onAlarm.fire({ name: ALARM_SCAN_SOON });
     await bg.idle();

@@ -6,6 +6,7 @@ import { ingestHeaders, messageIdsIn } from '../../src/extension/ingest.ts';
 import { Up, type Ledger, type LedgerRow } from '../../src/extension/ledger.ts';
 import {
   markKey,
+  newlySynced,
   reconcile,
   scanAccount,
   scanComplete,
@@ -333,6 +334,14 @@ describe('scan and ingest', () => {
     expect(fake.calls.continueList).toBe(2);
     expect(yields).toBe(3);
     expect(peak).toBe(3);
+  });
+
+  it('tells a newly synced folder from a folder that merely grew', () => {
+    expect(newlySynced(undefined, '/INBOX:3')).toBe(true);
+    expect(newlySynced('/INBOX:3|/Sent:0', '/INBOX:4|/Sent:0')).toBe(false);
+    expect(newlySynced('/INBOX:3|/Sent:0', '/INBOX:3|/Sent:7')).toBe(true);
+    expect(newlySynced('/INBOX:3', '/INBOX:3|/Archives:2')).toBe(true);
+    expect(newlySynced('/INBOX:3|/:?', '/INBOX:3|/:?')).toBe(false);
   });
 
   it('extracts Message-IDs from In-Reply-To and References values', () => {
