@@ -199,7 +199,6 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
   const out = resolve(outArg);
   const scenario = await loadScenario(dir);
   const timeoutS = Number(process.env['SUIVI_SCENARIO_TIMEOUT'] ?? DEFAULT_TIMEOUT_S);
-  const deadline = Date.now() + timeoutS * 1000;
   requireThunderbirdAndDovecot();
 
   const dates = await readMaildirDates(join(dir, 'maildir'));
@@ -238,7 +237,9 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
       ...scenario.managed,
     });
     validatePolicies(JSON.stringify(document), { addonId });
+    // Other real-Thunderbird runs on this machine take turns on policies.json: the clock starts after.
     run.policies = await acquirePolicies(document);
+    const deadline = Date.now() + timeoutS * 1000;
     log(
       `serveur ${url}, IMAP 127.0.0.1:${run.imap.port}, ${scenario.clients} client(s), jours ${range.from}…${range.to}`,
     );
