@@ -8,7 +8,8 @@ import { buildMessage, rfc5322Date, type MessageSpec } from '../../support/imap/
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = HERE.endsWith('scenarios') ? HERE : join(process.cwd(), 'test', 'e2e', 'scenarios');
 export const BALF = 'sip.scenario@dgfip.finances.gouv.fr';
-const COLLEGUE = 'Agent Collègue <agent.collegue@dgfip.finances.gouv.fr>';
+/** Display name encoded alone, as mail clients do (an encoded word must not swallow the address). */
+const COLLEGUE = `=?UTF-8?B?${Buffer.from('Agent Collègue', 'utf8').toString('base64')}?= <agent.collegue@dgfip.finances.gouv.fr>`;
 
 interface Mail {
   folder: string;
