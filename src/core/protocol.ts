@@ -34,7 +34,11 @@ const isoDay = z.iso.date();
 export const balfAddressSchema = z
   .string()
   .max(254)
-  .regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'adresse de BALF invalide')
+  .regex(
+    // eslint-disable-next-line no-control-regex -- control characters are refused with the rest
+    /^[^\s@<>\u0000-\u001f\u007f]+@[^\s@<>\u0000-\u001f\u007f]+\.[^\s@<>\u0000-\u001f\u007f]+$/,
+    'adresse de BALF invalide',
+  )
   .transform((s) => s.toLowerCase());
 
 export const tallyRecordSchema = z
@@ -66,12 +70,21 @@ export const tallyRecordSchema = z
   });
 export type TallyRecord = z.infer<typeof tallyRecordSchema>;
 
+/** Printable text only: control characters (NUL above all) have no place in identifiers. */
+const printable = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    // eslint-disable-next-line no-control-regex -- the point is to refuse control characters
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'caractères de contrôle interdits');
+
 export const clientInfoSchema = z
   .object({
     /** Random id of the installation (not of the agent). */
-    id: z.string().min(1).max(64),
-    addon: z.string().min(1).max(32),
-    thunderbird: z.string().min(1).max(32),
+    id: printable(64),
+    addon: printable(32),
+    thunderbird: printable(32),
   })
   .strict();
 
@@ -115,7 +128,7 @@ export const spotCheckSummarySchema = z
     from: isoDay,
     to: isoDay,
     doneAt: isoInstant,
-    seed: z.string().min(1).max(64),
+    seed: printable(64),
     target: z
       .object({ id: z.string().min(1).max(64), workingDays: z.number().int().min(0).max(365) })
       .strict(),

@@ -36,7 +36,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     /^(08|53|57P0[1-3]|25006)/.test(code) ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOSPC', 'EROFS'].includes(code) ||
     /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN)/.test(code) ||
-    /Connection terminated|timeout exceeded when trying to connect|pool.*(ended|closed)|database connection is not open|driver has already been destroyed/i.test(
+    /Connection terminated|timeout exceeded when trying to connect|pool.*(ended|closed)|database connection is not open|driver has already been destroyed|not queryable/i.test(
       String((error as Error)?.message),
     )
   );

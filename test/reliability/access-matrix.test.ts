@@ -107,6 +107,8 @@ function casesFor(route: string, r: Role): Case[] {
     case 'GET /addon/suivi-balf-mv2.xpi':
     case 'GET /addon/updates.json':
     case 'GET *':
+    case 'GET /':
+    case 'GET /index.html':
       // Public files (200, or 404/503 when not built here): never an auth refusal.
       return [
         {
@@ -263,11 +265,14 @@ describe('access matrix over every route', () => {
       .split('\n')
       .flatMap((line) => {
         const m = /── (\S+) \(([^)]+)\)/.exec(line);
+        // When '/' itself is a route (dashboard not built: a 503 page), the tree prints the
+        // other routes as its children without their leading slash.
+        const path = m && (m[1]!.startsWith('/') || m[1] === '*' ? m[1]! : `/${m[1]!}`);
         return m
           ? m[2]!
               .split(', ')
               .filter((x) => x !== 'HEAD')
-              .map((method) => `${method} ${m[1]}`)
+              .map((method) => `${method} ${path}`)
           : [];
       });
   });

@@ -40,6 +40,9 @@ export async function openDatabase(target: DbTarget, options: { migrate?: boolea
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   } else {
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    // An idle client losing its connection (PostgreSQL restarted) emits 'error' on the pool;
+    // unhandled, it would end the process. The next query gets a fresh client or a 503.
+    pool.on('error', (error) => console.error(`PostgreSQL : connexion perdue (${error.message})`));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (options.migrate !== false) await migrate(db);
