@@ -42,7 +42,11 @@ export async function openDatabase(target: DbTarget, options: { migrate?: boolea
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
     // An idle client losing its connection (PostgreSQL restarted) emits 'error' on the pool;
     // unhandled, it would end the process. The next query gets a fresh client or a 503.
-    pool.on('error', (error) => console.error(`PostgreSQL : connexion perdue (${error.message})`));
+    const lost = (error: Error) => console.error(`PostgreSQL : connexion perdue (${error.message})`);
+    pool.on('error', lost);
+    // A client checked out by a transaction has no pool listener: its query fails (→ 503), but
+    // the 'error' event itself must not become an uncaught exception.
+    pool.on('connect', (client) => client.on('error', lost));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (options.migrate !== false) await migrate(db);
