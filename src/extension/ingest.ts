@@ -51,6 +51,25 @@ export interface IngestStats {
   headersRead: number;
 }
 
+/** Dates further ahead than this are a sender's wrong clock, not a time of receipt. */
+const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
+
+/** A date the server can place in a period: not absurdly old, not ahead of the workstation's clock. */
+function plausible(date: Date | null, nowMs: number): date is Date {
+  return date !== null && date.getUTCFullYear() >= 1900 && date.getTime() <= nowMs + FUTURE_TOLERANCE_MS;
+}
+
+/** Time of receipt from the topmost Received header (`…; <date>`), or null. */
+function receivedDate(headers: Headers | undefined): Date | null {
+  for (const value of headers?.['received'] ?? []) {
+    const i = value.lastIndexOf(';');
+    if (i < 0) continue;
+    const date = toDate(value.slice(i + 1).trim());
+    if (date) return date;
+  }
+  return null;
+}
+
 /** The message date, or null when Thunderbird has none that parses. */
 function toDate(d: MessageHeader['date']): Date | null {
   const date = d instanceof Date ? d : new Date(d);
@@ -196,6 +215,7 @@ export async function ingestHeaders(
   stats.known = keyed.length - fresh.size;
 
   const now = deps.clock().toISOString();
+  const nowMs = Date.parse(now);
   const rows = await mapLimit(
     [...fresh.values()],
     deps.concurrency ?? 8,
@@ -208,8 +228,19 @@ export async function ingestHeaders(
         c = classifyHeader(ctx, h, hdrs);
       }
       if (c.direction === 'ignored') return null;
-      // A message without a usable date counts on the day it was first seen.
-      const at = toDate(h.date) ?? new Date(now);
+      let at = toDate(h.date);
+      if (!plausible(at, nowMs)) {
+        // Thunderbird dates IMAP mail by its Date header even with mailnews.use_received_date: a
+        // sender's clock years ahead would put the message outside every period (and the server
+        // refuses it). The receiving server's top Received header says when it arrived; failing
+        // that, the day it was first seen here.
+        if (!hdrs) {
+          hdrs = lowerHeaders(await deps.getFull(h.id));
+          stats.headersRead += 1;
+        }
+        const received = receivedDate(hdrs);
+        at = plausible(received, nowMs) ? received : new Date(now);
+      }
       const base = {
         balf: ctx.balf,
         key,

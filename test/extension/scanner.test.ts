@@ -131,6 +131,23 @@ describe('scan and ingest', () => {
     });
   });
 
+  it('dates a message whose sender clock is years ahead by its Received header, else by first sight', async () => {
+    const fake = new FakeMessenger();
+    fake.addMessage(eml('question-sender-clock-in-2031', INBOX));
+    fake.addMessage(eml('question-sender-clock-in-2031-no-received', INBOX));
+    fake.addMessage(eml('question-from-usager', INBOX));
+    const ledger = await freshLedger();
+    await reconcile(scanDeps(fake, ledger, new TestClock(new Date('2026-11-20T12:00:00Z'))), testConfig(), [
+      account,
+    ]);
+    // The topmost Received header is the BALF's own server: the time of receipt.
+    expect((await byId(ledger, 'clock-2031@example.org'))?.at).toBe('2026-11-17T09:30:00.000Z');
+    // No trace of receipt: the day the add-on first saw it, never 2031.
+    expect((await byId(ledger, 'clock-2031-bis@example.org'))?.at).toBe('2026-11-20T12:00:00.000Z');
+    // A plausible Date is kept as Thunderbird gives it.
+    expect((await byId(ledger, 'question-1@example.org'))?.at).toBe('2026-11-16T08:12:00.000Z');
+  });
+
   it('marks junk from the flag or the folder', async () => {
     const fake = new FakeMessenger();
     fake.addMessage(eml('question-from-usager', INBOX, { junk: true }));
