@@ -1,5 +1,6 @@
 // Writes Thunderbird's machine-wide policies.json for a test and always puts the previous one back.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { onProcessEnd } from './process-end.ts';
 
@@ -7,6 +8,8 @@ export const POLICIES_PATH = '/etc/thunderbird/policies/policies.json';
 
 interface Backup {
   pid: number;
+  /** Which installation wrote this backup: a handle restores only its own. */
+  token?: string;
   /** Previous content, or null when there was no file. */
   content: string | null;
   /** Directories we created, deepest first, removed again if empty. */
@@ -42,7 +45,7 @@ function restoreFrom(path: string, backup: Backup): void {
   } else {
     writeFileSync(path, backup.content);
   }
-  unlinkSync(backupPath(path));
+  rmSync(backupPath(path), { force: true });
   for (const dir of backup.createdDirs) {
     try {
       rmdirSync(dir);
@@ -71,6 +74,7 @@ export function installPolicies(policies: unknown, path = POLICIES_PATH): Polici
   mkdirSync(dirname(path), { recursive: true });
   const backup: Backup = {
     pid: process.pid,
+    token: randomUUID(),
     content: existsSync(path) ? readFileSync(path, 'utf8') : null,
     createdDirs,
   };
@@ -81,6 +85,10 @@ export function installPolicies(policies: unknown, path = POLICIES_PATH): Polici
     if (restored) return;
     restored = true;
     unregister();
+    // An earlier handle of this same process may have been superseded (a later install found
+    // its backup and restored it): then the file is no longer ours to put back.
+    const current = existsSync(backupFile) ? (JSON.parse(readFileSync(backupFile, 'utf8')) as Backup) : null;
+    if (current?.token !== backup.token) return;
     restoreFrom(path, backup);
   };
   const unregister = onProcessEnd(restore);
