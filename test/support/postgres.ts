@@ -1,6 +1,14 @@
 // A throw-away PostgreSQL cluster for the server tests, from Debian's packages, on loopback.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +19,8 @@ export const INSTALL_HINT = 'sudo apt-get install -y postgresql   (or: bash scri
 export interface PostgresCluster {
   /** URL of the `postgres` maintenance database (superuser, trust auth on loopback). */
   url: string;
+  /** Directory holding the cluster (data, socket, log, owner.pid). */
+  dir: string;
   stop(): Promise<void>;
 }
 
@@ -53,10 +63,80 @@ function run(bin: string, args: string[]): void {
   }
 }
 
+const CLUSTER_PREFIX = 'suivi-pg-';
+const OWNER_FILE = 'owner.pid';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Stops a cluster directory's server (if any) and removes the directory; never throws. */
+function discard(bin: string, dir: string): void {
+  const data = join(dir, 'data');
+  if (existsSync(join(data, 'postmaster.pid'))) {
+    try {
+      run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      // Already stopped, or its files are gone: removing the directory is all that is left.
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Clusters whose owning test process died (SIGKILL, a CI timeout, Ctrl-C during setup) would keep
+ * running forever: each start reaps the ones whose owner is no longer alive.
+ */
+export function reapOrphanClusters(bin = binDir(), root = tmpdir()): string[] {
+  const reaped: string[] = [];
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(CLUSTER_PREFIX)) continue;
+    const dir = join(root, name);
+    let owner = 0;
+    try {
+      owner = Number(readFileSync(join(dir, OWNER_FILE), 'utf8').trim());
+    } catch {
+      continue; // Not ours (or still being created by a live process): leave it.
+    }
+    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+      discard(bin, dir);
+      reaped.push(dir);
+    }
+  }
+  return reaped;
+}
+
+const live = new Set<() => void>();
+let exitHooked = false;
+
+/** Ctrl-C or a CI timeout's SIGTERM must not leave a running cluster behind. */
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  const stopAll = (): void => {
+    for (const stop of [...live]) stop();
+  };
+  process.once('exit', stopAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      stopAll();
+      // Default action (end the process) unless someone else (the test runner) handles the signal.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}
+
 /** `durable: true` keeps fsync on (benchmarks); tests run without it. */
 export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const bin = binDir();
-  const dir = mkdtempSync(join(tmpdir(), 'suivi-pg-'));
+  reapOrphanClusters(bin);
+  const dir = mkdtempSync(join(tmpdir(), CLUSTER_PREFIX));
+  writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
   chmodSync(dir, 0o755);
   const data = join(dir, 'data');
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dir]);
@@ -87,9 +167,14 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
     'start',
   ]);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const emergencyStop = (): void => discard(bin, dir);
+  live.add(emergencyStop);
+  hookExit();
   return {
     url,
+    dir,
     async stop() {
+      live.delete(emergencyStop);
       try {
         run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
       } finally {
