@@ -1,5 +1,5 @@
 // Uploads unacknowledged ledger rows as persisted batches to POST {endpoint}/api/v1/tallies:
-// same batchId until acknowledged, 4xx final and surfaced, 429 Retry-After, 5xx/network backoff.
+// same batchId until acknowledged, 4xx final and surfaced, 429 Retry-After, 5xx/network/timeout backoff.
 import {
   MAX_BODY_BYTES,
   MAX_RECORDS_PER_BATCH,
@@ -14,6 +14,12 @@ export const BACKOFF_MIN_MS = 60_000;
 export const BACKOFF_MAX_MS = 6 * 3_600_000;
 /** Rows waiting for upload beyond this are evicted oldest-first (and the eviction is shown). */
 export const MAX_QUEUED_ROWS = 500_000;
+/**
+ * A request (connection, upload and answer) that takes longer is aborted and retried later. A
+ * stalled server or proxy must not hold the event page (and the upload chain) for ever; the
+ * server may still commit the aborted batch, which the re-send with the same batchId replays.
+ */
+export const REQUEST_TIMEOUT_MS = 20_000;
 const FINAL_STATUSES = new Set([400, 401, 403, 413]);
 const AUTH_STATUSES = new Set([401, 403]);
 
@@ -34,6 +40,10 @@ export interface UploaderDeps {
   maxQueuedRows?: number;
   maxRecords?: number;
   maxBodyBytes?: number;
+  /** Per-request timeout (default REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
+  /** Makes the timeout signal (default AbortSignal.timeout); tests pass one driven by a simulated clock. */
+  timeoutSignal?: (ms: number) => AbortSignal;
 }
 
 export interface UploadState {
@@ -192,7 +202,7 @@ export class Uploader {
       return this.finish({ at: now.toISOString(), result: 'none', message: 'not-configured' });
     }
     const state = await this.state();
-    if (!options.force && state.notBefore && Date.parse(state.notBefore) > now.getTime()) {
+    if (!options.force && waiting(state, now)) {
       return (await ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY)) ?? { at: now.toISOString(), result: 'none' };
     }
     // A refused token or scope refuses everything: wait for "send now" or a new configuration
@@ -230,17 +240,23 @@ export class Uploader {
         records: batch.records,
       });
       await ledger.updateBatch({ ...batch, attempts: batch.attempts + 1 });
+      const timeoutMs = this.deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+      const signal = (this.deps.timeoutSignal ?? ((ms: number) => AbortSignal.timeout(ms)))(timeoutMs);
       let response: Response;
       try {
         response = await this.deps.fetch(`${config.endpoint}/api/v1/tallies`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${config.token}` },
           body,
+          signal,
         });
       } catch (error) {
-        return this.backoff(state, `network: ${error instanceof Error ? error.message : String(error)}`);
+        return this.backoff(state, `network: ${networkMessage(error, timeoutMs)}`);
       }
       if (response.ok) {
+        // 2xx means durably stored: the answer's body adds nothing, and a reset while it
+        // arrives must not turn an acknowledged batch into a re-send.
+        await response.body?.cancel().catch(() => undefined);
         await ledger.acknowledgeBatch(batch.batchId);
         sentBatches += 1;
         sentRecords += batch.records.length;
@@ -264,9 +280,16 @@ export class Uploader {
         continue;
       }
       if (response.status === 429) {
-        const wait = retryAfterMs(response.headers.get('retry-after'), clock());
+        // Never earlier than the server asks; and a server that keeps answering 429 (each time
+        // with a short Retry-After) gets the same growing backoff as a failing one, so thousands
+        // of clients told "60 s" do not come back together every minute.
+        const failures = state.failures + 1;
+        const wait = Math.max(
+          retryAfterMs(response.headers.get('retry-after'), clock()),
+          backoffDelay(failures, this.deps.random),
+        );
         await ledger.setMeta(UPLOAD_STATE_KEY, {
-          failures: state.failures,
+          failures,
           notBefore: new Date(clock().getTime() + wait).toISOString(),
         } satisfies UploadState);
         return this.finish({ at: clock().toISOString(), result: 'error', status: 429, message });
@@ -292,6 +315,25 @@ export class Uploader {
     await this.deps.ledger.setMeta(LAST_UPLOAD_KEY, last);
     return last;
   }
+}
+
+/**
+ * True while a backoff or Retry-After holds uploads back. No wait is ever set beyond
+ * BACKOFF_MAX_MS: a `notBefore` further ahead means the workstation clock was set back (a
+ * skewed clock corrected) and must not suspend uploads for the size of the correction.
+ */
+function waiting(state: UploadState, now: Date): boolean {
+  if (!state.notBefore) return false;
+  const ahead = Date.parse(state.notBefore) - now.getTime();
+  return ahead > 0 && ahead <= BACKOFF_MAX_MS;
+}
+
+function networkMessage(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return `no answer within ${Math.round(timeoutMs / 1000)} s (request aborted)`;
+  }
+  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  return `${error instanceof Error ? error.message : String(error)}${cause}`;
 }
 
 async function serverMessage(response: Response): Promise<string> {
