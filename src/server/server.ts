@@ -9,12 +9,16 @@ import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { openDatabase, type DbTarget, type OpenDb } from './db/connect.ts';
 import type { Db } from './db/schema.ts';
+import { retentionDaysFromEnv } from './retention/horizon.ts';
+import { startRetentionSchedule, type RetentionSchedule } from './retention/schedule.ts';
 
 export interface ServeOptions {
   target: DbTarget;
   host: string;
   port: number;
   logger?: Logger;
+  /** Days of per-message records kept (periodic purge); default SUIVI_RETENTION_DAYS, null = none. */
+  retentionDays?: number | null;
 }
 
 export interface RunningServer {
@@ -45,6 +49,9 @@ function urlOf(host: string, port: number): string {
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const config = loadConfig();
+  // Read before anything opens, so that an invalid value stops the start with its message.
+  const retentionDays =
+    options.retentionDays === undefined ? retentionDaysFromEnv(process.env) : options.retentionDays;
   const logger = options.logger ?? createLogger();
   let database: OpenDb | undefined;
   let app: FastifyInstance | undefined;
@@ -61,6 +68,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const port = typeof address === 'object' && address ? address.port : options.port;
   const running = app;
   const db = database;
+  let retention: RetentionSchedule | undefined;
+  if (retentionDays !== null) {
+    logger.info(
+      { retentionDays },
+      `conservation : purge des enregistrements de plus de ${retentionDays} jours`,
+    );
+    retention = startRetentionSchedule(db.db, retentionDays, logger);
+  }
   let closing: Promise<void> | undefined;
   return {
     app: running,
@@ -69,7 +84,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     close() {
       // app.close() refuses new connections and resolves once in-flight requests have answered;
       // only then may the database go away.
-      closing ??= running.close().finally(() => db.close());
+      closing ??= running
+        .close()
+        .then(() => retention?.stop())
+        .finally(() => db.close());
       return closing;
     },
   };

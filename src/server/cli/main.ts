@@ -1,6 +1,7 @@
-/** `suivi-balf` command line: serve, token, user, directory, demo, policies (see `suivi-balf help`). */
+/** `suivi-balf` command line: serve, token, user, directory, demo, policies, purge (see `suivi-balf help`). */
 import { directoryCommand, policiesSubcommand, tokenCommand, userCommand } from './admin-commands.ts';
 import { demoCommand } from './demo-command.ts';
+import { purgeCommand } from './purge-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { UsageError, type Io } from './support.ts';
 
@@ -16,6 +17,8 @@ Base de données : --db FICHIER (SQLite, défaut data/suivi-balf.sqlite) ou DATA
   directory import <fichier.csv> | directory export
   demo [--days 365] [--seed N]                     remplit la base de données de démonstration
   policies --department <code> --endpoint <url> [--platform linux|windows]
+  purge --older-than <jours> [--dry-run]           supprime les enregistrements par message plus anciens
+                                                   (les cumuls quotidiens restent ; SUIVI_RETENTION_DAYS pour serve)
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -27,6 +30,7 @@ const commands: Record<string, Command> = {
   directory: directoryCommand,
   demo: demoCommand,
   policies: policiesSubcommand,
+  purge: purgeCommand,
 };
 
 export async function main(argv: string[], io: Io): Promise<number> {

@@ -1,6 +1,7 @@
 /** `suivi-balf serve`: runs the server until SIGTERM or SIGINT, then stops cleanly. */
 import { parseArgs } from 'node:util';
 import { dbTargetFrom } from '../db/connect.ts';
+import { retentionDaysFromEnv } from '../retention/horizon.ts';
 import { createLogger, startServer } from '../server.ts';
 import { UsageError, type Io } from './support.ts';
 
@@ -15,12 +16,14 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65_535)
     throw new UsageError(`Port invalide « ${portText} » (0 à 65535).`);
+  const retentionDays = retentionDaysFromEnv(io.env);
   const logger = createLogger();
   const server = await startServer({
     target: dbTargetFrom({ db: values.db, env: io.env }),
     host,
     port,
     logger,
+    retentionDays,
   });
   io.out(`Suivi BALF écoute sur ${server.url}\n`);
   const anyUser = await server.db.selectFrom('users').select('login').limit(1).executeTakeFirst();
