@@ -31,15 +31,17 @@ export async function purgeCommand(args: string[], io: Io): Promise<number> {
 }
 
 export function describe(r: PurgeReport): string {
-  const verb = r.dryRun ? 'seraient supprimés' : 'supprimés';
+  // Past participle agreed with each noun (masculine / feminine plural).
+  const m = r.dryRun ? 'seraient supprimés' : 'supprimés';
+  const f = r.dryRun ? 'seraient supprimées' : 'supprimées';
   const range = r.firstDay && r.lastDay ? ` (jours du ${r.firstDay} au ${r.lastDay}, ${r.balfs} BALF)` : '';
   return [
     `${r.dryRun ? 'Simulation (--dry-run), rien n’est modifié. ' : ''}Conservation à partir du ${r.horizon} :`,
-    `  enregistrements par message ${verb} : ${r.records}${range}`,
-    `  références de réponse ${verb} : ${r.refs}`,
-    `  journaux de lots ${verb} : ${r.batches}`,
-    `  résumés de sondage ${verb} : ${r.spotChecks}`,
-    `  sessions expirées ${verb} : ${r.sessions}`,
+    `  enregistrements par message ${m} : ${r.records}${range}`,
+    `  références de réponse ${f} : ${r.refs}`,
+    `  entrées du journal des lots ${f} : ${r.batches}`,
+    `  résumés de sondage ${m} : ${r.spotChecks}`,
+    `  sessions expirées ${f} : ${r.sessions}`,
     'Les cumuls quotidiens sont conservés : le tableau de bord garde l’historique.',
     '',
   ].join('\n');
