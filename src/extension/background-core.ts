@@ -50,8 +50,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 export const ALARM_SCAN_SOON = 'scan-soon';
-/** Delay between full scans while an account is still being synced by Thunderbird. */
-export const SCAN_SOON_MS = 10_000;
+/**
+ * Delay before looking again at an account Thunderbird is still opening: a look costs one folder
+ * listing, and walks only the folders that gained messages (see scanner.ts), so it can be short.
+ */
+export const SCAN_SOON_MS = 2_000;
 export const MENU_SAMPLING = 'suivi-balf-sampling';
 export const SAMPLING_PAGE = 'sampling/sampling.html';
 export const DEBUG_OPEN_TAB_KEY = 'debugOpenTab';
@@ -182,6 +185,11 @@ export function startBackground(deps: BackgroundDeps): Background {
       );
   }
 
+  // Folder ids seen by the last folderSignature call, per account: a folder that gains messages is walked alone.
+  const folderIds = new Map<string, Map<string, string>>();
+  const folderIdOf = (accountId: string, path: string): string | undefined =>
+    folderIds.get(accountId)?.get(path);
+
   /** "path:count" of every folder of the account, as Thunderbird's own database counts them. */
   async function folderSignature(accountId: string): Promise<string> {
     try {
@@ -196,6 +204,10 @@ export function startBackground(deps: BackgroundDeps): Background {
         }
       };
       visit(account?.rootFolder ? [account.rootFolder] : account?.folders);
+      folderIds.set(
+        accountId,
+        new Map(folders.flatMap((f) => (f.id !== undefined ? [[f.path, f.id] as const] : []))),
+      );
       const parts = await Promise.all(
         folders.map(async (f) => {
           // A folder without info (the account root, a NoSelect IMAP parent) counts as unknown; a call
@@ -256,6 +268,7 @@ export function startBackground(deps: BackgroundDeps): Background {
       return { added: 0, errors: [] };
     }
     const work = (async () => {
+      const started = deps.clock().getTime();
       const { config: cfg } = await config();
       const accounts = balfAccounts(cfg, await m.accounts.list(false));
       const result = await reconcile(
@@ -265,13 +278,14 @@ export function startBackground(deps: BackgroundDeps): Background {
           continueList: (id) => m.messages.continueList(id),
           yieldNow: deps.yieldNow,
           folderSignature,
+          folderIdOf,
           ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
         },
         cfg,
         accounts,
         { full },
       );
-      log.info(`scan: ${JSON.stringify(result.stats)}`);
+      log.info(`scan: ${JSON.stringify({ ...result.stats, ms: deps.clock().getTime() - started })}`);
       // Until Thunderbird has synced the account, look again soon (folders appear after start-up).
       if (!(await scanComplete({ ledger, folderSignature }, accounts)) && accounts.length > 0) {
         await m.alarms.create(ALARM_SCAN_SOON, { when: deps.clock().getTime() + SCAN_SOON_MS });

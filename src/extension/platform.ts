@@ -51,6 +51,8 @@ export interface MailAccount {
 
 export interface QueryInfo {
   accountId?: string | string[];
+  /** Folders to search (Thunderbird 128+ MV3, accountsRead). */
+  folderId?: string | string[];
   /** Scans every message: for one-off look-ups (the sampling panel), never per message in a scan. */
   headerMessageId?: string;
   fromDate?: Date;

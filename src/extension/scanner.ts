@@ -35,6 +35,12 @@ export interface ScanMark {
    * next walk is full and the account must settle again.
    */
   folders?: string;
+  /**
+   * Per folder path: its message count when a walk last covered it with a stable count (it did not
+   * change during the walk) and saw messages in it (or a walk of that folder alone confirmed none in
+   * the window). 0 or absent with a count above 0 now: the folder must be walked (see pendingFolders).
+   */
+  walked?: Record<string, number>;
 }
 
 /** An empty account is taken as synced only after this long (its folders may not be listed yet). */
@@ -45,6 +51,8 @@ export interface ScanDeps extends IngestDeps {
   continueList: (listId: string) => Promise<MessageList>;
   /** Folder message counts of an account, as one comparable string (see ScanMark.folders). */
   folderSignature?: (accountId: string) => Promise<string>;
+  /** Thunderbird's id of a folder seen by the last folderSignature call, to walk that folder alone. */
+  folderIdOf?: (accountId: string, path: string) => string | undefined;
   /** Lets Thunderbird breathe between pages. */
   yieldNow: () => Promise<void>;
   pageSize?: number;
@@ -92,6 +100,27 @@ export function newlySynced(before: string | undefined, now: string): boolean {
   return false;
 }
 
+/**
+ * Folder counts worth deciding on: not when Thunderbird could not list the folders or listed none
+ * (yet). Then the account is taken as synced once two full walks agree.
+ */
+function usable(signature: string | undefined): signature is string {
+  return signature !== undefined && signature !== 'unavailable' && parseSignature(signature).size > 0;
+}
+
+/**
+ * Folders that hold messages (per Thunderbird's counts) that no walk has covered yet: newly synced
+ * ones, and those a walk saw empty or saw change under it. A folder that merely grew is new mail,
+ * which the live listener and the incremental scans cover.
+ */
+export function pendingFolders(walked: Record<string, number> | undefined, signature: string): string[] {
+  const out: string[] = [];
+  for (const [path, count] of parseSignature(signature)) {
+    if (count > 0 && !((walked?.[path] ?? 0) > 0)) out.push(path);
+  }
+  return out;
+}
+
 /** A query answered with a list id alone (returnMessageListId) starts with an empty page. */
 export function asList(x: MessageList | string): MessageList {
   return typeof x === 'string' ? { id: x, messages: [] } : x;
@@ -107,10 +136,19 @@ function addStats(a: IngestStats, b: IngestStats): IngestStats {
   };
 }
 
+type Scope = 'full' | 'folders' | 'incremental';
+
+const DAY_MS = 86_400_000;
+
 /**
  * Scans one BALF account. The mark is persisted before the walk, so an event page unloaded
  * mid-scan leaves `runningSince`; the next instance scans again from the same point and the
  * ledger makes the already counted part cheap.
+ *
+ * Which walk: the whole back-fill window the first time (and daily); afterwards, when Thunderbird's
+ * folder counts show folders no walk has covered (opened or synced after start-up), those folders
+ * alone over the window; otherwise the incremental window. Without folder counts, the account is
+ * taken as synced once two full walks agree.
  */
 export async function scanAccount(
   deps: ScanDeps,
@@ -121,19 +159,28 @@ export async function scanAccount(
   const key = markKey(account);
   const mark: ScanMark = (await deps.ledger.getMeta<ScanMark>(key)) ?? account;
   const now = deps.clock();
-  const folders = deps.folderSignature ? await deps.folderSignature(account.accountId) : undefined;
-  const foldersChanged = folders !== undefined && newlySynced(mark.folders, folders);
-  const full =
-    options.full === true || mark.settled !== true || mark.lastStartedAt === undefined || foldersChanged;
-  const fromMs = full
-    ? now.getTime() - config.backfillDays * 86_400_000
-    : Date.parse(mark.lastStartedAt ?? '') - SCAN_OVERLAP_MS;
+  const before = deps.folderSignature ? await deps.folderSignature(account.accountId) : undefined;
+  const byCounts = usable(before);
+  const pending = byCounts ? pendingFolders(mark.walked, before) : [];
+  const foldersChanged = !byCounts && before !== undefined && newlySynced(mark.folders, before);
+  let scope: Scope;
+  let folderIds: string[] = [];
+  if (options.full === true || mark.lastStartedAt === undefined) scope = 'full';
+  else if (byCounts && pending.length > 0) {
+    const ids = pending.map((path) => deps.folderIdOf?.(account.accountId, path));
+    folderIds = ids.filter((id): id is string => id !== undefined);
+    scope = mark.walked !== undefined && folderIds.length === ids.length ? 'folders' : 'full';
+  } else scope = mark.settled === true && !foldersChanged ? 'incremental' : 'full';
+  const fromMs =
+    scope === 'incremental'
+      ? Date.parse(mark.lastStartedAt ?? '') - SCAN_OVERLAP_MS
+      : now.getTime() - config.backfillDays * DAY_MS;
   const startedAt = mark.runningSince ?? now.toISOString();
   await deps.ledger.setMeta(key, { ...mark, ...account, runningSince: startedAt });
 
-  let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0 };
+  let result: WalkResult;
   try {
-    stats = await walk(deps, config, account, fromMs);
+    result = await walk(deps, config, account, fromMs, folderIds);
   } catch (error) {
     // A failure (unlike an unload) ends the scan: the next alarm starts a new one.
     const { runningSince: _r, ...rest } = mark;
@@ -144,41 +191,74 @@ export async function scanAccount(
     });
     throw error;
   }
+  const { stats } = result;
+  const after = byCounts && deps.folderSignature ? await deps.folderSignature(account.accountId) : before;
   const firstWalkAt = mark.firstWalkAt ?? startedAt;
-  const agree =
-    full &&
-    mark.lastFullSeen === stats.seen &&
-    (stats.seen > 0 || now.getTime() - Date.parse(firstWalkAt) >= EMPTY_SETTLE_MS);
+  const waitedForEmpty = now.getTime() - Date.parse(firstWalkAt) >= EMPTY_SETTLE_MS;
+  let walked = mark.walked;
+  let settled: boolean;
+  if (byCounts && usable(after)) {
+    const counts = parseSignature(before);
+    const countsAfter = parseSignature(after);
+    if (scope !== 'incremental') {
+      walked = scope === 'full' ? {} : { ...mark.walked };
+      for (const path of scope === 'full' ? counts.keys() : pending) {
+        const count = counts.get(path) ?? 0;
+        const stable = countsAfter.get(path) === count;
+        // A full walk that saw nothing of a non-empty folder may have run before Thunderbird opened
+        // it: that folder is walked again alone, and a walk of the folder alone is believed.
+        walked[path] = stable && ((result.byFolder.get(path) ?? 0) > 0 || scope === 'folders') ? count : 0;
+      }
+    }
+    const empty = [...countsAfter.values()].every((c) => c === 0);
+    settled = pendingFolders(walked, after).length === 0 && (!empty || waitedForEmpty);
+  } else {
+    const agree = scope === 'full' && mark.lastFullSeen === stats.seen && (stats.seen > 0 || waitedForEmpty);
+    settled = (mark.settled === true && !foldersChanged) || agree;
+  }
   const done: ScanMark = {
     ...account,
     firstWalkAt,
-    lastStartedAt: startedAt,
+    // A walk of some folders alone leaves the incremental start where the last scan of all of them put it.
+    lastStartedAt: scope === 'folders' ? (mark.lastStartedAt ?? startedAt) : startedAt,
     lastCompletedAt: deps.clock().toISOString(),
     lastStats: stats,
-    ...(full
+    ...(scope === 'full'
       ? { lastFullSeen: stats.seen }
       : mark.lastFullSeen !== undefined
         ? { lastFullSeen: mark.lastFullSeen }
         : {}),
-    settled: (mark.settled === true && !foldersChanged) || agree,
-    ...(folders !== undefined ? { folders } : {}),
+    settled,
+    ...(after !== undefined ? { folders: after } : {}),
+    ...(walked !== undefined ? { walked } : {}),
   };
   await deps.ledger.setMeta(key, done);
   return stats;
 }
 
-/** One pass of query + continueList pages through the ingest path. */
+interface WalkResult {
+  stats: IngestStats;
+  /** Messages seen per folder path. */
+  byFolder: Map<string, number>;
+}
+
+/** One pass of query + continueList pages through the ingest path (some folders only, if given). */
 async function walk(
   deps: ScanDeps,
   config: Config,
   account: BalfAccount,
   fromMs: number,
-): Promise<IngestStats> {
+  folderIds: readonly string[],
+): Promise<WalkResult> {
   let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0 };
+  const byFolder = new Map<string, number>();
   const ctx = { balf: account.balf, config };
   let page: MessageList | null = asList(
     await deps.query({
       accountId: account.accountId,
+      ...(folderIds.length > 0
+        ? { folderId: folderIds.length === 1 ? (folderIds[0] as string) : [...folderIds] }
+        : {}),
       fromDate: new Date(fromMs),
       messagesPerPage: deps.pageSize ?? PAGE_SIZE,
       autoPaginationTimeout: 0,
@@ -188,11 +268,16 @@ async function walk(
     // Ask for the next page while this one is processed: Thunderbird fills it meanwhile.
     const next: Promise<MessageList | string> | null = page.id ? deps.continueList(page.id) : null;
     next?.catch(() => undefined);
-    stats = addStats(stats, await ingestHeaders(deps, ctx, page.messages ?? [], { deferHeuristic: true }));
+    const messages = page.messages ?? [];
+    for (const h of messages) {
+      const path = h.folder?.path;
+      if (path !== undefined) byFolder.set(path, (byFolder.get(path) ?? 0) + 1);
+    }
+    stats = addStats(stats, await ingestHeaders(deps, ctx, messages, { deferHeuristic: true }));
     await deps.yieldNow();
     page = next ? asList(await next) : null;
   }
-  return stats;
+  return { stats, byFolder };
 }
 
 /** Scans every BALF account, then releases the sent rows held for the heuristic. */
@@ -229,8 +314,11 @@ export async function scanComplete(
   for (const account of accounts) {
     const mark = await deps.ledger.getMeta<ScanMark>(markKey(account));
     if (!mark?.lastCompletedAt || mark.runningSince || mark.settled !== true) return false;
-    if (deps.folderSignature && newlySynced(mark.folders, await deps.folderSignature(account.accountId)))
-      return false;
+    if (!deps.folderSignature) continue;
+    const now = await deps.folderSignature(account.accountId);
+    if (usable(now) && mark.walked !== undefined) {
+      if (pendingFolders(mark.walked, now).length > 0) return false;
+    } else if (newlySynced(mark.folders, now)) return false;
   }
   return true;
 }

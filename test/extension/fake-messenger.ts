@@ -106,6 +106,7 @@ export class FakeMessenger {
           this.calls.query += 1;
           const known = new Set([
             'accountId',
+            'folderId',
             'headerMessageId',
             'fromDate',
             'toDate',
@@ -117,6 +118,11 @@ export class FakeMessenger {
           const from = info.fromDate?.getTime() ?? -Infinity;
           const selected = this.messagesStore
             .filter((m) => info.accountId === undefined || m.accountId === info.accountId)
+            .filter(
+              (m) =>
+                info.folderId === undefined ||
+                [info.folderId].flat().includes(m.header.folder?.id ?? m.header.folder?.path ?? ''),
+            )
             .filter(
               (m) => info.headerMessageId === undefined || m.header.headerMessageId === info.headerMessageId,
             )

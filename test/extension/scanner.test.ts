@@ -5,6 +5,7 @@ import { messageKey } from '../../src/core/keys.ts';
 import { ingestHeaders, messageIdsIn } from '../../src/extension/ingest.ts';
 import { Up, type Ledger, type LedgerRow } from '../../src/extension/ledger.ts';
 import {
+  asList,
   markKey,
   newlySynced,
   reconcile,
@@ -276,10 +277,50 @@ describe('scan and ingest', () => {
     expect(await scanComplete(deps, [account])).toBe(false);
     await scanAccount(deps, testConfig(), account);
     expect(await byId(ledger, 'reply-1@dgfip.finances.gouv.fr')).toMatchObject({ dir: 'out', cat: 'reply' });
-    expect(await scanComplete(deps, [account])).toBe(false);
-    clock.advance(20_000);
-    await scanAccount(deps, testConfig(), account);
+    // Sent's count held still during the walk, which saw its message: synced, no third walk.
     expect(await scanComplete(deps, [account])).toBe(true);
+  });
+
+  it('walks alone a folder that a full walk saw empty (Thunderbird had not opened it yet)', async () => {
+    const fake = new FakeMessenger();
+    const inbox = { ...INBOX, id: 'f-inbox' };
+    const sent = { ...SENT, id: 'f-sent' };
+    const question = eml('question-from-usager', inbox);
+    fake.addMessage(question);
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-22T12:00:00Z'));
+    // Thunderbird already counts Sent's message, but its query does not return it yet.
+    let sentVisible = false;
+    const queries: QueryInfo[] = [];
+    const query = async (info: QueryInfo) => {
+      queries.push(info);
+      const list = asList(await fake.api.messages.query(info));
+      return sentVisible
+        ? list
+        : { ...list, messages: list.messages.filter((m) => m.folder?.path !== '/Sent') };
+    };
+    fake.addMessage(eml('reply-with-in-reply-to', sent));
+    const folderSignature = async () => '/INBOX:1|/Sent:1|/Trash:0';
+    const ids: Record<string, string> = { '/INBOX': 'f-inbox', '/Sent': 'f-sent', '/Trash': 'f-trash' };
+    const deps = scanDeps(fake, ledger, clock, {
+      query,
+      folderSignature,
+      folderIdOf: (_a: string, path: string) => ids[path],
+    });
+    await scanAccount(deps, testConfig(), account);
+    expect(await ledger.count()).toBe(1);
+    expect(await scanComplete(deps, [account])).toBe(false);
+    sentVisible = true;
+    clock.advance(2_000);
+    await scanAccount(deps, testConfig(), account);
+    expect(queries[1]).toMatchObject({ accountId: 'account1', folderId: 'f-sent' });
+    expect(queries[1]?.fromDate?.toISOString()).toBe('2026-08-24T12:00:02.000Z');
+    expect(await ledger.count()).toBe(2);
+    expect(await scanComplete(deps, [account])).toBe(true);
+    // The incremental start stays where the last walk of every folder put it.
+    expect((await ledger.getMeta<ScanMark>(markKey(account)))?.lastStartedAt).toBe(
+      '2026-11-22T12:00:00.000Z',
+    );
   });
 
   it('settles an empty account only after five minutes, and never stays "running" after a failure', async () => {
