@@ -4,6 +4,8 @@
 set -euo pipefail
 need=()
 command -v thunderbird >/dev/null 2>&1 || need+=(thunderbird)
+# French language pack: the guides' screenshots show Thunderbird and the add-on in French.
+[ -e /usr/lib/thunderbird/extensions/langpack-fr@thunderbird.mozilla.org.xpi ] || need+=(thunderbird-l10n-fr)
 [ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
