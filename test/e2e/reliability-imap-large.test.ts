@@ -1,0 +1,212 @@
+// Reliability: a 100,000-message IMAP INBOX back-filled by the real add-on in a real Thunderbird while the
+// IMAP server drops every connection several times; each message must reach the receiver exactly once.
+import { existsSync } from 'node:fs';
+import { appendFile, chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageKey } from '../../src/core/keys.ts';
+import {
+  DEFAULT_IMAP_USER,
+  ensureImapUser,
+  startImapServer,
+  type ImapServer,
+} from '../support/imap/imap-server.ts';
+import { cutImapSessions, ownImapProcesses } from '../support/imap-large/disconnect.ts';
+import { writeLargeInbox, type LargeInbox } from '../support/imap-large/large-maildir.ts';
+import { startClient, type Client } from '../support/thunderbird/client.ts';
+import type { AddonStatus } from '../support/thunderbird/console-log.ts';
+import { acquirePolicies, managedPolicies, type PoliciesHandle } from '../support/thunderbird/policies.ts';
+import { startReceiver, type Receiver } from '../support/thunderbird/receiver.ts';
+import { requireThunderbirdAndDovecot } from '../support/thunderbird/system.ts';
+import { buildProductXpi } from '../support/thunderbird/xpi.ts';
+
+const BALF = 'sip.gros-dossier@dgfip.finances.gouv.fr';
+const TOKEN = 'jeton-e2e-imap-large';
+const SECRET = 'secret-de-deploiement-imap-large';
+/** SUIVI_IMAP_LARGE_MESSAGES lowers the size for a quick local try; CI runs the issue's 100,000. */
+const COUNT = Number(process.env['SUIVI_IMAP_LARGE_MESSAGES'] ?? 100_000);
+/** Fractions of the back-fill (messages in the add-on's ledger) at which the IMAP sessions are cut. */
+const CUTS_AT = [0.25, 0.6];
+/** Whole run budget: Thunderbird's sync + the add-on's back-fill + uploads (measured: see docs/reliability.md). */
+const BUDGET_MS = 20 * 60_000;
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+interface Cut {
+  atMs: number;
+  phase: string;
+  ledger: number;
+  killed: number;
+}
+
+describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattrapage', () => {
+  let work: string;
+  let imap: ImapServer | undefined;
+  let receiver: Receiver | undefined;
+  let policies: PoliciesHandle | undefined;
+  let client: Client | undefined;
+  let inbox: LargeInbox;
+
+  beforeAll(async () => {
+    requireThunderbirdAndDovecot();
+    if (!Number.isInteger(COUNT) || COUNT < 100) throw new Error('SUIVI_IMAP_LARGE_MESSAGES : entier ≥ 100');
+    work = await mkdtemp(join(tmpdir(), 'suivi-imap-large-'));
+    await chmod(work, 0o755);
+    imap = await startImapServer({ baseDir: join(work, 'imap') });
+    const user = process.getuid?.() === 0 ? ensureImapUser(DEFAULT_IMAP_USER) : null;
+    inbox = writeLargeInbox({
+      root: imap.maildir.root,
+      balf: BALF,
+      count: COUNT,
+      days: 60,
+      ...(user ? { owner: `${user.uid}:${user.gid}` } : {}),
+    });
+    receiver = await startReceiver({ token: TOKEN });
+  }, 10 * 60_000);
+
+  afterAll(async () => {
+    await client?.tb.stop();
+    policies?.restore();
+    await imap?.close();
+    await receiver?.close();
+    if (work && process.env['SUIVI_E2E_KEEP'] !== '1') await rm(work, { recursive: true, force: true });
+  });
+
+  it(
+    'chaque message est téléversé une fois, malgré les coupures IMAP, et le parcours se termine',
+    async () => {
+      const { id, xpi } = buildProductXpi();
+      policies = await acquirePolicies(
+        managedPolicies(id, {
+          endpoint: receiver!.url,
+          token: TOKEN,
+          secret: SECRET,
+          balfs: [BALF],
+          internalDomains: ['dgfip.finances.gouv.fr'],
+          department: '75',
+          backfillDays: 90,
+          uploadIntervalMinutes: 1,
+          logLevel: 'debug',
+        }),
+        { waitMs: 15 * 60_000 },
+      );
+      client = await startClient({ workDir: work, imapPort: imap!.port, balf: BALF, addons: [{ id, xpi }] });
+      const tb = client.tb;
+      const started = Date.now();
+      const elapsed = (): number => Date.now() - started;
+      const latest = (): AddonStatus | undefined => tb.log.latest() as AddonStatus | undefined;
+      const cuts: Cut[] = [];
+      // Progress for a post-mortem (SUIVI_E2E_KEEP=1 keeps it): the run lasts minutes.
+      const trace = (text: string): Promise<void> =>
+        appendFile(join(work, 'trace.log'), `${new Date().toISOString()} +${elapsed()} ms ${text}\n`);
+      const cut = async (phase: string): Promise<void> => {
+        // Between two checks Thunderbird may hold no connection: wait for one, there is nothing to cut.
+        for (let i = 0; i < 120 && ownImapProcesses().length === 0; i += 1) await sleep(500);
+        const before = imap!.sessions();
+        const killed = cutImapSessions('SIGKILL');
+        cuts.push({ atMs: elapsed(), phase, ledger: latest()?.ledger ?? 0, killed });
+        await trace(
+          `coupure « ${phase} » : ${killed} processus imap tués, registre ${latest()?.ledger ?? 0}`,
+        );
+        // Thunderbird must come back on its own (a new session) for the back-fill to go on.
+        const deadline = Date.now() + 3 * 60_000;
+        while (imap!.sessions() === before) {
+          if (Date.now() > deadline) {
+            throw new Error(
+              `Thunderbird ne s'est pas reconnecté dans les 3 min suivant la coupure « ${phase} »`,
+            );
+          }
+          await sleep(500);
+        }
+        await trace(`reconnecté (${imap!.sessions()} sessions)`);
+      };
+      let peakRss = 0;
+      const sampler = setInterval(() => {
+        void tb.memory().then((rss) => (peakRss = Math.max(peakRss, rss)));
+      }, 2000);
+      const milestones: Record<string, number> = {};
+
+      try {
+        // Cut 1: while Thunderbird downloads the headers, once it has opened INBOX (Dovecot wrote its
+        // uidlist). Cut earlier (at login), Thunderbird 153 did not reconnect in 5 min (docs/reliability.md).
+        const uidlist = join(imap!.maildir.root, 'dovecot-uidlist');
+        while (ownImapProcesses().length === 0 || !existsSync(uidlist)) {
+          if (elapsed() > 5 * 60_000) throw new Error('Thunderbird n’a pas ouvert INBOX en 5 min');
+          await sleep(200);
+        }
+        milestones['inboxOpenedMs'] = elapsed();
+        await trace('INBOX ouverte par Thunderbird');
+        await sleep(3000);
+        await cut('synchronisation des en-têtes');
+        // Cuts 2…: during the add-on's walk, at fixed fractions of the ledger.
+        for (const fraction of CUTS_AT) {
+          await tb.log.waitFor<AddonStatus>((s) => s.ledger >= COUNT * fraction, {
+            what: `registre à ${Math.round(fraction * 100)} % (${COUNT * fraction})`,
+            timeoutMs: BUDGET_MS - elapsed(),
+          });
+          await cut(`rattrapage à ${Math.round(fraction * 100)} %`);
+        }
+        const allCounted = await tb.log.waitFor<AddonStatus>((s) => s.ledger >= COUNT, {
+          what: `les ${COUNT} messages dans le registre`,
+          timeoutMs: BUDGET_MS - elapsed(),
+        });
+        milestones['allCountedMs'] = elapsed();
+        await trace('allCountedMs');
+        await trace('tout est dans le registre');
+        expect(allCounted.ledger).toBe(COUNT);
+        await receiver!.waitFor(
+          (records) => records.length >= COUNT,
+          `${COUNT} enregistrements`,
+          BUDGET_MS - elapsed(),
+        );
+        milestones['allUploadedMs'] = elapsed();
+        const done = await tb.log.waitFor<AddonStatus>(
+          (s) => s.scanComplete && !s.scanning && s.queue === 0 && s.lastUpload === 'ok',
+          { what: 'parcours terminé et file vide', timeoutMs: BUDGET_MS - elapsed() },
+        );
+        milestones['scanCompleteMs'] = elapsed();
+        await trace('scanCompleteMs');
+        await trace('parcours terminé, file vide');
+        // Nothing more arrives afterwards (a late re-send would be a duplicate).
+        const batchesBefore = receiver!.batches.length;
+        await sleep(20_000);
+
+        const uploads = receiver!.batches.flatMap((b) => b.records.map((r) => r.k));
+        const distinct = new Set(uploads);
+        const expected = new Set(await Promise.all(inbox.ids.map((mid) => messageKey(SECRET, mid))));
+        const figures = {
+          messages: COUNT,
+          generationMs: inbox.ms,
+          ...milestones,
+          cuts,
+          imapSessions: imap!.sessions(),
+          batches: receiver!.batches.length,
+          recordsSent: uploads.length,
+          distinctKeys: distinct.size,
+          peakRssMiB: Math.round(peakRss / 2 ** 20),
+          lastStatus: latest(),
+        };
+        console.info(`imap-large ${JSON.stringify(figures)}`);
+        if (process.env['SUIVI_IMAP_LARGE_REPORT']) {
+          await writeFile(process.env['SUIVI_IMAP_LARGE_REPORT'], `${JSON.stringify(figures, null, 2)}\n`);
+        }
+
+        expect(receiver!.invalid).toEqual([]);
+        expect(cuts.length).toBe(1 + CUTS_AT.length);
+        // Every cut really dropped live sessions, and Thunderbird came back each time.
+        for (const c of cuts) expect(c.killed, c.phase).toBeGreaterThan(0);
+        expect(imap!.sessions()).toBeGreaterThan(cuts.length);
+        expect(done.scanComplete).toBe(true);
+        expect(done.ledger).toBe(COUNT);
+        expect(receiver!.batches.length).toBe(batchesBefore);
+        expect(distinct.size).toBe(COUNT);
+        expect(uploads.length, 'clés téléversées plus d’une fois').toBe(COUNT);
+        expect([...expected].filter((k) => !distinct.has(k))).toEqual([]);
+        expect(receiver!.records().every((r) => r.dir === 'in' && r.cat === 'usager')).toBe(true);
+      } finally {
+        clearInterval(sampler);
+      }
+    },
+    BUDGET_MS + 5 * 60_000,
+  );
+});

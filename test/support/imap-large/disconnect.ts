@@ -1,0 +1,61 @@
+// Cuts the IMAP sessions this process serves: kills the Dovecot `imap` processes that descend from it
+// (never anyone else's), so Thunderbird sees its server drop every connection at once.
+import { readdirSync, readFileSync } from 'node:fs';
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  comm: string;
+}
+
+function processes(): Proc[] {
+  const out: Proc[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      out.push({ pid: Number(name), ppid: Number(fields[1]), comm: stat.slice(open + 1, close) });
+    } catch {
+      // Ended while we looked.
+    }
+  }
+  return out;
+}
+
+/** Pids of the Dovecot `imap` processes below `root` in the process tree (runuser → imap). */
+export function ownImapProcesses(root = process.pid): number[] {
+  const all = processes();
+  const children = new Map<number, Proc[]>();
+  for (const p of all) {
+    const list = children.get(p.ppid);
+    if (list) list.push(p);
+    else children.set(p.ppid, [p]);
+  }
+  const found: number[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    for (const child of children.get(pid) ?? []) {
+      if (child.comm === 'imap') found.push(child.pid);
+      stack.push(child.pid);
+    }
+  }
+  return found;
+}
+
+/** Kills every IMAP session process of ours with `signal`; returns how many were killed. */
+export function cutImapSessions(signal: NodeJS.Signals = 'SIGKILL'): number {
+  let killed = 0;
+  for (const pid of ownImapProcesses()) {
+    try {
+      process.kill(pid, signal);
+      killed += 1;
+    } catch {
+      // Already gone.
+    }
+  }
+  return killed;
+}
