@@ -109,3 +109,36 @@ export function dayRange(
   if (days.length === 0) throw new Error('aucune date exploitable dans les messages');
   return { from: addDays(days[0]!, -2), to: addDays(days.at(-1)!, 2) };
 }
+
+export interface RunnerArgs {
+  dir: string;
+  out: string;
+  flavor: 'mv3' | 'mv2';
+  /** Where to copy the run's SQLite database once the figures are written (`--db <file>`). */
+  db?: string;
+}
+
+export const USAGE =
+  'usage : npm run e2e:scenario -- <dossier du scénario> <sortie.json> [--mv2] [--db <fichier.sqlite>]';
+
+/**
+ * The runner's command line: two positional arguments (the contract), then options. `--mv2` (or
+ * `SUIVI_ADDON_FLAVOR=mv2`) installs the MV2 build; `--mv3` forces the default one.
+ */
+export function parseRunnerArgs(argv: readonly string[], envFlavor: 'mv3' | 'mv2'): RunnerArgs {
+  const positional: string[] = [];
+  let flavor = envFlavor;
+  let db: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--mv2' || arg === '--mv3') flavor = arg === '--mv2' ? 'mv2' : 'mv3';
+    else if (arg === '--db') {
+      db = argv[(i += 1)];
+      if (!db) throw new Error(`--db attend un chemin de fichier ; ${USAGE}`);
+    } else if (arg.startsWith('--')) throw new Error(`option inconnue ${arg} ; ${USAGE}`);
+    else positional.push(arg);
+  }
+  const [dir, out, extra] = positional;
+  if (!dir || !out || extra !== undefined) throw new Error(USAGE);
+  return { dir, out, flavor, ...(db ? { db } : {}) };
+}

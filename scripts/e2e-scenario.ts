@@ -1,5 +1,6 @@
 // End-to-end scenario runner: a scenario's Maildir over IMAP, real Thunderbird clients, the real collection
 // server; writes the server's daily stats for the BALF. Usage: npm run e2e:scenario -- <scenario-dir> <out.json>
+// [--mv2] [--db <file.sqlite>] (also SUIVI_ADDON_FLAVOR=mv2); see test/e2e/scenarios/README.md.
 import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,13 +13,25 @@ import {
   getOrCreateDeploymentSecret,
   validatePolicies,
 } from '../src/server/deploy/policies.ts';
+import {
+  buildFlavor,
+  checkInstalledFlavor,
+  flavorFromEnv,
+  type FlavorBuild,
+} from '../test/support/scenario/addon-flavor.ts';
 import { startImapServer, type ImapServer } from '../test/support/imap/imap-server.ts';
 import { startClient, type Client } from '../test/support/thunderbird/client.ts';
 import type { AddonStatus } from '../test/support/thunderbird/console-log.ts';
 import { acquirePolicies, type PoliciesHandle } from '../test/support/thunderbird/policies.ts';
 import { requireThunderbirdAndDovecot } from '../test/support/thunderbird/system.ts';
-import { buildProductXpi } from '../test/support/thunderbird/xpi.ts';
-import { dayRange, loadScenario, readMaildirDates, type Scenario } from './e2e-scenario-input.ts';
+import {
+  dayRange,
+  loadScenario,
+  parseRunnerArgs,
+  readMaildirDates,
+  type RunnerArgs,
+  type Scenario,
+} from './e2e-scenario-input.ts';
 
 const DEFAULT_TIMEOUT_S = 900;
 /** The server's figures must stay identical this long (seconds) to count as settled. */
@@ -47,7 +60,7 @@ function idle(status: AddonStatus): boolean {
   return status.scanComplete && !status.scanning && status.queue === 0 && status.lastUpload !== 'error';
 }
 
-async function startServer(run: Run, scenario: Scenario, xpi: string): Promise<string> {
+async function startServer(run: Run, scenario: Scenario, addon: FlavorBuild): Promise<string> {
   run.open = await openDatabase({ kind: 'sqlite', file: join(run.work, 'suivi-balf.sqlite') });
   const db = run.open.db;
   await db
@@ -71,9 +84,10 @@ async function startServer(run: Run, scenario: Scenario, xpi: string): Promise<s
     .execute();
   await db.insertInto('balfs').values({ address: scenario.balf, service_code: service }).execute();
   // A private copy: another checkout user rebuilding dist/ must not make the download fail half-way.
-  const served = join(run.work, 'suivi-balf.xpi');
-  await copyFile(xpi, served);
-  process.env['SUIVI_ADDON_XPI'] = served;
+  // Each build under the name the server hosts it by (the MV2 one at /addon/suivi-balf-mv2.xpi).
+  await copyFile(addon.xpi, join(run.work, addon.fileName));
+  process.env['SUIVI_ADDON_XPI'] = join(run.work, 'suivi-balf.xpi');
+  process.env['SUIVI_ADDON_XPI_MV2'] = join(run.work, 'suivi-balf-mv2.xpi');
   run.app = await buildApp({ db, rateLimit: false });
   await run.app.listen({ host: '127.0.0.1', port: 0 });
   return `http://127.0.0.1:${(run.app.server.address() as AddressInfo).port}`;
@@ -192,11 +206,9 @@ async function waitStable(
   }
 }
 
-async function main(dirArg: string | undefined, outArg: string | undefined): Promise<void> {
-  if (!dirArg || !outArg)
-    throw new Error('usage : npm run e2e:scenario -- <dossier du scénario> <sortie.json>');
-  const dir = resolve(dirArg);
-  const out = resolve(outArg);
+async function main(args: RunnerArgs): Promise<void> {
+  const dir = resolve(args.dir);
+  const out = resolve(args.out);
   const scenario = await loadScenario(dir);
   const timeoutS = Number(process.env['SUIVI_SCENARIO_TIMEOUT'] ?? DEFAULT_TIMEOUT_S);
   requireThunderbirdAndDovecot();
@@ -206,14 +218,14 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
   const oldest = Math.min(...dates.map((d) => d.getTime()));
   const backfillDays = Math.min(3650, Math.max(7, Math.ceil((Date.now() - oldest) / 86_400_000) + 7));
 
-  log('construction du module (npm run build)');
-  const { id: addonId, xpi } = buildProductXpi();
+  log(`construction du module (${args.flavor === 'mv2' ? 'npm run build:mv2' : 'npm run build'})`);
+  const addon = buildFlavor(args.flavor);
   const run: Run = { work: await mkdtemp(join(tmpdir(), 'suivi-scenario-')), clients: [] };
   await chmod(run.work, 0o755);
   let ok = false;
   try {
     run.imap = await startImapServer({ source: join(dir, 'maildir'), baseDir: join(run.work, 'imap') });
-    const url = await startServer(run, scenario, xpi);
+    const url = await startServer(run, scenario, addon);
     const db = run.open!.db;
     const ingest = await createToken(db, {
       scope: `department:${scenario.department}`,
@@ -222,8 +234,8 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
     });
     const read = await createToken(db, { scope: 'national', canWrite: false, label: 'scénario (lecture)' });
     const document = buildPolicies({
-      addonId,
-      installUrl: `${url}/addon/suivi-balf.xpi`,
+      addonId: addon.id,
+      installUrl: `${url}${addon.route}`,
       endpoint: url,
       token: ingest.token,
       secret: await getOrCreateDeploymentSecret(db),
@@ -236,12 +248,12 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
       logLevel: 'debug',
       ...scenario.managed,
     });
-    validatePolicies(JSON.stringify(document), { addonId });
+    validatePolicies(JSON.stringify(document), { addonId: addon.id });
     // Other real-Thunderbird runs on this machine take turns on policies.json: the clock starts after.
     run.policies = await acquirePolicies(document);
     const deadline = Date.now() + timeoutS * 1000;
     log(
-      `serveur ${url}, IMAP 127.0.0.1:${run.imap.port}, ${scenario.clients} client(s), jours ${range.from}…${range.to}`,
+      `module ${args.flavor}, serveur ${url}, IMAP 127.0.0.1:${run.imap.port}, ${scenario.clients} client(s), jours ${range.from}…${range.to}`,
     );
 
     // Together, as agents of one BALF are; a short stagger spreads Thunderbird's start-up over 2 cores.
@@ -280,6 +292,7 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
       if (run.clients.every((c) => idle(c.tb.log.latest()!))) break;
       log('un client a encore des envois en file ; nouvelle attente');
     }
+    for (const client of run.clients) await checkInstalledFlavor(client.profileDir, addon);
     await writeFile(out, `${JSON.stringify(answer, null, 2)}\n`);
     ok = true;
   } finally {
@@ -287,6 +300,8 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
     run.policies?.restore();
     await run.app?.close();
     await run.open?.close();
+    // Closed first, so the copy holds every committed write (e.g. for the dashboard test).
+    if (ok && args.db) await copyFile(join(run.work, 'suivi-balf.sqlite'), resolve(args.db));
     await run.imap?.close();
     // On failure the work directory (Thunderbird logs, database) stays for diagnosis.
     if (ok && process.env['SUIVI_SCENARIO_KEEP'] !== '1')
@@ -296,7 +311,7 @@ async function main(dirArg: string | undefined, outArg: string | undefined): Pro
 }
 
 try {
-  await main(process.argv[2], process.argv[3]);
+  await main(parseRunnerArgs(process.argv.slice(2), flavorFromEnv()));
   process.exit(0);
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
