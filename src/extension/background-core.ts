@@ -227,6 +227,18 @@ export function startBackground(deps: BackgroundDeps): Background {
     }
   }
 
+  // The status line follows every live event: at start-up Thunderbird may fire thousands, and one folder
+  // listing each would compete with the scan. Status reads counts at most once a second; scans never do.
+  const recentSignatures = new Map<string, { atMs: number; signature: Promise<string> }>();
+  function recentSignature(accountId: string): Promise<string> {
+    const nowMs = deps.clock().getTime();
+    const hit = recentSignatures.get(accountId);
+    if (hit && nowMs - hit.atMs < 1_000) return hit.signature;
+    const signature = folderSignature(accountId);
+    recentSignatures.set(accountId, { atMs: nowMs, signature });
+    return signature;
+  }
+
   const ingestDeps = (ledger: Ledger) => ({
     ledger,
     getFull: (id: number) => m.messages.getFull(id),
@@ -242,7 +254,8 @@ export function startBackground(deps: BackgroundDeps): Background {
     let marksRunning = false;
     for (const a of list) if ((await ledger.getMeta<ScanMark>(markKey(a)))?.runningSince) marksRunning = true;
     emitStatus(deps.sink, {
-      scanComplete: (await scanComplete({ ledger, folderSignature }, list)) && scanning === null,
+      scanComplete:
+        (await scanComplete({ ledger, folderSignature: recentSignature }, list)) && scanning === null,
       scanning: scanning !== null || marksRunning,
       queue: await ledger.queueSize(),
       ledger: await ledger.count(),
@@ -296,6 +309,7 @@ export function startBackground(deps: BackgroundDeps): Background {
     try {
       const { accounts, added, errors } = await work;
       scanning = null;
+      recentSignatures.clear();
       await status(ledger, accounts);
       if (added > 0) await soonUpload();
       return { added, errors };
