@@ -105,3 +105,18 @@ export function fallbackCanonical(msg: FallbackKeyInput): string {
 export async function fallbackKey(secret: string, msg: FallbackKeyInput): Promise<string> {
   return hmacKeyString(secret, fallbackCanonical(msg));
 }
+
+/**
+ * Message-IDs named by an In-Reply-To or References value, brackets removed, in order of appearance.
+ * Tolerates what malformed mail carries: spaces inside the brackets (Thunderbird keeps them in
+ * `headerMessageId`, so the key must be computed on the same text), ids without brackets
+ * (whitespace- or comma-separated tokens holding an `@`), and chains of thousands of ids.
+ */
+export function referencedMessageIds(value: string | undefined): string[] {
+  if (typeof value !== 'string' || value.trim() === '') return [];
+  const bracketed = [...value.matchAll(/<([^<>]*)>/g)]
+    .map((m) => (m[1] ?? '').replace(/\s+/g, ' ').trim())
+    .filter((id) => id !== '');
+  if (bracketed.length > 0) return bracketed;
+  return value.split(/[\s,]+/).filter((token) => token.includes('@'));
+}
