@@ -59,6 +59,8 @@ export interface LastUpload {
   message?: string;
   sentBatches?: number;
   sentRecords?: number;
+  /** Records the server refused one by one (out-of-range dates): acknowledged, shown, not re-sent. */
+  rejectedRecords?: number;
 }
 
 export const UPLOAD_STATE_KEY = 'uploadState';
@@ -229,6 +231,7 @@ export class Uploader {
     const client = await this.deps.client();
     let sentBatches = 0;
     let sentRecords = 0;
+    let rejectedRecords = 0;
     let finalError: LastUpload | undefined;
     for (const batch of batches) {
       const body = JSON.stringify({
@@ -254,12 +257,14 @@ export class Uploader {
         return this.backoff(state, `network: ${networkMessage(error, timeoutMs)}`);
       }
       if (response.ok) {
-        // 2xx means durably stored: the answer's body adds nothing, and a reset while it
-        // arrives must not turn an acknowledged batch into a re-send.
-        await response.body?.cancel().catch(() => undefined);
+        // 2xx means durably stored. The answer only adds how many records the server refused one
+        // by one (dated outside its calendar or too far ahead): a reset or stall while it arrives
+        // must not turn an acknowledged batch into a re-send.
+        const answer = (await response.json().catch(() => null)) as { rejected?: unknown } | null;
         await ledger.acknowledgeBatch(batch.batchId);
         sentBatches += 1;
         sentRecords += batch.records.length;
+        if (typeof answer?.rejected === 'number' && answer.rejected > 0) rejectedRecords += answer.rejected;
         continue;
       }
       const message = await serverMessage(response);
@@ -297,7 +302,15 @@ export class Uploader {
       return this.backoff(state, message, response.status);
     }
     await ledger.setMeta(UPLOAD_STATE_KEY, { failures: 0 } satisfies UploadState);
-    return this.finish(finalError ?? { at: clock().toISOString(), result: 'ok', sentBatches, sentRecords });
+    return this.finish(
+      finalError ?? {
+        at: clock().toISOString(),
+        result: 'ok',
+        sentBatches,
+        sentRecords,
+        ...(rejectedRecords > 0 ? { rejectedRecords } : {}),
+      },
+    );
   }
 
   private async backoff(state: UploadState, message: string, status?: number): Promise<LastUpload> {

@@ -13,13 +13,20 @@ export class AlarmRunner {
     private readonly fake: FakeMessenger,
     private readonly sim: SimClock,
     private readonly fire: (name: string, scheduledTime: number) => Promise<void>,
+    /**
+     * The workstation's clock (Date.now of Thunderbird), when it differs from the simulated true
+     * time: like Gecko, an absolute `when` becomes a delay from the moment the alarm is created.
+     */
+    private readonly wallClock: () => number = () => sim.now,
   ) {}
 
   private sync(): void {
     for (const [name, info] of this.fake.alarms) {
       if (this.due.get(name)?.info === info) continue;
       const delay = (info.delayInMinutes ?? info.periodInMinutes ?? 0) * 60_000;
-      this.due.set(name, { info, at: info.when ?? this.sim.now + delay });
+      const at =
+        info.when !== undefined ? this.sim.now + (info.when - this.wallClock()) : this.sim.now + delay;
+      this.due.set(name, { info, at });
     }
     for (const name of this.due.keys()) if (!this.fake.alarms.has(name)) this.due.delete(name);
   }
