@@ -340,7 +340,11 @@ describe('ingest rate limit', () => {
       expect(limited.statusCode).toBe(429);
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       expect((await send(b)).statusCode).toBe(200);
-      const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+      const metrics = await h.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: `Bearer ${await token(h.db, { level: 'national' }, false)}` },
+      });
       expect(metrics.body).toContain('suivi_ingest_rejects_total{reason="rate_limited"} 1');
       expect(metrics.body).toContain('suivi_ingest_records_total{result="accepted"} 3');
     } finally {

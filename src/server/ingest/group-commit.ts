@@ -55,7 +55,13 @@ class GroupCommitter {
           outcomes.push({ ok: true, value: await p.work(trx) });
         } catch (error) {
           outcomes.push({ ok: false, value: error });
-          await sql`rollback to savepoint batch`.execute(trx);
+          try {
+            await sql`rollback to savepoint batch`.execute(trx);
+          } catch {
+            // SQLite rolled the whole transaction back itself (disk full, I/O error): the group fails
+            // with the batch's own error, which says why (and whether to retry).
+            throw error;
+          }
         }
         await sql`release savepoint batch`.execute(trx);
       }

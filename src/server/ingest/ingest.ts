@@ -9,12 +9,14 @@ import { whitMondayWorkedFromEnv } from '../config.ts';
 import type { Database, Db } from '../db/schema.ts';
 import { HttpError } from '../http-error.ts';
 import { canSee, formatScope, type Principal } from '../auth/scope.ts';
-import { chunks } from './chunks.ts';
+import { sqliteHandleOf } from '../db/connect.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
 import { inGroupCommit } from './group-commit.ts';
 import { pairTouched } from './pairing.ts';
 import { rebuildBalf } from './recompute.ts';
-import { addFlowCounts, homeOf, type Home, sameHome, saveHome, storedHome } from './rollups.ts';
+import { homeOf, type Home, sameHome } from './rollups.ts';
+import { sqliteStore } from './sqlite-store.ts';
+import { kyselyStore, type IngestStore, type NewRecord } from './store.ts';
 
 type Trx = Transaction<Database>;
 
@@ -53,34 +55,24 @@ export type RecordRejectReason = (typeof recordRejectReasons)[number];
 /** How far in the future (server clock) a record may be dated: clients' clocks drift. */
 export const FUTURE_TOLERANCE_MS = 36 * 3_600_000;
 
-interface NewRecord {
-  balf: string;
-  key: string;
-  dir: 'in' | 'out';
-  at: string;
-  day: string;
-  cat: string;
-  heuristic: number;
-  answered_at: null;
-  answer_heuristic: number;
-  batch_id: string;
-  created_at: string;
-}
-
 export async function ingestBatch(db: Db, batch: TallyBatch, ctx: IngestContext): Promise<IngestAnswer> {
   if (db.getExecutor().adapter instanceof SqliteAdapter) {
     // One writer connection: concurrent batches share one transaction and one durable COMMIT.
+    const handle = sqliteHandleOf(db);
     return inGroupCommit(db, async (trx) => {
-      const placement = await placeBalf(trx, batch.balf);
+      const store = handle ? sqliteStore(handle) : kyselyStore(trx);
+      const placement = await store.place(batch.balf);
       authorize(ctx.principal, placement);
-      return storeBatch(trx, batch, placement, ctx);
+      return storeBatch(trx, store, batch, placement, ctx);
     });
   }
   const placement = await placeBalf(db, batch.balf);
   authorize(ctx.principal, placement);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute((trx) => storeBatch(trx, batch, placement, ctx));
+      return await db
+        .transaction()
+        .execute((trx) => storeBatch(trx, kyselyStore(trx), batch, placement, ctx));
     } catch (error) {
       // Two instances racing on one batchId (the loser's insert into `batches` fails: it replays), or a
       // PostgreSQL deadlock/serialization failure between batches of one department: run it again.
@@ -112,6 +104,7 @@ function authorize(principal: Principal, placement: BalfPlacement): void {
 
 async function storeBatch(
   trx: Trx,
+  store: IngestStore,
   batch: TallyBatch,
   placement: BalfPlacement,
   ctx: IngestContext,
@@ -120,13 +113,13 @@ async function storeBatch(
     // One writer per BALF at a time: pairing must see the rows of a concurrent batch.
     await sql`select pg_advisory_xact_lock(hashtext(${batch.balf}))`.execute(trx);
   }
-  const previous = await replayed(trx, batch);
+  const previous = await replayed(store, batch);
   if (previous) return previous;
 
   // The directory moved this BALF since its counts were credited: rebuild them first.
   const home = homeOf(placement);
-  const previousHome = await storedHome(trx, batch.balf);
-  if (previousHome === null) await saveHome(trx, batch.balf, home);
+  const previousHome = await store.storedHome(batch.balf);
+  if (previousHome === null) await store.saveHome(batch.balf, home);
   else if (!sameHome(previousHome, home))
     await rebuildBalf(trx, placement, {
       whitMondayWorked: ctx.whitMondayWorked ?? whitMondayWorkedFromEnv(),
@@ -134,20 +127,16 @@ async function storeBatch(
 
   const createdAt = ctx.now.toISOString();
   const { rows, refs, inBatchDuplicates, rejects } = dedupe(batch, placement, createdAt, ctx.now);
-  const inserted = await insertRecords(trx, rows);
+  const inserted = await store.insertRecords(rows);
   const fresh = rows.filter((r) => inserted.has(r.key));
-  await insertRefs(
-    trx,
-    batch.balf,
-    refs.filter((r) => inserted.has(r.sent_key)),
-  );
-  await addFlows(trx, batch.balf, home, fresh);
+  await store.insertRefs(refs.filter((r) => inserted.has(r.sent_key)));
+  await addFlows(store, batch.balf, home, fresh);
 
   const touched = new Set<string>();
   for (const r of fresh) if (r.dir === 'in') touched.add(r.key);
   for (const r of refs) if (inserted.has(r.sent_key)) touched.add(r.ref_key);
   await pairTouched(
-    trx,
+    store,
     {
       balf: batch.balf,
       region: placement.region,
@@ -165,30 +154,23 @@ async function storeBatch(
     rejected,
     rejects,
   };
-  await trx
-    .insertInto('batches')
-    .values({
-      batch_id: batch.batchId,
-      token_id: ctx.principal.id,
-      balf: batch.balf,
-      client_id: batch.client.id,
-      seq: batch.seq ?? null,
-      records: batch.records.length,
-      accepted: answer.accepted,
-      duplicates: answer.duplicates,
-      created_at: createdAt,
-    })
-    .execute();
+  await store.insertBatch({
+    batch_id: batch.batchId,
+    token_id: ctx.principal.id,
+    balf: batch.balf,
+    client_id: batch.client.id,
+    seq: batch.seq ?? null,
+    records: batch.records.length,
+    accepted: answer.accepted,
+    duplicates: answer.duplicates,
+    created_at: createdAt,
+  });
   return { ...answer, replay: false };
 }
 
 /** Step 2: a known batchId answers what it answered the first time; for another BALF it is a conflict. */
-async function replayed(trx: Trx, batch: TallyBatch): Promise<IngestAnswer | null> {
-  const row = await trx
-    .selectFrom('batches')
-    .select(['balf', 'accepted', 'duplicates', 'records'])
-    .where('batch_id', '=', batch.batchId)
-    .executeTakeFirst();
+async function replayed(store: IngestStore, batch: TallyBatch): Promise<IngestAnswer | null> {
+  const row = await store.replayed(batch.batchId);
   if (!row) return null;
   if (row.balf !== batch.balf) {
     throw new HttpError(
@@ -229,8 +211,10 @@ function dedupe(batch: TallyBatch, placement: BalfPlacement, createdAt: string, 
     let day: string;
     try {
       const ms = parseInstant(r.at);
-      at = new Date(ms).toISOString();
-      day = localDay(at, placement.region);
+      const date = new Date(ms);
+      at = date.toISOString();
+      // The Date, not the string: the instant is not parsed a second time.
+      day = localDay(date, placement.region);
       if (ms > latest) {
         reject('future');
         continue;
@@ -261,43 +245,19 @@ function dedupe(batch: TallyBatch, placement: BalfPlacement, createdAt: string, 
   return { rows, refs, inBatchDuplicates, rejects };
 }
 
-/** Step 4: `insert … on conflict do nothing` — the keys returned are the new ones. */
-async function insertRecords(trx: Trx, rows: readonly NewRecord[]): Promise<Set<string>> {
-  const inserted = new Set<string>();
-  for (const part of chunks(rows, 400)) {
-    const out = await trx
-      .insertInto('records')
-      .values(part)
-      .onConflict((oc) => oc.columns(['balf', 'key']).doNothing())
-      .returning('key')
-      .execute();
-    for (const r of out) inserted.add(r.key);
-  }
-  return inserted;
-}
-
-async function insertRefs(
-  trx: Trx,
-  _balf: string,
-  refs: readonly { balf: string; sent_key: string; ref_key: string; position: number }[],
-): Promise<void> {
-  for (const part of chunks(refs, 1000)) {
-    await trx
-      .insertInto('record_refs')
-      .values(part)
-      .onConflict((oc) => oc.columns(['balf', 'sent_key', 'ref_key']).doNothing())
-      .execute();
-  }
-}
-
 /** Step 5: daily counts per (day, direction, category), per BALF and per department. */
-async function addFlows(trx: Trx, balf: string, home: Home, fresh: readonly NewRecord[]): Promise<void> {
+async function addFlows(
+  store: IngestStore,
+  balf: string,
+  home: Home,
+  fresh: readonly NewRecord[],
+): Promise<void> {
   const counts = new Map<string, number>();
   for (const r of fresh) {
     const k = `${r.day}|${r.dir}|${r.cat}`;
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
-  await addFlowCounts(trx, balf, home, counts);
+  await store.addFlowCounts(balf, home, counts);
 }
 
 function isRetryable(error: unknown): boolean {

@@ -7,7 +7,8 @@ import type { Region } from '../../core/calendar.ts';
 import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
 import type { Database } from '../db/schema.ts';
 import { chunks } from './chunks.ts';
-import { addReplyCounts, type Home } from './rollups.ts';
+import type { Home } from './rollups.ts';
+import type { IngestStore, StoredReceived } from './store.ts';
 import { replyDelay } from './delays.ts';
 
 type Trx = Transaction<Database>;
@@ -35,20 +36,13 @@ export interface FreshRecord {
  * answer stored yet): only the other rows are read from the database.
  */
 export async function pairTouched(
-  trx: Trx,
+  store: IngestStore,
   ctx: PairingContext,
   touched: ReadonlySet<string>,
   fresh: ReadonlyMap<string, FreshRecord>,
 ): Promise<void> {
   if (touched.size === 0) return;
-  const received: {
-    key: string;
-    at: string;
-    day: string;
-    cat: string;
-    answered_at: string | null;
-    answer_heuristic: number;
-  }[] = [];
+  const received: StoredReceived[] = [];
   const stored: string[] = [];
   for (const key of touched) {
     const r = fresh.get(key);
@@ -57,33 +51,13 @@ export async function pairTouched(
       received.push({ key, at: r.at, day: r.day, cat: r.cat, answered_at: null, answer_heuristic: 0 });
     }
   }
-  for (const part of chunks(stored, 500)) {
-    received.push(
-      ...(await trx
-        .selectFrom('records')
-        .select(['key', 'at', 'day', 'cat', 'answered_at', 'answer_heuristic'])
-        .where('balf', '=', ctx.balf)
-        .where('dir', '=', 'in')
-        .where('key', 'in', part)
-        .execute()),
-    );
-  }
+  if (stored.length > 0) received.push(...(await store.receivedByKeys(ctx.balf, stored)));
   if (received.length === 0) return;
 
-  const refs: { sent_key: string; ref_key: string }[] = [];
-  for (const part of chunks(
+  const refs = await store.refsTo(
+    ctx.balf,
     received.map((r) => r.key),
-    500,
-  )) {
-    refs.push(
-      ...(await trx
-        .selectFrom('record_refs')
-        .select(['sent_key', 'ref_key'])
-        .where('balf', '=', ctx.balf)
-        .where('ref_key', 'in', part)
-        .execute()),
-    );
-  }
+  );
   const reByKey = new Map<string, string[]>();
   for (const r of refs) {
     const list = reByKey.get(r.sent_key);
@@ -106,16 +80,7 @@ export async function pairTouched(
     if (r === undefined) storedSent.push(key);
     else if (r.dir === 'out') addSent(r);
   }
-  for (const part of chunks(storedSent, 500)) {
-    const rows = await trx
-      .selectFrom('records')
-      .select(['key', 'at', 'cat', 'heuristic'])
-      .where('balf', '=', ctx.balf)
-      .where('dir', '=', 'out')
-      .where('key', 'in', part)
-      .execute();
-    for (const row of rows) addSent(row);
-  }
+  if (storedSent.length > 0) for (const row of await store.sentByKeys(ctx.balf, storedSent)) addSent(row);
 
   const forMatch: ReceivedForMatch[] = received.map((r) => ({
     key: r.key,
@@ -150,8 +115,8 @@ export async function pairTouched(
       }
     }
   }
-  await updateAnswers(trx, ctx.balf, changes);
-  await addReplyCounts(trx, ctx.balf, ctx.home, bucketDeltas);
+  await store.updateAnswers(ctx.balf, changes);
+  await store.addReplyCounts(ctx.balf, ctx.home, bucketDeltas);
 }
 
 export interface AnswerChange {

@@ -1,0 +1,174 @@
+/**
+ * The reads and writes of one ingest, behind one interface: through Kysely (PostgreSQL, and any
+ * SQLite handle opened elsewhere) or through prepared better-sqlite3 statements (sqlite-store.ts,
+ * the hot path of the embedded database). Both run inside the caller's transaction.
+ */
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { chunks } from './chunks.ts';
+import { placeBalf, type BalfPlacement } from './directory.ts';
+import { updateAnswers, type AnswerChange } from './pairing.ts';
+import {
+  addFlowCounts,
+  addReplyCounts,
+  saveHome,
+  storedHome,
+  type FlowCounts,
+  type Home,
+  type ReplyCounts,
+} from './rollups.ts';
+
+export interface NewRecord {
+  balf: string;
+  key: string;
+  dir: 'in' | 'out';
+  at: string;
+  day: string;
+  cat: string;
+  heuristic: number;
+  answered_at: string | null;
+  answer_heuristic: number;
+  batch_id: string;
+  created_at: string;
+}
+
+export interface NewRef {
+  balf: string;
+  sent_key: string;
+  ref_key: string;
+  position: number;
+}
+
+export interface BatchRow {
+  batch_id: string;
+  token_id: string;
+  balf: string;
+  client_id: string;
+  seq: number | null;
+  records: number;
+  accepted: number;
+  duplicates: number;
+  created_at: string;
+}
+
+export interface StoredReceived {
+  key: string;
+  at: string;
+  day: string;
+  cat: string;
+  answered_at: string | null;
+  answer_heuristic: number;
+}
+
+export interface StoredSent {
+  key: string;
+  at: string;
+  cat: string;
+  heuristic: number;
+}
+
+export interface IngestStore {
+  place(balf: string): Promise<BalfPlacement>;
+  replayed(batchId: string): Promise<{ balf: string; accepted: number; duplicates: number } | undefined>;
+  storedHome(balf: string): Promise<Home | null>;
+  saveHome(balf: string, home: Home): Promise<void>;
+  /** `insert … on conflict do nothing`: returns the keys that were new. */
+  insertRecords(rows: readonly NewRecord[]): Promise<Set<string>>;
+  insertRefs(refs: readonly NewRef[]): Promise<void>;
+  addFlowCounts(balf: string, home: Home, counts: FlowCounts): Promise<void>;
+  addReplyCounts(balf: string, home: Home, counts: ReplyCounts): Promise<void>;
+  receivedByKeys(balf: string, keys: readonly string[]): Promise<StoredReceived[]>;
+  refsTo(balf: string, keys: readonly string[]): Promise<{ sent_key: string; ref_key: string }[]>;
+  sentByKeys(balf: string, keys: readonly string[]): Promise<StoredSent[]>;
+  updateAnswers(balf: string, changes: readonly AnswerChange[]): Promise<void>;
+  insertBatch(row: BatchRow): Promise<void>;
+}
+
+/** The store over a Kysely transaction (same SQL on both databases). */
+export function kyselyStore(trx: Transaction<Database>): IngestStore {
+  return {
+    place: (balf) => placeBalf(trx, balf),
+    async replayed(batchId) {
+      const row = await trx
+        .selectFrom('batches')
+        .select(['balf', 'accepted', 'duplicates'])
+        .where('batch_id', '=', batchId)
+        .executeTakeFirst();
+      return row && { balf: row.balf, accepted: Number(row.accepted), duplicates: Number(row.duplicates) };
+    },
+    storedHome: (balf) => storedHome(trx, balf),
+    saveHome: (balf, home) => saveHome(trx, balf, home),
+    async insertRecords(rows) {
+      const inserted = new Set<string>();
+      for (const part of chunks(rows, 400)) {
+        const out = await trx
+          .insertInto('records')
+          .values(part)
+          .onConflict((oc) => oc.columns(['balf', 'key']).doNothing())
+          .returning('key')
+          .execute();
+        for (const r of out) inserted.add(r.key);
+      }
+      return inserted;
+    },
+    async insertRefs(refs) {
+      for (const part of chunks(refs, 1000)) {
+        await trx
+          .insertInto('record_refs')
+          .values(part)
+          .onConflict((oc) => oc.columns(['balf', 'sent_key', 'ref_key']).doNothing())
+          .execute();
+      }
+    },
+    addFlowCounts: (balf, home, counts) => addFlowCounts(trx, balf, home, counts),
+    addReplyCounts: (balf, home, counts) => addReplyCounts(trx, balf, home, counts),
+    async receivedByKeys(balf, keys) {
+      const out: StoredReceived[] = [];
+      for (const part of chunks(keys, 500)) {
+        out.push(
+          ...(await trx
+            .selectFrom('records')
+            .select(['key', 'at', 'day', 'cat', 'answered_at', 'answer_heuristic'])
+            .where('balf', '=', balf)
+            .where('dir', '=', 'in')
+            .where('key', 'in', part)
+            .execute()),
+        );
+      }
+      return out;
+    },
+    async refsTo(balf, keys) {
+      const out: { sent_key: string; ref_key: string }[] = [];
+      for (const part of chunks(keys, 500)) {
+        out.push(
+          ...(await trx
+            .selectFrom('record_refs')
+            .select(['sent_key', 'ref_key'])
+            .where('balf', '=', balf)
+            .where('ref_key', 'in', part)
+            .execute()),
+        );
+      }
+      return out;
+    },
+    async sentByKeys(balf, keys) {
+      const out: StoredSent[] = [];
+      for (const part of chunks(keys, 500)) {
+        out.push(
+          ...(await trx
+            .selectFrom('records')
+            .select(['key', 'at', 'cat', 'heuristic'])
+            .where('balf', '=', balf)
+            .where('dir', '=', 'out')
+            .where('key', 'in', part)
+            .execute()),
+        );
+      }
+      return out;
+    },
+    updateAnswers: (balf, changes) => updateAnswers(trx, balf, changes),
+    async insertBatch(row) {
+      await trx.insertInto('batches').values(row).execute();
+    },
+  };
+}
