@@ -26,7 +26,11 @@ describe('health, metrics and errors', () => {
       batch('a@x.fr', [{ k: newKey(), dir: 'in', at: '2025-06-02T08:00:00Z', cat: 'usager' }]),
     );
     await post(h.app, write, { schema: 2 });
-    const res = await h.app.inject({ method: 'GET', url: '/metrics' });
+    const res = await h.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${await token(h.db, { level: 'national' }, false)}` },
+    });
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0.0.4/);
     expect(res.body).toContain('suivi_ingest_batches_total{result="stored"} 1');
     expect(res.body).toContain('suivi_ingest_records_total{result="accepted"} 1');

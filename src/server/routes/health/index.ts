@@ -1,6 +1,10 @@
-/** Liveness (`/healthz`, checks the database answers) and Prometheus metrics (`/metrics`). */
+/**
+ * Liveness (`/healthz`, public, checks the database answers) and Prometheus metrics (`/metrics`,
+ * for a national read token — Prometheus sends it as `authorization: Bearer` from its scrape config).
+ */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { AuthError, requireNational } from '../../auth/plugin.ts';
 import type { Db } from '../../db/schema.ts';
 import type { ServerMetrics } from './metrics.ts';
 
@@ -25,7 +29,15 @@ export default async function healthRoutes(
         .send({ status: 'unavailable', message: 'Base de données injoignable.' });
     }
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', async (request, reply) => {
+    try {
+      // Ingest tokens are spread over every workstation: they must not read the server's counters.
+      requireNational(request);
+    } catch (error) {
+      if (error instanceof AuthError && error.statusCode === 401)
+        reply.header('www-authenticate', 'Bearer realm="suivi-balf"');
+      throw error;
+    }
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render());
   });
 }
