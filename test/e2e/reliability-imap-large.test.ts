@@ -13,7 +13,11 @@ import {
   type ImapServer,
 } from '../support/imap/imap-server.ts';
 import { cutImapSessions, ownImapProcesses } from '../support/imap-large/disconnect.ts';
-import { writeLargeInbox, type LargeInbox } from '../support/imap-large/large-maildir.ts';
+import {
+  idsInThunderbirdInbox,
+  writeLargeInbox,
+  type LargeInbox,
+} from '../support/imap-large/large-maildir.ts';
 import { startClient, type Client } from '../support/thunderbird/client.ts';
 import type { AddonStatus } from '../support/thunderbird/console-log.ts';
 import { acquirePolicies, managedPolicies, type PoliciesHandle } from '../support/thunderbird/policies.ts';
@@ -151,7 +155,6 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
           timeoutMs: BUDGET_MS - elapsed(),
         });
         milestones['allCountedMs'] = elapsed();
-        await trace('allCountedMs');
         await trace('tout est dans le registre');
         expect(allCounted.ledger).toBe(COUNT);
         await receiver!.waitFor(
@@ -165,7 +168,6 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
           { what: 'parcours terminé et file vide', timeoutMs: BUDGET_MS - elapsed() },
         );
         milestones['scanCompleteMs'] = elapsed();
-        await trace('scanCompleteMs');
         await trace('parcours terminé, file vide');
         // Nothing more arrives afterwards (a late re-send would be a duplicate).
         const batchesBefore = receiver!.batches.length;
@@ -174,22 +176,6 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         const uploads = receiver!.batches.flatMap((b) => b.records.map((r) => r.k));
         const distinct = new Set(uploads);
         const expected = new Set(await Promise.all(inbox.ids.map((mid) => messageKey(SECRET, mid))));
-        const figures = {
-          messages: COUNT,
-          generationMs: inbox.ms,
-          ...milestones,
-          cuts,
-          imapSessions: imap!.sessions(),
-          batches: receiver!.batches.length,
-          recordsSent: uploads.length,
-          distinctKeys: distinct.size,
-          peakRssMiB: Math.round(peakRss / 2 ** 20),
-          lastStatus: latest(),
-        };
-        console.info(`imap-large ${JSON.stringify(figures)}`);
-        if (process.env['SUIVI_IMAP_LARGE_REPORT']) {
-          await writeFile(process.env['SUIVI_IMAP_LARGE_REPORT'], `${JSON.stringify(figures, null, 2)}\n`);
-        }
 
         expect(receiver!.invalid).toEqual([]);
         expect(cuts.length).toBe(1 + CUTS_AT.length);
@@ -205,6 +191,28 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         expect(receiver!.records().every((r) => r.dir === 'in' && r.cat === 'usager')).toBe(true);
       } finally {
         clearInterval(sampler);
+        // The figures of docs/reliability.md, written whether the run passed or not.
+        const uploads = receiver!.batches.flatMap((b) => b.records.map((r) => r.k));
+        const figures = {
+          messages: COUNT,
+          generationMs: inbox.ms,
+          elapsedMs: elapsed(),
+          ...milestones,
+          cuts,
+          imapSessions: imap!.sessions(),
+          thunderbirdInboxIds: idsInThunderbirdInbox(client.profileDir),
+          uploadRequests: receiver!.requests.length,
+          uploadStatuses: receiver!.requests.map((r) => r.status).join(','),
+          batches: receiver!.batches.length,
+          recordsSent: uploads.length,
+          distinctKeys: new Set(uploads).size,
+          peakRssMiB: Math.round(peakRss / 2 ** 20),
+          lastStatus: latest(),
+        };
+        await trace(`chiffres ${JSON.stringify(figures)}`);
+        if (process.env['SUIVI_IMAP_LARGE_REPORT']) {
+          await writeFile(process.env['SUIVI_IMAP_LARGE_REPORT'], `${JSON.stringify(figures, null, 2)}\n`);
+        }
       }
     },
     BUDGET_MS + 5 * 60_000,

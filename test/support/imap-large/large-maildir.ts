@@ -1,7 +1,7 @@
 // Writes a very large INBOX straight into a served Maildir (one synchronous write per message, no
 // tmp/ rename: Dovecot is not reading it yet), fast enough for 100,000 messages in a test.
 import { spawnSync } from 'node:child_process';
-import { utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMessage, rfc5322Date } from '../imap/messages.ts';
 
@@ -67,4 +67,24 @@ export function writeLargeInbox(options: LargeInboxOptions): LargeInbox {
     if (out.status !== 0) throw new Error(`chown -R ${options.owner} ${options.root} : ${out.stderr.trim()}`);
   }
   return { ids, first: new Date(start), last: new Date(end), ms: Date.now() - started };
+}
+
+/**
+ * How many of our Message-IDs Thunderbird's INBOX summary (`ImapMail/<host>/INBOX.msf`, Mork text)
+ * holds: tells "Thunderbird has not synced them yet" apart from "the add-on missed them".
+ */
+export function idsInThunderbirdInbox(profileDir: string): number {
+  const ids = new Set<string>();
+  const root = join(profileDir, 'ImapMail');
+  for (const host of readdirSync(root, { withFileTypes: true })) {
+    if (!host.isDirectory()) continue;
+    let text: string;
+    try {
+      text = readFileSync(join(root, host.name, 'INBOX.msf'), 'latin1');
+    } catch {
+      continue;
+    }
+    for (const m of text.matchAll(/m\d+\.gros-dossier@exemple\.fr/g)) ids.add(m[0]);
+  }
+  return ids.size;
 }
