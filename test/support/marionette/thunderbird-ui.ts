@@ -12,6 +12,8 @@ export interface DrivenClient {
   client: Client;
   ui: Marionette;
   port: number;
+  /** Extra environment of the Thunderbird process (kept for restarts). */
+  env: Readonly<Record<string, string>>;
 }
 
 export async function freePort(): Promise<number> {
@@ -28,36 +30,46 @@ export async function freePort(): Promise<number> {
 /**
  * Marionette is switched on by environment variables read at start-up (the harness launcher passes the
  * test process's environment through): `MOZ_MARIONETTE` starts the server, `MOZ_REMOTE_ALLOW_SYSTEM_ACCESS`
- * allows the chrome context. They are set only for the duration of the launch.
+ * allows the chrome context. They (and `extra`) are set only for the duration of the launch.
  */
-async function withMarionetteEnv<T>(launch: () => Promise<T>): Promise<T> {
-  const saved = [process.env['MOZ_MARIONETTE'], process.env['MOZ_REMOTE_ALLOW_SYSTEM_ACCESS']];
-  process.env['MOZ_MARIONETTE'] = '1';
-  process.env['MOZ_REMOTE_ALLOW_SYSTEM_ACCESS'] = '1';
+async function withMarionetteEnv<T>(
+  extra: Readonly<Record<string, string>>,
+  launch: () => Promise<T>,
+): Promise<T> {
+  const env: Record<string, string> = { ...extra, MOZ_MARIONETTE: '1', MOZ_REMOTE_ALLOW_SYSTEM_ACCESS: '1' };
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
   try {
     return await launch();
   } finally {
-    if (saved[0] === undefined) delete process.env['MOZ_MARIONETTE'];
-    else process.env['MOZ_MARIONETTE'] = saved[0];
-    if (saved[1] === undefined) delete process.env['MOZ_REMOTE_ALLOW_SYSTEM_ACCESS'];
-    else process.env['MOZ_REMOTE_ALLOW_SYSTEM_ACCESS'] = saved[1];
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 
-async function attach(client: Client, port: number): Promise<DrivenClient> {
+async function attach(
+  client: Client,
+  port: number,
+  env: Readonly<Record<string, string>>,
+): Promise<DrivenClient> {
   try {
     const ui = await Marionette.connect(port);
     await ui.startChromeSession();
-    return { client, ui, port };
+    return { client, ui, port, env };
   } catch (error) {
     await client.tb.stop();
     throw error;
   }
 }
 
-/** Options of `startClient`, plus `french`: Thunderbird (and so the add-on's `_locales`) in French. */
+/**
+ * Options of `startClient`, plus `french`: Thunderbird (and so the add-on's `_locales`) in French, and `env`:
+ * extra environment of the Thunderbird process (e.g. `TZ`).
+ */
 export async function startDrivenClient(
-  options: ClientOptions & { french?: boolean },
+  options: ClientOptions & { french?: boolean; env?: Readonly<Record<string, string>> },
 ): Promise<DrivenClient> {
   if (options.french && !existsSync(FRENCH_LANGPACK)) {
     throw new Error(
@@ -65,8 +77,8 @@ export async function startDrivenClient(
     );
   }
   const port = await freePort();
-  const { french, ...rest } = options;
-  const client = await withMarionetteEnv(() =>
+  const { french, env = {}, ...rest } = options;
+  const client = await withMarionetteEnv(env, () =>
     startClient({
       ...rest,
       prefs: {
@@ -76,7 +88,7 @@ export async function startDrivenClient(
       },
     }),
   );
-  return attach(client, port);
+  return attach(client, port, env);
 }
 
 /** Restarts on the same profile (its prefs keep the Marionette port); the add-on's data survives. */
@@ -85,8 +97,8 @@ export async function restartDrivenClient(
   markers?: readonly string[],
 ): Promise<DrivenClient> {
   driven.ui.close();
-  const client = await withMarionetteEnv(() => restartClient(driven.client, markers));
-  return attach(client, driven.port);
+  const client = await withMarionetteEnv(driven.env, () => restartClient(driven.client, markers));
+  return attach(client, driven.port, driven.env);
 }
 
 export async function stopDrivenClient(driven: DrivenClient | undefined): Promise<void> {

@@ -211,6 +211,8 @@ export async function captureThunderbird(server: DemoServer, outDir: string): Pr
       balf: server.balf,
       addons: [addon],
       french: true,
+      // Times on the options page in the service's time zone, as on a workstation in Paris.
+      env: { TZ: 'Europe/Paris' },
       markers: [STATUS_MARKER],
     });
     await driven.client.tb.log.waitFor<AddonStatus>(
