@@ -49,6 +49,11 @@ export interface IngestStats {
   known: number;
   ignored: number;
   headersRead: number;
+  /**
+   * Messages whose headers Thunderbird could not give (e.g. "Error while streaming message …: Timeout"
+   * on a loaded IMAP server): not written, so the next scan tries them again; the rest of the page counts.
+   */
+  failed: number;
 }
 
 /** Dates further ahead than this are a sender's wrong clock, not a time of receipt. */
@@ -199,7 +204,14 @@ export async function ingestHeaders(
   headers: readonly MessageHeader[],
   options: IngestOptions,
 ): Promise<IngestStats> {
-  const stats: IngestStats = { seen: headers.length, added: 0, known: 0, ignored: 0, headersRead: 0 };
+  const stats: IngestStats = {
+    seen: headers.length,
+    added: 0,
+    known: 0,
+    ignored: 0,
+    headersRead: 0,
+    failed: 0,
+  };
   const secret = ctx.config.secret;
   if (!secret || headers.length === 0) return stats;
   const keyed = await Promise.all(
@@ -216,15 +228,31 @@ export async function ingestHeaders(
 
   const now = deps.clock().toISOString();
   const nowMs = Date.parse(now);
+  const hmacSecret: string = secret;
+  const failed = Symbol('failed');
+  const read = async (h: MessageHeader): Promise<Headers | undefined> => {
+    stats.headersRead += 1;
+    return lowerHeaders(await deps.getFull(h.id));
+  };
   const rows = await mapLimit(
     [...fresh.values()],
     deps.concurrency ?? 8,
-    async ({ h, key, headerMessageId }) => {
+    async ({ h, key, headerMessageId }): Promise<LedgerRow | null | typeof failed> => {
+      try {
+        return await toRow(h, key, headerMessageId);
+      } catch (error) {
+        if (error instanceof Error && /streaming message|timeout|not found/i.test(error.message))
+          return failed;
+        throw error;
+      }
+    },
+  );
+  async function toRow(h: MessageHeader, key: string, headerMessageId: string): Promise<LedgerRow | null> {
+    {
       let c = classifyHeader(ctx, h);
       let hdrs: Headers | undefined;
       if (needsHeaders(c, h)) {
-        hdrs = lowerHeaders(await deps.getFull(h.id));
-        stats.headersRead += 1;
+        hdrs = await read(h);
         c = classifyHeader(ctx, h, hdrs);
       }
       if (c.direction === 'ignored') return null;
@@ -234,10 +262,7 @@ export async function ingestHeaders(
         // sender's clock years ahead would put the message outside every period (and the server
         // refuses it). The receiving server's top Received header says when it arrived; failing
         // that, the day it was first seen here.
-        if (!hdrs) {
-          hdrs = lowerHeaders(await deps.getFull(h.id));
-          stats.headersRead += 1;
-        }
+        hdrs ??= await read(h);
         const received = receivedDate(hdrs);
         at = plausible(received, nowMs) ? received : new Date(now);
       }
@@ -260,17 +285,18 @@ export async function ingestHeaders(
         ...messageIdsIn(all(hdrs, 'references')).reverse(),
       ];
       const unique = [...new Set(refs)].slice(0, MAX_RE_KEYS);
-      const re = await Promise.all(unique.map((id) => messageKey(secret, id)));
+      const re = await Promise.all(unique.map((id) => messageKey(hmacSecret, id)));
       const row: LedgerRow = { ...base, dir: 'out', cat: c.category, correspondents: c.correspondents };
       if (re.length > 0) return { ...row, re };
       if (c.category === 'reply' || c.category === 'new') {
         return options.deferHeuristic ? { ...row, up: Up.hold } : applyHeuristic(deps.ledger, row);
       }
       return row;
-    },
-  );
-  const toWrite = rows.filter((r): r is LedgerRow => r !== null);
-  stats.ignored = rows.length - toWrite.length;
+    }
+  }
+  const toWrite = rows.filter((r): r is LedgerRow => r !== null && r !== failed);
+  stats.failed = rows.filter((r) => r === failed).length;
+  stats.ignored = rows.length - toWrite.length - stats.failed;
   stats.added = await deps.ledger.addIfAbsent(toWrite);
   return stats;
 }

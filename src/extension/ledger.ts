@@ -1,6 +1,6 @@
 // Local ledger in IndexedDB (idb): one row per (BALF, message key), the upload queue and batches,
 // scan marks and upload results. Every counting path writes here, idempotently.
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, unwrap, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Category, TallyRecord } from '../core/protocol.ts';
 
 export const DB_NAME = 'suivi-balf';
@@ -106,19 +106,27 @@ export class Ledger {
     return this.db.get('rows', [balf, key]);
   }
 
-  /** Writes rows that are not there yet; returns how many were new. First seen wins. */
+  /**
+   * Writes rows that are not there yet; returns how many were new. First seen wins. One `add` per
+   * row (no read first: half the requests of a back-fill page); a key already there fails alone
+   * with ConstraintError, which is kept from aborting the transaction.
+   */
   async addIfAbsent(rows: readonly LedgerRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     const tx = this.db.transaction('rows', 'readwrite');
+    const store = unwrap(tx.store);
     let added = 0;
-    await Promise.all(
-      rows.map(async (row) => {
-        if ((await tx.store.getKey([row.balf, row.key])) === undefined) {
-          await tx.store.put(row);
-          added += 1;
-        }
-      }),
-    );
+    for (const row of rows) {
+      const request = store.add(row);
+      request.onsuccess = () => {
+        added += 1;
+      };
+      request.onerror = (event) => {
+        if (request.error?.name !== 'ConstraintError') return;
+        event.preventDefault();
+        event.stopPropagation();
+      };
+    }
     await tx.done;
     return added;
   }

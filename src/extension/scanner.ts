@@ -133,6 +133,7 @@ function addStats(a: IngestStats, b: IngestStats): IngestStats {
     known: a.known + b.known,
     ignored: a.ignored + b.ignored,
     headersRead: a.headersRead + b.headersRead,
+    failed: a.failed + b.failed,
   };
 }
 
@@ -207,14 +208,16 @@ export async function scanAccount(
         const stable = countsAfter.get(path) === count;
         // A full walk that saw nothing of a non-empty folder may have run before Thunderbird opened
         // it: that folder is walked again alone, and a walk of the folder alone is believed.
-        walked[path] = stable && ((result.byFolder.get(path) ?? 0) > 0 || scope === 'folders') ? count : 0;
+        // A message whose headers could not be read was not counted: its folder is walked again.
+        const seenAll = (result.byFolder.get(path) ?? 0) > 0 || scope === 'folders';
+        walked[path] = stable && seenAll && stats.failed === 0 ? count : 0;
       }
     }
     const empty = [...countsAfter.values()].every((c) => c === 0);
-    settled = pendingFolders(walked, after).length === 0 && (!empty || waitedForEmpty);
+    settled = pendingFolders(walked, after).length === 0 && (!empty || waitedForEmpty) && stats.failed === 0;
   } else {
     const agree = scope === 'full' && mark.lastFullSeen === stats.seen && (stats.seen > 0 || waitedForEmpty);
-    settled = (mark.settled === true && !foldersChanged) || agree;
+    settled = ((mark.settled === true && !foldersChanged) || agree) && stats.failed === 0;
   }
   const done: ScanMark = {
     ...account,
@@ -250,7 +253,7 @@ async function walk(
   fromMs: number,
   folderIds: readonly string[],
 ): Promise<WalkResult> {
-  let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0 };
+  let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0, failed: 0 };
   const byFolder = new Map<string, number>();
   const ctx = { balf: account.balf, config };
   let page: MessageList | null = asList(
@@ -287,7 +290,7 @@ export async function reconcile(
   accounts: readonly BalfAccount[],
   options: { full?: boolean } = {},
 ): Promise<{ stats: IngestStats; errors: string[] }> {
-  let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0 };
+  let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0, failed: 0 };
   const errors: string[] = [];
   for (const account of accounts) {
     try {

@@ -345,6 +345,32 @@ describe('scan and ingest', () => {
     expect(mark?.lastError).toBe('Folder not found');
   });
 
+  it('counts the rest of a page when Thunderbird cannot stream one message, and reads it at the next scan', async () => {
+    const fake = mailbox();
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const flaky = async (id: number) => {
+      const target = fake.messagesStore.find(
+        (m) => m.header.headerMessageId === 'reply-1@dgfip.finances.gouv.fr',
+      );
+      if (id === target?.header.id) {
+        throw new Error(`Error while streaming message <imap-message://balf@127.0.0.1/Sent#${id}>: Timeout`);
+      }
+      return fake.api.messages.getFull(id);
+    };
+    const deps = scanDeps(fake, ledger, clock, { getFull: flaky });
+    const first = await reconcile(deps, testConfig(), [account]);
+    expect(first.errors).toEqual([]);
+    expect(first.stats).toMatchObject({ seen: 10, added: 8, failed: 1 });
+    expect(await byId(ledger, 'reply-1@dgfip.finances.gouv.fr')).toBeUndefined();
+    expect(await scanComplete({ ledger }, [account])).toBe(false);
+    clock.advance(2_000);
+    await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
+    expect(await byId(ledger, 'reply-1@dgfip.finances.gouv.fr')).toMatchObject({ dir: 'out', cat: 'reply' });
+    // Not synced after the walk that missed a message; synced once a walk agreeing with it missed none.
+    expect(await scanComplete({ ledger }, [account])).toBe(true);
+  });
+
   it('accepts a query answered with the list id alone (Thunderbird 153 with returnMessageListId)', async () => {
     const fake = mailbox();
     const ledger = await freshLedger();
