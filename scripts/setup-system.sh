@@ -8,6 +8,8 @@ command -v thunderbird >/dev/null 2>&1 || need+=(thunderbird)
 [ -e /usr/lib/thunderbird/extensions/langpack-fr@thunderbird.mozilla.org.xpi ] || need+=(thunderbird-l10n-fr)
 [ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Chromium's French UI resources: date fields in the dashboard screenshots read jj/mm/aaaa.
+[ -e /usr/lib/chromium/locales/fr.pak ] || need+=(chromium-l10n)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v zip >/dev/null 2>&1 || need+=(zip)
