@@ -15,11 +15,19 @@ export const BACKOFF_MAX_MS = 6 * 3_600_000;
 /** Rows waiting for upload beyond this are evicted oldest-first (and the eviction is shown). */
 export const MAX_QUEUED_ROWS = 500_000;
 /**
- * A request (connection, upload and answer) that takes longer is aborted and retried later. A
- * stalled server or proxy must not hold the event page (and the upload chain) for ever; the
- * server may still commit the aborted batch, which the re-send with the same batchId replays.
+ * A request (connection, upload and answer) that takes longer is aborted and retried later, so a
+ * stalled server or proxy cannot hold the event page (and the upload chain) for ever; the server
+ * may still commit the aborted batch, which the re-send with the same batchId replays. The budget
+ * grows with the batch: a steady-state batch of a few records gets ~20 s, a 5,000-record back-fill
+ * batch 120 s, because a loaded server legitimately takes that long (docs/reliability.md: p50 95 s
+ * with 200 such batches at once on SQLite; 20 s aborts were seen in a real run under load).
  */
 export const REQUEST_TIMEOUT_MS = 20_000;
+export const REQUEST_TIMEOUT_PER_RECORD_MS = 20;
+
+export function requestTimeoutFor(records: number): number {
+  return REQUEST_TIMEOUT_MS + REQUEST_TIMEOUT_PER_RECORD_MS * records;
+}
 const FINAL_STATUSES = new Set([400, 401, 403, 413]);
 const AUTH_STATUSES = new Set([401, 403]);
 
@@ -40,7 +48,7 @@ export interface UploaderDeps {
   maxQueuedRows?: number;
   maxRecords?: number;
   maxBodyBytes?: number;
-  /** Per-request timeout (default REQUEST_TIMEOUT_MS). */
+  /** Fixed per-request timeout (default: requestTimeoutFor(records in the batch)). */
   requestTimeoutMs?: number;
   /** Makes the timeout signal (default AbortSignal.timeout); tests pass one driven by a simulated clock. */
   timeoutSignal?: (ms: number) => AbortSignal;
@@ -243,7 +251,7 @@ export class Uploader {
         records: batch.records,
       });
       await ledger.updateBatch({ ...batch, attempts: batch.attempts + 1 });
-      const timeoutMs = this.deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+      const timeoutMs = this.deps.requestTimeoutMs ?? requestTimeoutFor(batch.records.length);
       const signal = (this.deps.timeoutSignal ?? ((ms: number) => AbortSignal.timeout(ms)))(timeoutMs);
       let response: Response;
       try {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/extension/ledger.ts';
 import {
   BACKOFF_MIN_MS,
-  REQUEST_TIMEOUT_MS,
+  requestTimeoutFor,
   Uploader,
   type LastUpload,
   type UploaderDeps,
@@ -20,7 +20,9 @@ import { BALF, fakeKey, freshLedger, row, testConfig } from './helpers.ts';
 
 const START = new Date('2026-11-20T10:00:00Z');
 /** Enough records for a body of ~130 kB: it arrives in several chunks, so a reset can cut it. */
-const RECORDS = 1500;
+const RECORDS_DEFAULT = 1500;
+/** The stall test's batch: its request budget (20 s + 20 ms a record = 24 s) is under the 30 s stall. */
+const RECORDS_STALL = 200;
 const FAILED_ROUNDS = 5;
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -46,12 +48,20 @@ interface Rig {
   uploader: Uploader;
   requests: ReturnType<typeof countingFetch>['requests'];
   keys: string[];
+  records: number;
   config: ReturnType<typeof testConfig>;
 }
 
 async function rig(
-  options: { tls?: boolean; retryAfter?: string; seed?: number; deps?: Partial<UploaderDeps> } = {},
+  options: {
+    tls?: boolean;
+    retryAfter?: string;
+    seed?: number;
+    records?: number;
+    deps?: Partial<UploaderDeps>;
+  } = {},
 ): Promise<Rig> {
+  const records = options.records ?? RECORDS_DEFAULT;
   const sim = new SimClock(START);
   const collector = await startCollector(sim.fn);
   cleanups.push(() => collector.close());
@@ -72,7 +82,7 @@ async function rig(
   const inner = certificates ? await fetchTrusting(certificates.ca) : fetch;
   const counting = countingFetch(inner, () => sim.now);
   const ledger = await freshLedger();
-  const keys = Array.from({ length: RECORDS }, () => fakeKey());
+  const keys = Array.from({ length: records }, () => fakeKey());
   await ledger.addIfAbsent(
     keys.map((key, i) =>
       row({ key, ...(i % 4 === 0 ? { dir: 'out' as const, cat: 'new' } : {}), at: atOf(i) }),
@@ -89,7 +99,7 @@ async function rig(
     ...options.deps,
   });
   const config = testConfig({ endpoint: server.url, token: collector.token });
-  return { sim, collector, server, ledger, uploader, requests: counting.requests, keys, config };
+  return { sim, collector, server, ledger, uploader, requests: counting.requests, keys, records, config };
 }
 
 function atOf(i: number): string {
@@ -129,14 +139,14 @@ async function outageThenRecovery(r: Rig, fault: Fault): Promise<{ waits: number
 /** After the fault: every record once on the server, one batch, the same batchId on every request. */
 async function expectDeliveredOnce(r: Rig): Promise<void> {
   const stored = await r.collector.keys(BALF);
-  expect(stored.size).toBe(RECORDS);
+  expect(stored.size).toBe(r.records);
   expect([...stored.values()].every((n) => n === 1)).toBe(true);
   expect(new Set(stored.keys())).toEqual(new Set(r.keys));
   const batchIds = new Set(r.requests.map((q) => q.batchId));
   expect(batchIds.size).toBe(1);
   const batches = await r.collector.batches(BALF);
   expect(batches).toHaveLength(1);
-  expect(batches[0]).toMatchObject({ batch_id: [...batchIds][0], records: RECORDS, accepted: RECORDS });
+  expect(batches[0]).toMatchObject({ batch_id: [...batchIds][0], records: r.records, accepted: r.records });
   expect(await r.ledger.queueSize()).toBe(0);
   expect(await r.uploader.state()).toEqual({ failures: 0 });
 }
@@ -163,7 +173,7 @@ describe('uploader under network faults (real loopback server, simulated clock)'
     expect(lasts[0]?.message).toContain('ECONNREFUSED');
     // Nothing reached the server while it refused connections.
     expect(r.server.seen.filter((s) => s.fault === 'refuse')).toHaveLength(0);
-    expect(lasts.at(-1)).toMatchObject({ result: 'ok', sentBatches: 1, sentRecords: RECORDS });
+    expect(lasts.at(-1)).toMatchObject({ result: 'ok', sentBatches: 1, sentRecords: r.records });
     await expectDeliveredOnce(r);
   });
 
@@ -190,26 +200,30 @@ describe('uploader under network faults (real loopback server, simulated clock)'
     const seen = r.server.seen;
     expect(seen).toHaveLength(FAILED_ROUNDS + 1);
     for (const s of seen) {
-      expect(s).toMatchObject({ status: 200, answer: { accepted: RECORDS, duplicates: 0, rejected: 0 } });
+      expect(s).toMatchObject({ status: 200, answer: { accepted: r.records, duplicates: 0, rejected: 0 } });
     }
     expect(seen.at(-1)?.fault).toBe('none');
     expect(lasts.at(-1)).toMatchObject({ result: 'ok' });
     await expectDeliveredOnce(r);
   });
 
-  it('a server that holds the request 30 s: aborted at the 20 s request timeout, then backs off', async () => {
-    const r = await rig({ seed: 4 });
+  it('a server that holds the request 30 s: aborted at the request timeout (24 s for 200 records), then backs off', async () => {
+    const r = await rig({ seed: 4, records: RECORDS_STALL });
     const { waits, lasts } = await outageThenRecovery(r, 'stall');
     expectBackoff(waits);
     const stalled = r.server.seen.filter((s) => s.fault === 'stall');
     expect(stalled).toHaveLength(FAILED_ROUNDS);
     await until('the client to close every stalled request', () => stalled.every((s) => s.clientClosed));
-    // Each abort came exactly REQUEST_TIMEOUT_MS (< 30 s) after its request.
+    // Each abort came exactly the batch's budget (24 s, < 30 s) after its request.
+    const budget = requestTimeoutFor(RECORDS_STALL);
+    expect(budget).toBe(24_000);
     const failed = r.requests.slice(0, FAILED_ROUNDS);
-    expect(r.sim.timeouts.slice(0, FAILED_ROUNDS)).toEqual(failed.map((q) => q.at + REQUEST_TIMEOUT_MS));
-    expect(REQUEST_TIMEOUT_MS).toBeLessThan(30_000);
+    expect(r.sim.timeouts.slice(0, FAILED_ROUNDS)).toEqual(failed.map((q) => q.at + budget));
     expect(failed.every((q) => q.outcome === 'TimeoutError')).toBe(true);
-    expect(lasts[0]?.message).toBe('network: no answer within 20 s (request aborted)');
+    expect(lasts[0]?.message).toBe('network: no answer within 24 s (request aborted)');
+    // A steady-state batch gets ~20 s; a full 5,000-record back-fill batch 2 min (a loaded server needs it).
+    expect(requestTimeoutFor(1)).toBe(20_020);
+    expect(requestTimeoutFor(5000)).toBe(120_000);
     await expectDeliveredOnce(r);
   });
 
