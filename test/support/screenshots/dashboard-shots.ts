@@ -40,6 +40,8 @@ export async function captureDashboard(server: DemoServer, outDir: string): Prom
     executablePath: CHROMIUM,
     headless: true,
     locale: 'fr-FR',
+    // Date fields follow the process locale, not `locale` (needs Chromium's fr.pak: chromium-l10n).
+    env: { ...process.env, LANG: 'fr_FR.UTF-8', LANGUAGE: 'fr' },
     timezoneId: 'Europe/Paris',
     viewport: { width: 1280, height: 900 },
     args: [
