@@ -164,7 +164,8 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         );
         milestones['allUploadedMs'] = elapsed();
         const done = await tb.log.waitFor<AddonStatus>(
-          (s) => s.scanComplete && !s.scanning && s.queue === 0 && s.lastUpload === 'ok',
+          // The ledger condition skips earlier "complete" claims made while Thunderbird was still syncing.
+          (s) => s.scanComplete && !s.scanning && s.queue === 0 && s.lastUpload === 'ok' && s.ledger >= COUNT,
           { what: 'parcours terminé et file vide', timeoutMs: BUDGET_MS - elapsed() },
         );
         milestones['scanCompleteMs'] = elapsed();
