@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -281,7 +282,12 @@ async function bareInsert(opened: OpenDb, batches: readonly TallyBatchInput[]): 
 async function ingestOverHttp(
   opened: OpenDb,
   batches: readonly TallyBatchInput[],
-): Promise<{ recordsPerSecond: number; seconds: number }> {
+): Promise<{
+  recordsPerSecond: number;
+  seconds: number;
+  serverLoopUtilization: number;
+  processCpuSeconds: number;
+}> {
   // Errors only, on stderr: a failing ingest must say why.
   const logger = pino({ level: 'error' }, pino.destination({ fd: 2, sync: true }));
   const app = await buildApp({ db: opened.db, rateLimit: false, config: loadConfig({}), logger });
@@ -295,10 +301,21 @@ async function ingestOverHttp(
   // The clients run in a worker thread, as remote workstations would: their fetch, body writes and
   // answer parsing no longer share the server's thread (they did until 29 November 2026, 16 h UTC).
   const started = performance.now();
+  const loopBefore = performance.eventLoopUtilization();
+  const cpuBefore = process.cpuUsage();
   await runClients({ url: `${url}/api/v1/tallies`, token, bodies, concurrency: CONCURRENCY });
   const seconds = (performance.now() - started) / 1000;
+  // How busy the server's thread was (1 = never waiting for a client), and the CPU time of the
+  // process (server thread and client worker together).
+  const loop = performance.eventLoopUtilization(loopBefore).utilization;
+  const cpu = process.cpuUsage(cpuBefore);
   await app.close();
-  return { recordsPerSecond: (batches.length * BATCH_SIZE) / seconds, seconds };
+  return {
+    recordsPerSecond: (batches.length * BATCH_SIZE) / seconds,
+    seconds,
+    serverLoopUtilization: Number(loop.toFixed(2)),
+    processCpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+  };
 }
 
 /** CONCURRENCY clients posting `bodies` in order, from a worker thread; rejects on the first non-200. */
@@ -402,6 +419,9 @@ async function benchIngest(open: () => Promise<OpenDb>) {
     batchSize: BATCH_SIZE,
     concurrency: CONCURRENCY,
     httpRecordsPerSecond: Math.round(http.recordsPerSecond),
+    httpSeconds: Number(http.seconds.toFixed(1)),
+    serverLoopUtilization: http.serverLoopUtilization,
+    processCpuSeconds: http.processCpuSeconds,
     bareInsertRecordsPerSecond: Math.round(floor),
     bareInsertBeforeAfter: [Math.round(floorBefore), Math.round(floorAfter)],
     ratioToFloor: Number((http.recordsPerSecond / floor).toFixed(3)),
