@@ -55,9 +55,11 @@ export function headerFields(text: string): [string, string][] {
 
 /**
  * Instants a message may be counted at: its Date and the time of each Received header (Thunderbird
- * uses the latter with `mailnews.use_received_date`); the file time (IMAP INTERNALDATE) when it has none.
+ * uses the latter with `mailnews.use_received_date`). With neither, Thunderbird dates the message when
+ * it first downloads its header (it does not read the IMAP INTERNALDATE, i.e. the file time), so the
+ * instant is `firstSight` (the run's start): not the file time, which a git checkout sets to the clone's.
  */
-export function messageInstants(text: string, fileTime: Date): Date[] {
+export function messageInstants(text: string, firstSight: Date): Date[] {
   const found: Date[] = [];
   for (const [name, value] of headerFields(text)) {
     const raw =
@@ -66,11 +68,11 @@ export function messageInstants(text: string, fileTime: Date): Date[] {
     const ms = Date.parse(raw.replace(/\s*\([^)]*\)\s*$/, ''));
     if (Number.isFinite(ms)) found.push(new Date(ms));
   }
-  return found.length > 0 ? found : [fileTime];
+  return found.length > 0 ? found : [firstSight];
 }
 
 /** Every candidate instant of every message file (`cur/`, `new/`) of every folder of the tree. */
-export async function readMaildirDates(root: string): Promise<Date[]> {
+export async function readMaildirDates(root: string, now = new Date()): Promise<Date[]> {
   const folders = [root];
   for (const entry of await readdir(root, { withFileTypes: true })) {
     if (entry.isDirectory() && entry.name.startsWith('.')) folders.push(join(root, entry.name));
@@ -82,8 +84,7 @@ export async function readMaildirDates(root: string): Promise<Date[]> {
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names.filter((n) => !n.startsWith('.'))) {
         const path = join(dir, name);
-        const [text, info] = await Promise.all([readFile(path, 'latin1'), stat(path)]);
-        dates.push(...messageInstants(text, info.mtime));
+        dates.push(...messageInstants(await readFile(path, 'latin1'), now));
       }
     }
   }
