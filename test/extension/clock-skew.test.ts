@@ -80,13 +80,18 @@ interface Run {
 }
 
 /** Boots the event page with the workstation clock at true time + `skewMs`, delivers `mails`, runs 30 min. */
-async function runWithSkew(skewMs: number, mails: Mail[]): Promise<Run> {
+async function runWithSkew(
+  skewMs: number,
+  mails: Mail[],
+  correction?: { at: number; mails: Mail[] },
+): Promise<Run> {
   const sim = new SimClock(new Date(NOW));
   const collector = await startCollector(sim.fn);
   cleanups.push(() => collector.close());
   const server = await FaultServer.start({ app: collector.app });
   cleanups.push(() => server.close());
-  const workstation = () => new Date(sim.now + skewMs);
+  let skew = skewMs;
+  const workstation = () => new Date(sim.now + skew);
   const fake = new FakeMessenger();
   fake.accounts = [{ id: 'account1', name: 'SIP', type: 'imap', identities: [{ email: BALF }] }];
   fake.managed = {
@@ -134,6 +139,12 @@ async function runWithSkew(skewMs: number, mails: Mail[]): Promise<Run> {
     });
     await bg.idle();
   }
+  if (correction) {
+    // NTP sets the workstation right; mail synced later is found by the periodic scans alone.
+    await runner.runUntil(NOW + correction.at);
+    skew = 0;
+    for (const m of correction.mails) fake.addMessage(m.message);
+  }
   await runner.runUntil(NOW + 30 * MIN);
   expect(errors).toEqual([]);
   const ledger = await bg.ready;
@@ -146,7 +157,7 @@ async function runWithSkew(skewMs: number, mails: Mail[]): Promise<Run> {
   const byKey = new Map(rows.map((r) => [r.key, r.day]));
   expect(byKey.size).toBe(rows.length);
   const days = new Map<string, string>();
-  for (const m of mails) {
+  for (const m of [...mails, ...(correction?.mails ?? [])]) {
     const day = byKey.get(await messageKey(SECRET, m.id));
     if (day) days.set(m.name, day);
   }
@@ -206,6 +217,23 @@ describe('workstation clock skew', () => {
       .executeTakeFirst();
     expect(answered?.answered_at).toBe('2026-11-20T09:00:00.000Z');
   });
+
+  it.each([
+    ['ahead', DAY],
+    ['behind', -DAY],
+  ])(
+    'a clock a day %s then corrected: mail synced after the correction is still found and dated right',
+    async (_l, skew) => {
+      const late = mail('apres-correction', { date: new Date(NOW + 3 * MIN) });
+      const older = mail('synchro-tardive', { date: new Date('2026-11-18T14:00:00Z') });
+      const run = await runWithSkew(skew, [q3], { at: 5 * MIN, mails: [late, older] });
+      expect(Object.fromEntries(run.days)).toEqual({
+        'ce-matin': '2026-11-20',
+        'apres-correction': '2026-11-20',
+        'synchro-tardive': '2026-11-18',
+      });
+    },
+  );
 
   it('absurd dates never stop the pipeline: 1970, year 2999 and unreadable dates without Received', async () => {
     const epoch = mail('epoch', {
