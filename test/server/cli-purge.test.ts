@@ -159,8 +159,13 @@ describe('suivi-balf purge', () => {
     const { horizon, records } = entry['retention'] as { horizon: string; records: number };
     expect(records).toBeGreaterThan(0);
     expect(stdout).toMatch(/Suivi BALF écoute sur http:\/\/127\.0\.0\.1:\d+/);
+    // Twice at once, as when the signal goes to a process group and `npm start` forwards it too:
+    // still a clean stop, not a forced one.
+    child.kill('SIGTERM');
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    expect(stderr).not.toContain('Arrêt forcé');
+    expect(stdout).toContain('Suivi BALF arrêté.');
     const s = new SQLite(db, { readonly: true });
     try {
       expect(s.prepare('select count(*) as n from records where day < ?').get(horizon)).toEqual({ n: 0 });

@@ -5,6 +5,9 @@ import { retentionDaysFromEnv } from '../retention/horizon.ts';
 import { createLogger, startServer } from '../server.ts';
 import { UsageError, type Io } from './support.ts';
 
+/** A repeated signal within this delay after the first is a forwarded copy, not "stop now". */
+const REPEAT_WINDOW_MS = 2000;
+
 export async function serveCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -38,14 +41,26 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   logger.info({ signal }, 'arrêt demandé : fin des requêtes en cours');
-  // A second signal while draining means "now": exit without waiting further.
-  const force = (): void => {
+  const firstAt = Date.now();
+  // A second signal while draining means "now": exit without waiting further. A copy arriving
+  // right away is not a second request: a signal sent to the whole process group (systemd,
+  // `kill -TERM -<pgid>`) also reaches `npm start`, which forwards it.
+  let stopped = false;
+  const force = (again: NodeJS.Signals): void => {
+    // Stopped cleanly already: a late copy must not turn that into a forced exit (nor, with no
+    // listener left, into death by the signal's default action).
+    if (stopped) return;
+    if (Date.now() - firstAt < REPEAT_WINDOW_MS) {
+      logger.info({ signal: again }, 'signal répété ignoré (copie transmise par le processus parent)');
+      return;
+    }
     io.err('Arrêt forcé.\n');
     process.exit(1);
   };
-  process.once('SIGTERM', force);
-  process.once('SIGINT', force);
+  process.on('SIGTERM', force);
+  process.on('SIGINT', force);
   await server.close();
+  stopped = true;
   logger.info('serveur arrêté');
   logger.flush();
   io.out('Suivi BALF arrêté.\n');
