@@ -35,7 +35,10 @@ const BALFS = Math.round(5000 * scale);
 const RECORDS_PER_DAY = Math.round(250_000 * scale);
 const INGEST_RECORDS = Math.max(20_000, Math.round(200_000 * scale));
 const BATCH_SIZE = 1000;
-const CONCURRENCY = 4;
+/** Clients posting at once (`--concurrency`, default 4): a group commit holds at most this many batches. */
+const CONCURRENCY = Number(option('concurrency') ?? '4');
+if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY >= 1))
+  throw new Error('--concurrency doit être un entier ≥ 1');
 const STATS_RUNS = 30;
 
 /** mulberry32: reproducible data. */
