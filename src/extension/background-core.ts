@@ -72,6 +72,8 @@ export interface BackgroundDeps {
   sink: Sink;
   getFullConcurrency?: number;
   pageSize?: number;
+  /** Aborts an upload request after `ms` (tests drive it with a simulated clock). */
+  timeoutSignal?: (ms: number) => AbortSignal;
 }
 
 export interface Background {
@@ -303,7 +305,8 @@ export function startBackground(deps: BackgroundDeps): Background {
       if (!(await scanComplete({ ledger, folderSignature }, accounts)) && accounts.length > 0) {
         await m.alarms.create(ALARM_SCAN_SOON, { when: deps.clock().getTime() + SCAN_SOON_MS });
       }
-      return { accounts, added: result.stats.added, errors: result.errors };
+      // Sent rows held for the heuristic join the queue when the account is synced: send them soon too.
+      return { accounts, added: result.stats.added + result.released, errors: result.errors };
     })();
     scanning = work;
     try {
@@ -332,6 +335,7 @@ export function startBackground(deps: BackgroundDeps): Background {
       clock: deps.clock,
       random: deps.random,
       uuid: deps.uuid,
+      ...(deps.timeoutSignal ? { timeoutSignal: deps.timeoutSignal } : {}),
       client: async () => ({
         id: await installId(ledger),
         addon: m.runtime.getManifest().version,

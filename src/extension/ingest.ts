@@ -241,8 +241,9 @@ export async function ingestHeaders(
       try {
         return await toRow(h, key, headerMessageId);
       } catch (error) {
-        if (error instanceof Error && /streaming message|timeout|not found/i.test(error.message))
-          return failed;
+        // Thunderbird's ExtensionError may come from another realm: read its message, not its class.
+        const message = String((error as { message?: unknown } | null)?.message ?? error);
+        if (/streaming message|timeout|not found/i.test(message)) return failed;
         throw error;
       }
     },

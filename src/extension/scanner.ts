@@ -36,12 +36,15 @@ export interface ScanMark {
    */
   folders?: string;
   /**
-   * Per folder path: its message count when a walk last covered it with a stable count (it did not
-   * change during the walk) and saw messages in it (or a walk of that folder alone confirmed none in
-   * the window). 0 or absent with a count above 0 now: the folder must be walked (see pendingFolders).
+   * Per folder path: its message count (taken before the walk) when a walk last covered it and
+   * saw messages in it (or a walk of that folder alone confirmed none in the window), moved up when
+   * an incremental walk accounts for its growth. 0 or absent with a count above 0 now: the folder must be walked (see pendingFolders).
    */
   walked?: Record<string, number>;
 }
+
+/** A non-empty folder whose walk alone finds nothing in the window is believed only this long after the first walk. */
+export const LONE_EMPTY_WALK_MS = 60_000;
 
 /** An empty account is taken as synced only after this long (its folders may not be listed yet). */
 export const EMPTY_SETTLE_MS = 5 * 60_000;
@@ -121,6 +124,20 @@ export function pendingFolders(walked: Record<string, number> | undefined, signa
   return out;
 }
 
+/**
+ * Folders whose count grew since the walk that covered them: new mail (explained by the next
+ * incremental walk) or old mail Thunderbird synced late, e.g. after an IMAP reconnection (then
+ * the folder is walked alone over the back-fill window).
+ */
+export function grownFolders(walked: Record<string, number> | undefined, signature: string): string[] {
+  const out: string[] = [];
+  for (const [path, count] of parseSignature(signature)) {
+    const base = walked?.[path] ?? 0;
+    if (base > 0 && count > base) out.push(path);
+  }
+  return out;
+}
+
 /** A query answered with a list id alone (returnMessageListId) starts with an empty page. */
 export function asList(x: MessageList | string): MessageList {
   return typeof x === 'string' ? { id: x, messages: [] } : x;
@@ -196,21 +213,37 @@ export async function scanAccount(
   const after = byCounts && deps.folderSignature ? await deps.folderSignature(account.accountId) : before;
   const firstWalkAt = mark.firstWalkAt ?? startedAt;
   const waitedForEmpty = now.getTime() - Date.parse(firstWalkAt) >= EMPTY_SETTLE_MS;
+  const loneZeroBelieved = now.getTime() - Date.parse(firstWalkAt) >= LONE_EMPTY_WALK_MS;
   let walked = mark.walked;
   let settled: boolean;
   if (byCounts && usable(after)) {
     const counts = parseSignature(before);
     const countsAfter = parseSignature(after);
-    if (scope !== 'incremental') {
+    if (scope === 'incremental' && walked !== undefined) {
+      walked = { ...walked };
+      for (const [path, count] of counts) {
+        const base = walked[path] ?? 0;
+        if (base <= 0) continue;
+        if (count < base) walked[path] = count;
+        else if (count > base) {
+          // Growth the window does not account for is old mail synced late: walk the folder alone.
+          const explained =
+            count - base <= (result.byFolder.get(path) ?? 0) && countsAfter.get(path) === count;
+          walked[path] = explained && stats.failed === 0 ? count : 0;
+        }
+      }
+    } else if (scope !== 'incremental') {
       walked = scope === 'full' ? {} : { ...mark.walked };
       for (const path of scope === 'full' ? counts.keys() : pending) {
         const count = counts.get(path) ?? 0;
-        const stable = countsAfter.get(path) === count;
         // A full walk that saw nothing of a non-empty folder may have run before Thunderbird opened
-        // it: that folder is walked again alone, and a walk of the folder alone is believed.
+        // it: that folder is walked again alone. An IMAP folder's count can come from the server
+        // (STATUS) before its headers are downloaded, so an empty walk of it alone is believed (all
+        // its mail is older than the window) only a while after the first walk. Growth
+        // during the walk shows as a grown folder, which the next incremental walk looks at.
         // A message whose headers could not be read was not counted: its folder is walked again.
-        const seenAll = (result.byFolder.get(path) ?? 0) > 0 || scope === 'folders';
-        walked[path] = stable && seenAll && stats.failed === 0 ? count : 0;
+        const seenAny = (result.byFolder.get(path) ?? 0) > 0 || (scope === 'folders' && loneZeroBelieved);
+        walked[path] = seenAny && stats.failed === 0 ? count : 0;
       }
     }
     const empty = [...countsAfter.values()].every((c) => c === 0);
@@ -289,7 +322,7 @@ export async function reconcile(
   config: Config,
   accounts: readonly BalfAccount[],
   options: { full?: boolean } = {},
-): Promise<{ stats: IngestStats; errors: string[] }> {
+): Promise<{ stats: IngestStats; errors: string[]; released: number }> {
   let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0, failed: 0 };
   const errors: string[] = [];
   for (const account of accounts) {
@@ -303,9 +336,9 @@ export async function reconcile(
   for (const account of accounts) {
     if (!(await scanComplete(deps, [account]))) stillSyncing.add(account.balf);
   }
-  await releaseHeld(deps.ledger, stillSyncing);
+  const released = await releaseHeld(deps.ledger, stillSyncing);
   await deps.ledger.setMeta('lastScan', { at: deps.clock().toISOString(), stats, errors });
-  return { stats, errors };
+  return { stats, errors, released };
 }
 
 /** True when every BALF account is settled (see ScanMark) and no scan is running. */
@@ -320,7 +353,8 @@ export async function scanComplete(
     if (!deps.folderSignature) continue;
     const now = await deps.folderSignature(account.accountId);
     if (usable(now) && mark.walked !== undefined) {
-      if (pendingFolders(mark.walked, now).length > 0) return false;
+      if (pendingFolders(mark.walked, now).length > 0 || grownFolders(mark.walked, now).length > 0)
+        return false;
     } else if (newlySynced(mark.folders, now)) return false;
   }
   return true;
