@@ -7,6 +7,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { registerAuth } from './auth/plugin.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
+import { recomputeOnCalendarChange } from './ingest/calendar-settings.ts';
 import type { Db } from './db/schema.ts';
 import { HttpError } from './http-error.ts';
 import addonRoutes from './routes/addon/index.ts';
@@ -46,11 +47,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const config = options.config ?? loadConfig();
   const clock = options.clock ?? (() => new Date());
   const db = options.db;
+  // Stored reply delays depend on the working-day calendar: a changed setting recomputes history first.
+  const recomputed = await recomputeOnCalendarChange(db, { whitMondayWorked: config.whitMondayWorked });
   const metrics = new ServerMetrics();
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     trustProxy: process.env['SUIVI_TRUST_PROXY'] === '1',
   });
+
+  if (recomputed > 0) {
+    app.log.info({ recomputed }, 'calendrier des jours ouvrés modifié : délais recalculés');
+  }
 
   await app.register(helmet, {
     contentSecurityPolicy: {

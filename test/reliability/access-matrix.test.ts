@@ -101,8 +101,10 @@ function casesFor(route: string, r: Role): Case[] {
   });
   switch (route) {
     case 'GET /healthz':
-    case 'GET /metrics':
       return [{ label: 'public', request: { method: 'GET', url: route.slice(4) }, expected: 'ok' }];
+    case 'GET /metrics':
+      // Operational counters: a national read token (Prometheus) or a national user.
+      return [national('GET', '/metrics')];
     case 'GET /addon/suivi-balf.xpi':
     case 'GET /addon/suivi-balf-mv2.xpi':
     case 'GET /addon/updates.json':

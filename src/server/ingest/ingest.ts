@@ -13,6 +13,7 @@ import { sqliteHandleOf } from '../db/connect.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
 import { inGroupCommit } from './group-commit.ts';
 import { pairTouched } from './pairing.ts';
+import { readRetentionHorizon } from '../retention/horizon.ts';
 import { rebuildBalf } from './recompute.ts';
 import { homeOf, type Home, sameHome } from './rollups.ts';
 import { sqliteStore } from './sqlite-store.ts';
@@ -49,7 +50,7 @@ export const rejectReasons = [
 export type RejectReason = (typeof rejectReasons)[number];
 
 /** Closed set of reasons one record of an otherwise valid batch is refused. */
-export const recordRejectReasons = ['out_of_calendar', 'future'] as const;
+export const recordRejectReasons = ['out_of_calendar', 'future', 'purged_period'] as const;
 export type RecordRejectReason = (typeof recordRejectReasons)[number];
 
 /** How far in the future (server clock) a record may be dated: clients' clocks drift. */
@@ -126,7 +127,10 @@ async function storeBatch(
     });
 
   const createdAt = ctx.now.toISOString();
-  const { rows, refs, inBatchDuplicates, rejects } = dedupe(batch, placement, createdAt, ctx.now);
+  // Days before the retention horizon live on only in the rollups, which already count them:
+  // storing such a record again (a reinstalled workstation's back-fill) would count it twice.
+  const horizon = await readRetentionHorizon(trx);
+  const { rows, refs, inBatchDuplicates, rejects } = dedupe(batch, placement, createdAt, ctx.now, horizon);
   const inserted = await store.insertRecords(rows);
   const fresh = rows.filter((r) => inserted.has(r.key));
   await store.insertRefs(refs.filter((r) => inserted.has(r.sent_key)));
@@ -191,7 +195,13 @@ async function replayed(store: IngestStore, batch: TallyBatch): Promise<IngestAn
 }
 
 /** Step 3: one row per key (first occurrence wins), instants normalised to UTC, local day computed. */
-function dedupe(batch: TallyBatch, placement: BalfPlacement, createdAt: string, now: Date) {
+function dedupe(
+  batch: TallyBatch,
+  placement: BalfPlacement,
+  createdAt: string,
+  now: Date,
+  horizon: string | null,
+) {
   const rejects: Partial<Record<RecordRejectReason, number>> = {};
   const reject = (reason: RecordRejectReason): void => {
     rejects[reason] = (rejects[reason] ?? 0) + 1;
@@ -217,6 +227,10 @@ function dedupe(batch: TallyBatch, placement: BalfPlacement, createdAt: string, 
       day = localDay(date, placement.region);
       if (ms > latest) {
         reject('future');
+        continue;
+      }
+      if (horizon !== null && day < horizon) {
+        reject('purged_period');
         continue;
       }
     } catch {

@@ -10,6 +10,7 @@ import { whitMondayWorkedFromEnv } from '../config.ts';
 import type { Database, Db } from '../db/schema.ts';
 import { chunks } from './chunks.ts';
 import { replyDelay } from './delays.ts';
+import { readRetentionHorizon } from '../retention/horizon.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
 import { updateAnswers, type AnswerChange } from './pairing.ts';
 import { addFlowCounts, addReplyCounts, homeOf, saveHome, storedHome } from './rollups.ts';
@@ -136,6 +137,25 @@ export async function rebuildBalf(
 
   const flows = new Map<string, number>();
   const replies = new Map<string, number>();
+  // Days before the retention horizon have no records any more: their rollups are kept as they
+  // are (delays included) and credited to the new home.
+  const horizon = await readRetentionHorizon(trx);
+  if (horizon !== null) {
+    const keptFlows = await trx
+      .selectFrom('daily_flows')
+      .select(['day', 'dir', 'cat', 'count'])
+      .where('balf', '=', address)
+      .where('day', '<', horizon)
+      .execute();
+    for (const f of keptFlows) flows.set(`${f.day}|${f.dir}|${f.cat}`, Number(f.count));
+    const keptReplies = await trx
+      .selectFrom('daily_replies')
+      .select(['day', 'delay', 'count'])
+      .where('balf', '=', address)
+      .where('day', '<', horizon)
+      .execute();
+    for (const f of keptReplies) replies.set(`${f.day}|${f.delay}`, Number(f.count));
+  }
   const movedDays: { key: string; day: string }[] = [];
   const answerChanges: AnswerChange[] = [];
   for (const r of records) {
