@@ -47,16 +47,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const config = options.config ?? loadConfig();
   const clock = options.clock ?? (() => new Date());
   const db = options.db;
-  // Stored reply delays depend on the working-day calendar: a changed setting recomputes history first.
-  const recomputed = await recomputeOnCalendarChange(db, { whitMondayWorked: config.whitMondayWorked });
   const metrics = new ServerMetrics();
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     trustProxy: process.env['SUIVI_TRUST_PROXY'] === '1',
   });
 
-  if (recomputed > 0) {
-    app.log.info({ recomputed }, 'calendrier des jours ouvrés modifié : délais recalculés');
+  // Stored reply delays depend on the working-day calendar: a changed setting recomputes history
+  // before serving. A database that cannot be written now (down, read-only) must not stop the
+  // server, whose routes then answer 503: the recompute is retried at the next start.
+  try {
+    const recomputed = await recomputeOnCalendarChange(db, { whitMondayWorked: config.whitMondayWorked });
+    if (recomputed > 0)
+      app.log.info({ recomputed }, 'calendrier des jours ouvrés modifié : délais recalculés');
+  } catch (error) {
+    app.log.error({ err: error }, 'recalcul des délais reporté au prochain démarrage : base indisponible');
   }
 
   await app.register(helmet, {
