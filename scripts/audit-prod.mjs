@@ -26,7 +26,9 @@ const names = Object.values(report.vulnerabilities ?? {})
   .filter((v) => v.severity === 'high' || v.severity === 'critical')
   .map((v) => `${v.name} (${v.severity})`);
 if (high > 0) {
-  console.error(`audit: ${high} vulnérabilité(s) élevée(s) ou critique(s) en production : ${names.join(', ')}`);
+  console.error(
+    `audit: ${high} vulnérabilité(s) élevée(s) ou critique(s) en production : ${names.join(', ')}`,
+  );
   process.exit(1);
 }
 console.log(`audit: aucune vulnérabilité élevée ou critique en production (${JSON.stringify(counts)})`);
