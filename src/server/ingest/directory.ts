@@ -24,6 +24,19 @@ export async function placeBalf(db: Db, balf: string): Promise<BalfPlacement> {
     ])
     .where('b.address', '=', balf)
     .executeTakeFirst();
+  return placementOf(balf, row);
+}
+
+/** The directory row of a BALF (service, department and their regions), as both stores read it. */
+export interface PlacementRow {
+  service: string;
+  department: string;
+  serviceRegion: string | null;
+  departmentRegion: string;
+}
+
+/** Placement of a BALF from its directory row; no row: unattached. */
+export function placementOf(balf: string, row: PlacementRow | undefined): BalfPlacement {
   if (!row) return { balf, service: null, department: null, region: UNATTACHED_REGION };
   return {
     balf,

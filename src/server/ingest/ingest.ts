@@ -13,7 +13,6 @@ import { sqliteHandleOf } from '../db/connect.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
 import { inGroupCommit } from './group-commit.ts';
 import { pairTouched } from './pairing.ts';
-import { readRetentionHorizon } from '../retention/horizon.ts';
 import { rebuildBalf } from './recompute.ts';
 import { homeOf, type Home, sameHome } from './rollups.ts';
 import { sqliteStore } from './sqlite-store.ts';
@@ -129,7 +128,7 @@ async function storeBatch(
   const createdAt = ctx.now.toISOString();
   // Days before the retention horizon live on only in the rollups, which already count them:
   // storing such a record again (a reinstalled workstation's back-fill) would count it twice.
-  const horizon = await readRetentionHorizon(trx);
+  const horizon = await store.retentionHorizon();
   const { rows, refs, inBatchDuplicates, rejects } = dedupe(batch, placement, createdAt, ctx.now, horizon);
   const inserted = await store.insertRecords(rows);
   const fresh = rows.filter((r) => inserted.has(r.key));

@@ -5,7 +5,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Region } from '../../core/calendar.ts';
 import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
-import type { Database } from '../db/schema.ts';
+import type { Database, RecordTable } from '../db/schema.ts';
 import { chunks } from './chunks.ts';
 import type { Home } from './rollups.ts';
 import type { IngestStore, StoredReceived } from './store.ts';
@@ -21,14 +21,7 @@ export interface PairingContext {
 }
 
 /** A row this batch has just inserted: pairing knows it without reading it back. */
-export interface FreshRecord {
-  key: string;
-  dir: 'in' | 'out';
-  at: string;
-  day: string;
-  cat: string;
-  heuristic: number;
-}
+export type FreshRecord = Pick<RecordTable, 'key' | 'dir' | 'at' | 'day' | 'cat' | 'heuristic'>;
 
 /**
  * Re-pairs the received rows whose keys are in `touched` against every stored reply that

@@ -5,7 +5,8 @@
  * inside the group-commit transaction, on the same connection.
  */
 import type SQLite from 'better-sqlite3';
-import { regionOf, UNATTACHED_REGION } from './directory.ts';
+import { HORIZON_SETTING } from '../retention/horizon.ts';
+import { placementOf, type PlacementRow } from './directory.ts';
 import type { AnswerChange } from './pairing.ts';
 import type { IngestStore, StoredReceived, StoredSent } from './store.ts';
 
@@ -23,6 +24,7 @@ function prepareAll(h: SQLite.Database) {
         join departments d on d.code = s.department_code where b.address = ?`),
     replayed: p('select balf, accepted, duplicates from batches where batch_id = ?'),
     storedHome: p('select department, region from balf_homes where balf = ?'),
+    retentionHorizon: p(`select value from settings where name = '${HORIZON_SETTING}'`),
     saveHome: p(`insert into balf_homes (balf, department, region) values (?, ?, ?)
         on conflict (balf) do update set department = excluded.department, region = excluded.region`),
     insertRecord: p(`insert into records (balf, key, dir, at, day, cat, heuristic, answered_at,
@@ -64,22 +66,26 @@ function sortedNonZero(counts: ReadonlyMap<string, number>): [string, number][] 
   return [...counts].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** One indexed point lookup per key on a prepared statement; keys not stored are left out. */
+function rowsByKey<T>(statement: Statement, balf: string, keys: readonly string[]): T[] {
+  const out: T[] = [];
+  for (const key of keys) {
+    const row = statement.get(balf, key) as T | undefined;
+    if (row) out.push(row);
+  }
+  return out;
+}
+
 export function sqliteStore(handle: SQLite.Database): IngestStore {
   let s = prepared.get(handle);
   if (!s) prepared.set(handle, (s = prepareAll(handle)));
   const st = s;
   return {
     async place(balf) {
-      const row = st.place.get(balf) as
-        | { service: string; department: string; serviceRegion: string | null; departmentRegion: string }
-        | undefined;
-      if (!row) return { balf, service: null, department: null, region: UNATTACHED_REGION };
-      return {
-        balf,
-        service: row.service,
-        department: row.department,
-        region: regionOf(row.serviceRegion, row.departmentRegion),
-      };
+      return placementOf(balf, st.place.get(balf) as PlacementRow | undefined);
+    },
+    async retentionHorizon() {
+      return (st.retentionHorizon.get() as { value: string } | undefined)?.value ?? null;
     },
     async replayed(batchId) {
       return st.replayed.get(batchId) as { balf: string; accepted: number; duplicates: number } | undefined;
@@ -137,12 +143,7 @@ export function sqliteStore(handle: SQLite.Database): IngestStore {
       }
     },
     async receivedByKeys(balf, keys) {
-      const out: StoredReceived[] = [];
-      for (const key of keys) {
-        const row = st.received.get(balf, key) as StoredReceived | undefined;
-        if (row) out.push(row);
-      }
-      return out;
+      return rowsByKey<StoredReceived>(st.received, balf, keys);
     },
     async refsTo(balf, keys) {
       const out: { sent_key: string; ref_key: string }[] = [];
@@ -152,12 +153,7 @@ export function sqliteStore(handle: SQLite.Database): IngestStore {
       return out;
     },
     async sentByKeys(balf, keys) {
-      const out: StoredSent[] = [];
-      for (const key of keys) {
-        const row = st.sent.get(balf, key) as StoredSent | undefined;
-        if (row) out.push(row);
-      }
-      return out;
+      return rowsByKey<StoredSent>(st.sent, balf, keys);
     },
     async updateAnswers(balf, changes: readonly AnswerChange[]) {
       for (const c of changes) st.updateAnswer.run(c.answeredAt, c.heuristic, balf, c.key);

@@ -4,7 +4,8 @@
  * the hot path of the embedded database). Both run inside the caller's transaction.
  */
 import type { Transaction } from 'kysely';
-import type { Database } from '../db/schema.ts';
+import type { BatchTable, Database, RecordRefTable, RecordTable } from '../db/schema.ts';
+import { readRetentionHorizon } from '../retention/horizon.ts';
 import { chunks } from './chunks.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
 import { updateAnswers, type AnswerChange } from './pairing.ts';
@@ -18,38 +19,10 @@ import {
   type ReplyCounts,
 } from './rollups.ts';
 
-export interface NewRecord {
-  balf: string;
-  key: string;
-  dir: 'in' | 'out';
-  at: string;
-  day: string;
-  cat: string;
-  heuristic: number;
-  answered_at: string | null;
-  answer_heuristic: number;
-  batch_id: string;
-  created_at: string;
-}
-
-export interface NewRef {
-  balf: string;
-  sent_key: string;
-  ref_key: string;
-  position: number;
-}
-
-export interface BatchRow {
-  batch_id: string;
-  token_id: string;
-  balf: string;
-  client_id: string;
-  seq: number | null;
-  records: number;
-  accepted: number;
-  duplicates: number;
-  created_at: string;
-}
+/** Rows written by an ingest: exactly the tables' columns (src/server/db/schema.ts). */
+export type NewRecord = RecordTable;
+export type NewRef = RecordRefTable;
+export type BatchRow = BatchTable;
 
 export interface StoredReceived {
   key: string;
@@ -82,6 +55,8 @@ export interface IngestStore {
   sentByKeys(balf: string, keys: readonly string[]): Promise<StoredSent[]>;
   updateAnswers(balf: string, changes: readonly AnswerChange[]): Promise<void>;
   insertBatch(row: BatchRow): Promise<void>;
+  /** First day still held in records (`retention_horizon`), or null if nothing was ever purged. */
+  retentionHorizon(): Promise<string | null>;
 }
 
 /** The store over a Kysely transaction (same SQL on both databases). */
@@ -97,6 +72,7 @@ export function kyselyStore(trx: Transaction<Database>): IngestStore {
       return row && { balf: row.balf, accepted: Number(row.accepted), duplicates: Number(row.duplicates) };
     },
     storedHome: (balf) => storedHome(trx, balf),
+    retentionHorizon: () => readRetentionHorizon(trx),
     saveHome: (balf, home) => saveHome(trx, balf, home),
     async insertRecords(rows) {
       const inserted = new Set<string>();
