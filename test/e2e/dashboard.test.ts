@@ -3,12 +3,12 @@
 // no console error and no CSP violation; screenshots under test-results/.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, requireChromium } from '../support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_SCHEMA, type StatsAnswer } from '../../src/core/protocol.ts';
 import { presetPeriod, shiftPeriod } from '../../src/dashboard/period.ts';
@@ -19,7 +19,6 @@ import { openDatabase, type OpenDb } from '../../src/server/db/connect.ts';
 import { DEMO_UNATTACHED_BALF, demoBalfs } from '../../src/server/demo/demo-directory.ts';
 import { runDemo } from '../../src/server/demo/run-demo.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const LOGIN = 'admin.national';
 const PASSWORD = 'mot-de-passe-de-test-e2e';
 const RESULTS = join(process.cwd(), 'test-results');
@@ -118,8 +117,7 @@ async function waitForView(level: string, id: string, from?: string): Promise<vo
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium absent (${CHROMIUM}) : installez-le avec « apt-get install -y chromium ».`);
+  requireChromium();
   execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { stdio: 'inherit' });
   work = await mkdtemp(join(tmpdir(), 'suivi-balf-dashboard-'));
   await mkdir(RESULTS, { recursive: true });
@@ -164,24 +162,7 @@ beforeAll(async () => {
   });
   expect(posted.statusCode, posted.body).toBe(201);
   base = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('[::1]', '127.0.0.1');
-  context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    acceptDownloads: true,
-    locale: 'fr-FR',
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--lang=fr-FR',
-    ],
-  });
+  context = await launchChromium(join(work, 'chromium-profile'), { acceptDownloads: true });
   // Registered before any page script, outside the page's CSP.
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {

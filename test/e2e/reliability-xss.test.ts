@@ -1,19 +1,18 @@
 // Directory names carrying HTML/JS are shown as text by the dashboard in real Chromium: no element injected, no script run.
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, requireChromium } from '../support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
 import { createToken } from '../../src/server/auth/tokens.ts';
 import { addUser } from '../../src/server/auth/users.ts';
 import { openDatabase, type OpenDb } from '../../src/server/db/connect.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'mot-de-passe-xss-e2e';
 const HOSTILE = [
   '<img src=x onerror="window.__xss=1">',
@@ -31,8 +30,7 @@ let page: Page;
 const dialogs: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium absent (${CHROMIUM}) : installez-le avec « apt-get install -y chromium ».`);
+  requireChromium();
   execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { stdio: 'inherit' });
   work = await mkdtemp(join(tmpdir(), 'suivi-balf-xss-'));
   store = await openDatabase({ kind: 'sqlite', file: join(work, 'xss.sqlite') });
@@ -70,19 +68,7 @@ beforeAll(async () => {
     expect(res.statusCode, res.body).toBe(200);
   }
   base = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('[::1]', '127.0.0.1');
-  context = await chromium.launchPersistentContext(join(work, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    locale: 'fr-FR',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-    ],
-  });
+  context = await launchChromium(join(work, 'profile'));
   page = context.pages()[0] ?? (await context.newPage());
   page.on('dialog', (d) => {
     dialogs.push(d.message());

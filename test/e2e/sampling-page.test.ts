@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, requireChromium } from '../support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoWeekStart, localDay } from '../../src/core/calendar.ts';
 import { drawSample, wilsonInterval } from '../../src/core/sampling.ts';
@@ -24,7 +25,6 @@ import {
   tFr,
 } from '../extension/sampling-fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Each run writes test-results/; the guide's image is refreshed only on request (it changes with the date).
 const SCREENSHOT = join(ROOT, 'test-results', 'panneau-sondage.png');
 const GUIDE_IMAGE = join(ROOT, 'docs', 'images', 'panneau-sondage.png');
@@ -87,9 +87,7 @@ describe('page de sondage dans un vrai navigateur', () => {
   const { rows } = buildLedger(160);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium absent (${CHROMIUM}) : installez-le avec « apt-get install -y chromium ».`);
-    }
+    requireChromium();
     work = await mkdtemp(join(tmpdir(), 'suivi-sampling-page-'));
     const site = join(work, 'site');
     await mkdir(join(site, 'sampling'), { recursive: true });

@@ -2,12 +2,13 @@
 // Thunderbird, Dovecot, server), then the dashboard in real Chromium on that database shows, for the scenario's
 // BALF over its period, exactly the runner's out.json, which holds the scenario's expected.json. Screenshot kept.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, requireChromium } from '../support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatsAnswer } from '../../src/core/protocol.ts';
 import { buildApp } from '../../src/server/app.ts';
@@ -28,7 +29,6 @@ import { subsetDifferences } from './scenarios/match.ts';
 /** A rich scenario: same-day, References-only and heuristic replies, two replies, forward, new, overdue. */
 const SCENARIO = 'reponses-et-references';
 const DIR = join(REPO_ROOT, 'test', 'e2e', 'scenarios', SCENARIO);
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = join(REPO_ROOT, 'test-results');
 const LOGIN = 'chef.scenario';
 const PASSWORD = 'mot-de-passe-du-scenario-e2e';
@@ -72,8 +72,7 @@ function pick<T extends object>(shown: T, wanted: object): Partial<T> {
 
 beforeAll(async () => {
   requireThunderbirdAndDovecot();
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium absent (${CHROMIUM}) : installez-le avec « apt-get install -y chromium ».`);
+  requireChromium();
   execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
   work = await mkdtemp(join(tmpdir(), 'suivi-scenario-dashboard-'));
   await mkdir(RESULTS, { recursive: true });
@@ -92,23 +91,7 @@ beforeAll(async () => {
   });
   app = await buildApp({ db: store.db, rateLimit: false });
   base = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('[::1]', '127.0.0.1');
-  context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    locale: 'fr-FR',
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--lang=fr-FR',
-    ],
-  });
+  context = await launchChromium(join(work, 'chromium-profile'));
   page = context.pages()[0] ?? (await context.newPage());
   // The anonymous session probe answers 401 by design; anything else failing is a defect.
   const probe = (url: string) => /\/api\/v1\/session$/.test(url);

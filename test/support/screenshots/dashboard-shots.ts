@@ -1,15 +1,13 @@
 // Screenshots of the real dashboard in Chromium (playwright-core) against a running demo server: login page,
 // national view, a department, a service, the directory page, and the CSV link.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, requireChromium } from '../chromium.ts';
 import { REPO_ROOT } from '../thunderbird/xpi.ts';
 import { DEMO_DEPARTMENT, DEMO_LOGIN, DEMO_PASSWORD, type DemoServer } from './demo-server.ts';
-
-export const CHROMIUM = '/usr/bin/chromium';
 
 /** File names written by `captureDashboard`, stable: the guides refer to them. */
 export const DASHBOARD_SHOTS = {
@@ -32,30 +30,10 @@ async function waitForView(page: Page, level: string, id?: string): Promise<void
 
 /** Writes the dashboard's PNGs into `outDir`; returns their paths. Builds the dashboard bundle first. */
 export async function captureDashboard(server: DemoServer, outDir: string): Promise<string[]> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium absent (${CHROMIUM}) : installez-le avec « apt-get install -y chromium ».`);
+  requireChromium();
   execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
   const profile = await mkdtemp(join(tmpdir(), 'suivi-balf-captures-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    locale: 'fr-FR',
-    // Date fields follow the process locale, not `locale` (needs Chromium's fr.pak: chromium-l10n).
-    env: { ...process.env, LANG: 'fr_FR.UTF-8', LANGUAGE: 'fr' },
-    timezoneId: 'Europe/Paris',
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--lang=fr-FR',
-    ],
-  });
+  const context = await launchChromium(profile, { timezoneId: 'Europe/Paris' });
   const written: string[] = [];
   const shot = async (page: Page, name: string, fullPage = true) => {
     const path = join(outDir, name);
