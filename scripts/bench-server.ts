@@ -19,6 +19,7 @@ import { loadConfig } from '../src/server/config.ts';
 import { openDatabase, sqliteHandleOf, type OpenDb } from '../src/server/db/connect.ts';
 import type { Db } from '../src/server/db/schema.ts';
 import { createDatabase, startPostgres } from '../test/support/postgres.ts';
+import { seededRandom as rng } from '../test/support/seeded-random.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -40,18 +41,6 @@ const CONCURRENCY = Number(option('concurrency') ?? '4');
 if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY >= 1))
   throw new Error('--concurrency doit être un entier ≥ 1');
 const STATS_RUNS = 30;
-
-/** mulberry32: reproducible data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DEPARTMENTS = [
   ...Array.from({ length: 95 }, (_, i) => String(i + 1).padStart(2, '0')).filter((c) => c !== '20'),

@@ -21,18 +21,7 @@ import {
   type Harness,
   type RecordInput,
 } from './support.ts';
-
-/** mulberry32: a tiny seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../support/seeded-random.ts';
 
 const NOW = '2025-06-30T10:00:00Z';
 const DIRECTORY = [

@@ -59,14 +59,4 @@ export function realTick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Deterministic jitter source in [0, 1) (mulberry32), so a failing run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom } from '../seeded-random.ts';
