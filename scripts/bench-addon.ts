@@ -1,8 +1,10 @@
 // Benchmark of the add-on in a real Thunderbird: first back-fill of a large IMAP BALF against the floor (a bare
 // query + continueList walk in the same run), memory, and handling time of one new message. Prints JSON.
-// `npm run bench:addon [-- --messages 50000] [--keep]`
+// `npm run bench:addon [-- --messages 50000] [--keep] [--cold]`
+// By default run 1 also waits for Thunderbird's offline copies of the messages (IMAP accounts keep them by
+// default: a workstation that has had the BALF open for a while); `--cold` starts the back-fill without them.
 import { createServer } from 'node:http';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -38,12 +40,61 @@ function arg(name: string): string | undefined {
 }
 const total = Number(arg('--messages') ?? 50_000);
 const keep = process.argv.includes('--keep');
+const cold = process.argv.includes('--cold');
 if (!Number.isInteger(total) || total < 10) throw new Error('--messages attend un entier ≥ 10');
 const receivedCount = Math.round(total * 0.8);
 const sentCount = total - receivedCount;
 const log = (text: string): void => {
   process.stderr.write(`[bench:addon ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 };
+
+/** Bytes of the messages of a Maildir++ tree (files in every `cur/` and `new/`, not Dovecot's indexes). */
+async function maildirMessageBytes(dir: string): Promise<number> {
+  let sum = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && /[/\\](cur|new)$/.test(entry.parentPath)) {
+      sum += (await stat(join(entry.parentPath, entry.name))).size;
+    }
+  }
+  return sum;
+}
+
+/**
+ * Waits until Thunderbird's offline store of the account (`ImapMail/<host>/`, mbox files next to the `.msf`
+ * summaries) holds at least the served Maildir's bytes, or stops growing for a minute.
+ */
+async function waitOfflineStore(
+  profileDir: string,
+  maildirBytes: number,
+  timeoutMs: number,
+): Promise<{ ms: number; bytes: number; complete: boolean }> {
+  const started = Date.now();
+  const storeBytes = async (): Promise<number> => {
+    let sum = 0;
+    const root = join(profileDir, 'ImapMail');
+    for (const host of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+      if (!host.isDirectory()) continue;
+      for (const f of await readdir(join(root, host.name), { withFileTypes: true })) {
+        if (f.isFile() && !f.name.includes('.')) sum += (await stat(join(root, host.name, f.name))).size;
+      }
+    }
+    return sum;
+  };
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const bytes = await storeBytes();
+    if (bytes >= maildirBytes) return { ms: Date.now() - started, bytes, complete: true };
+    if (bytes !== last) {
+      last = bytes;
+      lastChange = Date.now();
+    }
+    if (Date.now() - lastChange > 60_000 || Date.now() - started > timeoutMs) {
+      return { ms: Date.now() - started, bytes, complete: false };
+    }
+    await new Promise((done) => setTimeout(done, 2000));
+  }
+}
 
 /** Commands for the floor extension, served on loopback; results come back on Thunderbird's stdout. */
 function commandServer(): Promise<{ url: string; send: (c: BenchCommand) => void; close: () => void }> {
@@ -175,6 +226,18 @@ async function main(): Promise<void> {
     const synced = await runCommand(tb, commands.send, { action: 'waitSynced', total }, 30 * 60_000);
     const firstSyncMs = Date.now() - launch1;
     log(`  synchronisé en ${firstSyncMs} ms (${synced['count']} messages)`);
+    let offlineStore: { ms: number; bytes: number; complete: boolean; maildirBytes: number } | null = null;
+    if (!cold) {
+      const maildirBytes = await maildirMessageBytes(imap.maildir.root);
+      log(`  attente des copies locales de Thunderbird (${maildirBytes} octets dans le Maildir)`);
+      offlineStore = {
+        ...(await waitOfflineStore(profileDir, maildirBytes * 0.98, 30 * 60_000)),
+        maildirBytes,
+      };
+      log(
+        `  copies locales : ${offlineStore.bytes} octets en ${offlineStore.ms} ms (complet : ${offlineStore.complete})`,
+      );
+    }
     await tb.stop();
 
     // Run 2: the add-on gets its configuration and back-fills the synced account; the floor is walked in the same run.
@@ -317,6 +380,8 @@ async function main(): Promise<void> {
       loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
       generationMs: generationMs,
       thunderbirdFirstSyncMs: firstSyncMs,
+      // null with --cold: the back-fill read reply headers from the IMAP server, message by message.
+      offlineStore,
       /**
        * First full back-fill: from the extensions' start (the floor extension's first line, same Thunderbird
        * clock as the add-on's status `at`) to the first status whose ledger holds every message.

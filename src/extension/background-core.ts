@@ -5,7 +5,7 @@ import { ledgerCsv } from './csv.ts';
 import { ingestHeaders, type IngestStats } from './ingest.ts';
 import { Ledger, type LedgerDb } from './ledger.ts';
 import { emitStatus, makeLogger, type Sink } from './logger.ts';
-import type { Clock, MailFolder, MessageHeader, MessageList, Messenger } from './platform.ts';
+import type { Clock, MailFolder, MessageHeader, MessageList, MessagePart, Messenger } from './platform.ts';
 import { isRequest, type Handlers, type OptionsState, type Request } from './runtime-messages.ts';
 import {
   balfAccounts,
@@ -243,7 +243,11 @@ export function startBackground(deps: BackgroundDeps): Background {
 
   const ingestDeps = (ledger: Ledger) => ({
     ledger,
-    getFull: (id: number) => m.messages.getFull(id),
+    // Headers only: getHeaders where Thunderbird has it (147+), the whole parsed message otherwise.
+    getFull: (id: number): Promise<MessagePart> =>
+      'getHeaders' in m.messages && m.messages.getHeaders
+        ? m.messages.getHeaders(id).then((headers) => ({ headers }))
+        : m.messages.getFull(id),
     clock: deps.clock,
     concurrency: deps.getFullConcurrency ?? 8,
   });

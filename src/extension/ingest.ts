@@ -54,7 +54,36 @@ export interface IngestStats {
    * on a loaded IMAP server): not written, so the next scan tries them again; the rest of the page counts.
    */
   failed: number;
+  /** Where the time went, in ms (what a back-fill benchmark reads in the scan log line). */
+  phaseMs: PhaseMs;
 }
+
+export interface PhaseMs {
+  /** Message keys (HMAC), synthetic ids resolved. */
+  key: number;
+  /** Which keys the ledger already holds. */
+  lookup: number;
+  /** Classification and the full headers read for it. */
+  rows: number;
+  /** Ledger writes. */
+  write: number;
+  /** Waiting for Thunderbird's next page (scans only). */
+  pageWait: number;
+}
+
+export const noPhaseMs = (): PhaseMs => ({ key: 0, lookup: 0, rows: 0, write: 0, pageWait: 0 });
+
+export function addPhaseMs(a: PhaseMs, b: PhaseMs): PhaseMs {
+  return {
+    key: a.key + b.key,
+    lookup: a.lookup + b.lookup,
+    rows: a.rows + b.rows,
+    write: a.write + b.write,
+    pageWait: a.pageWait + b.pageWait,
+  };
+}
+
+const since = (t0: number): number => Math.round((performance.now() - t0) * 10) / 10;
 
 /** Dates further ahead than this are a sender's wrong clock, not a time of receipt. */
 const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
@@ -100,6 +129,21 @@ function lowerHeaders(part: MessagePart | undefined): Headers | undefined {
 
 const first = (h: Headers | undefined, name: string): string | undefined => h?.[name]?.[0];
 const all = (h: Headers | undefined, name: string): string | undefined => h?.[name]?.join(' ');
+
+/**
+ * Thunderbird's own id for a message whose header it holds no Message-ID in: `md5:` and a hash of
+ * the header it downloaded. Every client gets the same one for a message that really has none, but a
+ * header cut short (IMAP connection dropped while Thunderbird fetched it) hashes differently, so such
+ * an id is checked against the message's full header before it becomes a key.
+ */
+export const SYNTHETIC_MESSAGE_ID = /^md5:/i;
+
+/** The Message-ID of a header value as Thunderbird keeps it: inside the first brackets, else as is. */
+export function messageIdOfHeader(value: string | undefined): string {
+  const text = (value ?? '').trim();
+  const bracketed = /<([^<>]*)>/.exec(text);
+  return (bracketed ? (bracketed[1] ?? '') : text).trim();
+}
 
 async function keyOf(secret: string, h: MessageHeader): Promise<{ key: string; headerMessageId: string }> {
   const headerMessageId = h.headerMessageId.trim().replace(/^<|>$/g, '');
@@ -211,12 +255,38 @@ export async function ingestHeaders(
     ignored: 0,
     headersRead: 0,
     failed: 0,
+    phaseMs: noPhaseMs(),
   };
   const secret = ctx.config.secret;
   if (!secret || headers.length === 0) return stats;
-  const keyed = await Promise.all(
-    headers.filter((h) => !h.external).map(async (h) => ({ h, ...(await keyOf(secret, h)) })),
+  let t0 = performance.now();
+  const failed = Symbol('failed');
+  const isStreamingFailure = (error: unknown): boolean =>
+    // Thunderbird's ExtensionError may come from another realm: read its message, not its class.
+    /streaming message|timeout|not found/i.test(
+      String((error as { message?: unknown } | null)?.message ?? error),
+    );
+  const keyedOrFailed = await mapLimit(
+    headers.filter((h) => !h.external),
+    deps.concurrency ?? 8,
+    async (h) => {
+      if (!SYNTHETIC_MESSAGE_ID.test(h.headerMessageId.trim())) return { h, ...(await keyOf(secret, h)) };
+      // A synthetic id: the full header says whether the message really has no Message-ID.
+      let real: string;
+      try {
+        stats.headersRead += 1;
+        real = messageIdOfHeader(first(lowerHeaders(await deps.getFull(h.id)), 'message-id'));
+      } catch (error) {
+        if (isStreamingFailure(error)) return failed;
+        throw error;
+      }
+      return { h, ...(await keyOf(secret, real ? { ...h, headerMessageId: real } : h)) };
+    },
   );
+  const keyed = keyedOrFailed.filter((k): k is Exclude<typeof k, typeof failed> => k !== failed);
+  const unkeyed = keyedOrFailed.length - keyed.length;
+  stats.phaseMs.key = since(t0);
+  t0 = performance.now();
   const known = await deps.ledger.existingKeys(
     ctx.balf,
     keyed.map((k) => k.key),
@@ -225,11 +295,12 @@ export async function ingestHeaders(
   const fresh = new Map<string, (typeof keyed)[number]>();
   for (const k of keyed) if (!known.has(k.key) && !fresh.has(k.key)) fresh.set(k.key, k);
   stats.known = keyed.length - fresh.size;
+  stats.phaseMs.lookup = since(t0);
+  t0 = performance.now();
 
   const now = deps.clock().toISOString();
   const nowMs = Date.parse(now);
   const hmacSecret: string = secret;
-  const failed = Symbol('failed');
   const read = async (h: MessageHeader): Promise<Headers | undefined> => {
     stats.headersRead += 1;
     return lowerHeaders(await deps.getFull(h.id));
@@ -241,9 +312,7 @@ export async function ingestHeaders(
       try {
         return await toRow(h, key, headerMessageId);
       } catch (error) {
-        // Thunderbird's ExtensionError may come from another realm: read its message, not its class.
-        const message = String((error as { message?: unknown } | null)?.message ?? error);
-        if (/streaming message|timeout|not found/i.test(message)) return failed;
+        if (isStreamingFailure(error)) return failed;
         throw error;
       }
     },
@@ -295,10 +364,14 @@ export async function ingestHeaders(
       return row;
     }
   }
+  stats.phaseMs.rows = since(t0);
+  t0 = performance.now();
   const toWrite = rows.filter((r): r is LedgerRow => r !== null && r !== failed);
-  stats.failed = rows.filter((r) => r === failed).length;
-  stats.ignored = rows.length - toWrite.length - stats.failed;
+  const rowsFailed = rows.filter((r) => r === failed).length;
+  stats.failed = rowsFailed + unkeyed;
+  stats.ignored = rows.length - toWrite.length - rowsFailed;
   stats.added = await deps.ledger.addIfAbsent(toWrite);
+  stats.phaseMs.write = since(t0);
   return stats;
 }
 

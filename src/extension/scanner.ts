@@ -2,7 +2,14 @@
 // start minus an overlap (first run: the back-fill window), feeding the shared ingest path.
 import type { Config } from './config.ts';
 import { balfAddressOf } from './config.ts';
-import { ingestHeaders, releaseHeld, type IngestDeps, type IngestStats } from './ingest.ts';
+import {
+  addPhaseMs,
+  ingestHeaders,
+  noPhaseMs,
+  releaseHeld,
+  type IngestDeps,
+  type IngestStats,
+} from './ingest.ts';
 import type { MailAccount, MessageList, QueryInfo } from './platform.ts';
 
 /** Re-read this much before the previous scan's start: late IMAP syncs and clock skew. */
@@ -151,6 +158,7 @@ function addStats(a: IngestStats, b: IngestStats): IngestStats {
     ignored: a.ignored + b.ignored,
     headersRead: a.headersRead + b.headersRead,
     failed: a.failed + b.failed,
+    phaseMs: addPhaseMs(a.phaseMs, b.phaseMs),
   };
 }
 
@@ -286,7 +294,15 @@ async function walk(
   fromMs: number,
   folderIds: readonly string[],
 ): Promise<WalkResult> {
-  let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0, failed: 0 };
+  let stats: IngestStats = {
+    seen: 0,
+    added: 0,
+    known: 0,
+    ignored: 0,
+    headersRead: 0,
+    failed: 0,
+    phaseMs: noPhaseMs(),
+  };
   const byFolder = new Map<string, number>();
   const ctx = { balf: account.balf, config };
   let page: MessageList | null = asList(
@@ -311,7 +327,9 @@ async function walk(
     }
     stats = addStats(stats, await ingestHeaders(deps, ctx, messages, { deferHeuristic: true }));
     await deps.yieldNow();
+    const waitStart = performance.now();
     page = next ? asList(await next) : null;
+    stats.phaseMs.pageWait += Math.round(performance.now() - waitStart);
   }
   return { stats, byFolder };
 }
@@ -323,7 +341,15 @@ export async function reconcile(
   accounts: readonly BalfAccount[],
   options: { full?: boolean } = {},
 ): Promise<{ stats: IngestStats; errors: string[]; released: number }> {
-  let stats: IngestStats = { seen: 0, added: 0, known: 0, ignored: 0, headersRead: 0, failed: 0 };
+  let stats: IngestStats = {
+    seen: 0,
+    added: 0,
+    known: 0,
+    ignored: 0,
+    headersRead: 0,
+    failed: 0,
+    phaseMs: noPhaseMs(),
+  };
   const errors: string[] = [];
   for (const account of accounts) {
     try {

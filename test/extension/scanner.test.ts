@@ -376,6 +376,85 @@ describe('scan and ingest', () => {
     expect(await scanComplete({ ledger }, [account])).toBe(true);
   });
 
+  it('keys a header Thunderbird cut short (synthetic md5: id) by the Message-ID of the full header', async () => {
+    // Two agents of one BALF: the first got the whole header, the second's IMAP connection dropped
+    // while Thunderbird fetched it, so Thunderbird hashed what it had into an `md5:` id.
+    const question = eml('question-from-usager', INBOX);
+    const realId = question.header.headerMessageId;
+    const cut = {
+      ...question,
+      header: { ...question.header, id: 7001, headerMessageId: 'md5:Y3V0IHNob3J0==' },
+    };
+    // A message that really has no Message-ID: the same synthetic id on every workstation.
+    const none = {
+      ...eml('question-from-usager', INBOX),
+      header: {
+        ...question.header,
+        id: 7002,
+        headerMessageId: 'md5:bm8gaWQgYXQgYWxs==',
+        author: 'x@example.net',
+      },
+      headers: Object.fromEntries(Object.entries(question.headers).filter(([name]) => name !== 'message-id')),
+    };
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const ctx = { balf: BALF, config: testConfig() };
+    const agentA = new FakeMessenger();
+    agentA.addMessage(question);
+    const agentB = new FakeMessenger();
+    agentB.addMessage(cut);
+    agentB.addMessage(none);
+    const ledgerA = await freshLedger();
+    const ledgerB = await freshLedger();
+    await ingestHeaders(
+      { ledger: ledgerA, getFull: agentA.api.messages.getFull, clock: clock.fn },
+      ctx,
+      [question.header],
+      {
+        deferHeuristic: false,
+      },
+    );
+    const statsB = await ingestHeaders(
+      { ledger: ledgerB, getFull: agentB.api.messages.getFull, clock: clock.fn },
+      ctx,
+      [cut.header, none.header],
+      { deferHeuristic: false },
+    );
+    expect(statsB).toMatchObject({ added: 2, failed: 0 });
+    const realKey = await messageKey(SECRET, realId);
+    expect((await ledgerA.allRows()).map((r) => r.key)).toEqual([realKey]);
+    expect(await ledgerB.get(BALF, realKey)).toMatchObject({ headerMessageId: realId, dir: 'in' });
+    expect(await ledgerB.get(BALF, await messageKey(SECRET, 'md5:bm8gaWQgYXQgYWxs=='))).toMatchObject({
+      headerMessageId: 'md5:bm8gaWQgYXQgYWxs==',
+    });
+    expect(agentA.calls.getFull).toBe(0);
+    // A header that cannot be read now is neither counted nor keyed by its synthetic id: next scan.
+    const agentC = new FakeMessenger();
+    const ledgerC = await freshLedger();
+    const timeout = async (id: number) => {
+      throw new Error(`Error while streaming message <imap-message://balf@127.0.0.1/INBOX#${id}>: Timeout`);
+    };
+    const statsC = await ingestHeaders(
+      { ledger: ledgerC, getFull: timeout, clock: clock.fn },
+      ctx,
+      [cut.header],
+      {
+        deferHeuristic: false,
+      },
+    );
+    expect(statsC).toMatchObject({ added: 0, failed: 1, ignored: 0 });
+    expect(await ledgerC.count()).toBe(0);
+    agentC.addMessage(cut);
+    await ingestHeaders(
+      { ledger: ledgerC, getFull: agentC.api.messages.getFull, clock: clock.fn },
+      ctx,
+      [cut.header],
+      {
+        deferHeuristic: false,
+      },
+    );
+    expect((await ledgerC.allRows()).map((r) => r.key)).toEqual([realKey]);
+  });
+
   it('accepts a query answered with the list id alone (Thunderbird 153 with returnMessageListId)', async () => {
     const fake = mailbox();
     const ledger = await freshLedger();
