@@ -360,13 +360,19 @@ async function main(): Promise<void> {
       logFile: join(work, 'thunderbird-3.log'),
       markers: [...markers, SAMPLING_MARKER],
     });
-    const trace = await tb.log.waitFor<{ population: number; asOf: string; keys: string[] }>(() => true, {
-      marker: SAMPLING_MARKER,
-      what: 'ligne « suivi-balf:sampling » du panneau',
-      timeoutMs: 5 * 60_000,
-    });
+    const trace = await tb.log.waitFor<{ population: number; asOf: string; keys: string[]; ms?: number }>(
+      () => true,
+      {
+        marker: SAMPLING_MARKER,
+        what: 'ligne « suivi-balf:sampling » du panneau',
+        timeoutMs: 5 * 60_000,
+      },
+    );
     const drawMs = Date.now() - Date.parse(trace.asOf);
-    log(`  tirage : population ${trace.population}, ${trace.keys.length} tirés, ${drawMs} ms`);
+    log(
+      `  tirage : population ${trace.population}, ${trace.keys.length} tirés, ${trace.ms} ms dans le panneau, ` +
+        `${drawMs} ms jusqu'à la ligne lue ici`,
+    );
     await tb.stop();
 
     const records = receiver.records();
@@ -438,7 +444,15 @@ async function main(): Promise<void> {
         lastUpload: counted.lastUpload,
       },
       /** Issue 6: the sampling panel's draw on the real ledger (run 3), from its start to its rendered trace line. */
-      samplingDraw: { population: trace.population, sampled: trace.keys.length, ms: drawMs, from, to },
+      // ms: the panel's own clock, click to rendered table (the goal); untilLineReadMs adds Thunderbird's stdout.
+      samplingDraw: {
+        population: trace.population,
+        sampled: trace.keys.length,
+        ms: trace.ms ?? null,
+        untilLineReadMs: drawMs,
+        from,
+        to,
+      },
       extensionsReadyAfterLaunchMs: readyLocal - launch2,
       readyAt: ready.at,
     };

@@ -120,8 +120,11 @@ describe('panneau de sondage (happy-dom)', () => {
     const trace = JSON.parse(h.traces[0]!.slice(SAMPLING_MARKER.length + 1)) as {
       keys: string[];
       population: number;
+      ms: number;
     };
     expect(trace.keys).toEqual(expected.map((r) => r.key));
+    // The panel's own duration of the draw (what bench:addon reports): a measured, non-negative integer.
+    expect(Number.isInteger(trace.ms) && trace.ms >= 0).toBe(true);
     expect(trace.population).toBe(population.length);
     expect($('#rate').textContent).toBe(tFr('sampling_noRateUndecided'));
   });

@@ -131,6 +131,7 @@ export class SamplingPanel {
 
   async drawNow(): Promise<void> {
     const { config } = this.deps;
+    const started = performance.now();
     const now = this.deps.clock();
     const { preset, request } = readForm(this.deps.doc, config.targets, todayIn(config.region, now));
     this.feedback(this.deps.t('sampling_drawing'));
@@ -146,7 +147,7 @@ export class SamplingPanel {
     this.dirty = draw.rows.length > 0;
     this.render();
     this.feedback(this.deps.t('sampling_drawn', [String(draw.rows.length), String(draw.population)]));
-    this.deps.trace?.(traceLine(draw));
+    this.deps.trace?.(traceLine(draw, Math.round(performance.now() - started)));
   }
 
   render(): void {

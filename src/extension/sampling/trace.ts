@@ -7,7 +7,8 @@ export const SAMPLING_MARKER = 'suivi-balf:sampling';
 /** Result of the debug open probe (`open=1`): `{ message, reply }` each 'opened' | 'not-found' | null. */
 export const OPEN_MARKER = 'suivi-balf:sampling-open';
 
-export function traceLine(draw: Draw): string {
+/** `ms`: the panel's own time from the click (or the URL's `draw=1`) to the rendered sample. */
+export function traceLine(draw: Draw, ms?: number): string {
   const results = computeResults(draw.rows, {});
   return `${SAMPLING_MARKER} ${JSON.stringify({
     balf: draw.request.balf,
@@ -23,5 +24,6 @@ export function traceLine(draw: Draw): string {
     keys: draw.rows.map((r) => r.key),
     statuses: draw.rows.map((r) => r.status),
     automatic: results.automatic,
+    ...(ms !== undefined ? { ms } : {}),
   })}`;
 }
