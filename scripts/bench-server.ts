@@ -35,7 +35,13 @@ const part = option('part');
 const BALFS = Math.round(5000 * scale);
 const RECORDS_PER_DAY = Math.round(250_000 * scale);
 const INGEST_RECORDS = Math.max(20_000, Math.round(200_000 * scale));
-const BATCH_SIZE = 1000;
+/**
+ * Records per upload (`--batch-size`, default 1000, the figures' historical setting). The add-on sends up to
+ * 5,000 records (and 1 MB) per batch during a back-fill: `--batch-size 5000` is what a deployment sees then.
+ */
+const BATCH_SIZE = Number(option('batch-size') ?? '1000');
+if (!(Number.isInteger(BATCH_SIZE) && BATCH_SIZE >= 1 && BATCH_SIZE <= 5000))
+  throw new Error('--batch-size doit être un entier de 1 à 5000 (limite du protocole)');
 /** Clients posting at once (`--concurrency`, default 4): a group commit holds at most this many batches. */
 const CONCURRENCY = Number(option('concurrency') ?? '4');
 if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY >= 1))

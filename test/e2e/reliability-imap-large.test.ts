@@ -18,7 +18,7 @@ import {
   writeLargeInbox,
   type LargeInbox,
 } from '../support/imap-large/large-maildir.ts';
-import { startClient, type Client } from '../support/thunderbird/client.ts';
+import { restartClient, startClient, type Client } from '../support/thunderbird/client.ts';
 import type { AddonStatus } from '../support/thunderbird/console-log.ts';
 import { acquirePolicies, managedPolicies, type PoliciesHandle } from '../support/thunderbird/policies.ts';
 import { startReceiver, type Receiver } from '../support/thunderbird/receiver.ts';
@@ -34,7 +34,21 @@ const COUNT = Number(process.env['SUIVI_IMAP_LARGE_MESSAGES'] ?? 100_000);
 const CUTS_AT = [0.25, 0.6];
 /** Whole run budget: Thunderbird's sync + the add-on's back-fill + uploads (measured: see docs/reliability.md). */
 const BUDGET_MS = 20 * 60_000;
+/**
+ * Thunderbird 153 sometimes stops fetching a folder's headers for good after its connection died in the
+ * middle of a FETCH (seen at 3,990 of 100,000 for 5 min, no new IMAP command). An agent would restart it;
+ * so does the test, at most MAX_RESTARTS times, when the ledger has not grown for STALL_MS — and the
+ * add-on must then still count every message once.
+ */
+const STALL_MS = 3 * 60_000;
+const MAX_RESTARTS = 3;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+interface Restart {
+  atMs: number;
+  ledger: number;
+  thunderbirdInboxIds: number;
+}
 
 interface Cut {
   atMs: number;
@@ -95,38 +109,66 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         { waitMs: 15 * 60_000 },
       );
       client = await startClient({ workDir: work, imapPort: imap!.port, balf: BALF, addons: [{ id, xpi }] });
-      const tb = client.tb;
       const started = Date.now();
       const elapsed = (): number => Date.now() - started;
-      const latest = (): AddonStatus | undefined => tb.log.latest() as AddonStatus | undefined;
+      let lastSeen: AddonStatus | undefined;
+      const latest = (): AddonStatus | undefined => {
+        lastSeen = (client!.tb.log.latest() as AddonStatus | undefined) ?? lastSeen;
+        return lastSeen;
+      };
       const cuts: Cut[] = [];
+      const restarts: Restart[] = [];
       // Progress for a post-mortem (SUIVI_E2E_KEEP=1 keeps it): the run lasts minutes.
       const trace = (text: string): Promise<void> =>
         appendFile(join(work, 'trace.log'), `${new Date().toISOString()} +${elapsed()} ms ${text}\n`);
       const cut = async (phase: string): Promise<void> => {
         // Between two checks Thunderbird may hold no connection: wait for one, there is nothing to cut.
         for (let i = 0; i < 120 && ownImapProcesses().length === 0; i += 1) await sleep(500);
-        const before = imap!.sessions();
         const killed = cutImapSessions('SIGKILL');
         cuts.push({ atMs: elapsed(), phase, ledger: latest()?.ledger ?? 0, killed });
         await trace(
           `coupure « ${phase} » : ${killed} processus imap tués, registre ${latest()?.ledger ?? 0}`,
         );
-        // Thunderbird must come back on its own (a new session) for the back-fill to go on.
-        const deadline = Date.now() + 3 * 60_000;
-        while (imap!.sessions() === before) {
-          if (Date.now() > deadline) {
-            throw new Error(
-              `Thunderbird ne s'est pas reconnecté dans les 3 min suivant la coupure « ${phase} »`,
-            );
+        // No wait for a new session here: Thunderbird may go on over a connection that survived, or open a new
+        // one later; what must hold is that the back-fill goes on, which the next wait checks (restarting a
+        // Thunderbird whose sync stalled, see STALL_MS).
+      };
+      /** Waits for a status, restarting a Thunderbird whose sync stalled (see STALL_MS). */
+      const waitStatus = async (accept: (s: AddonStatus) => boolean, what: string): Promise<AddonStatus> => {
+        let ledger = latest()?.ledger ?? 0;
+        let grewAt = Date.now();
+        for (;;) {
+          const remaining = BUDGET_MS - elapsed();
+          if (remaining <= 0) throw new Error(`${what} : budget de ${BUDGET_MS / 60_000} min épuisé`);
+          try {
+            return await client!.tb.log.waitFor<AddonStatus>(accept, {
+              what,
+              timeoutMs: Math.min(remaining, 20_000),
+            });
+          } catch (error) {
+            if (!/timeout|délai|within/i.test(String((error as Error).message))) throw error;
           }
-          await sleep(500);
+          const now = latest()?.ledger ?? 0;
+          if (now > ledger) {
+            ledger = now;
+            grewAt = Date.now();
+          } else if (Date.now() - grewAt > STALL_MS && now < COUNT && restarts.length < MAX_RESTARTS) {
+            restarts.push({
+              atMs: elapsed(),
+              ledger: now,
+              thunderbirdInboxIds: idsInThunderbirdInbox(client!.profileDir),
+            });
+            await trace(
+              `synchronisation arrêtée à ${now} depuis ${STALL_MS / 60_000} min : Thunderbird relancé`,
+            );
+            client = await restartClient(client!);
+            grewAt = Date.now();
+          }
         }
-        await trace(`reconnecté (${imap!.sessions()} sessions)`);
       };
       let peakRss = 0;
       const sampler = setInterval(() => {
-        void tb.memory().then((rss) => (peakRss = Math.max(peakRss, rss)));
+        void client!.tb.memory().then((rss) => (peakRss = Math.max(peakRss, rss)));
       }, 2000);
       const milestones: Record<string, number> = {};
 
@@ -144,16 +186,16 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         await cut('synchronisation des en-têtes');
         // Cuts 2…: during the add-on's walk, at fixed fractions of the ledger.
         for (const fraction of CUTS_AT) {
-          await tb.log.waitFor<AddonStatus>((s) => s.ledger >= COUNT * fraction, {
-            what: `registre à ${Math.round(fraction * 100)} % (${COUNT * fraction})`,
-            timeoutMs: BUDGET_MS - elapsed(),
-          });
+          await waitStatus(
+            (s) => s.ledger >= COUNT * fraction,
+            `registre à ${Math.round(fraction * 100)} % (${COUNT * fraction})`,
+          );
           await cut(`rattrapage à ${Math.round(fraction * 100)} %`);
         }
-        const allCounted = await tb.log.waitFor<AddonStatus>((s) => s.ledger >= COUNT, {
-          what: `les ${COUNT} messages dans le registre`,
-          timeoutMs: BUDGET_MS - elapsed(),
-        });
+        const allCounted = await waitStatus(
+          (s) => s.ledger >= COUNT,
+          `les ${COUNT} messages dans le registre`,
+        );
         milestones['allCountedMs'] = elapsed();
         await trace('tout est dans le registre');
         expect(allCounted.ledger).toBe(COUNT);
@@ -163,10 +205,10 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
           BUDGET_MS - elapsed(),
         );
         milestones['allUploadedMs'] = elapsed();
-        const done = await tb.log.waitFor<AddonStatus>(
+        const done = await waitStatus(
           // The ledger condition skips earlier "complete" claims made while Thunderbird was still syncing.
           (s) => s.scanComplete && !s.scanning && s.queue === 0 && s.lastUpload === 'ok' && s.ledger >= COUNT,
-          { what: 'parcours terminé et file vide', timeoutMs: BUDGET_MS - elapsed() },
+          'parcours terminé et file vide',
         );
         milestones['scanCompleteMs'] = elapsed();
         await trace('parcours terminé, file vide');
@@ -180,9 +222,8 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
 
         expect(receiver!.invalid).toEqual([]);
         expect(cuts.length).toBe(1 + CUTS_AT.length);
-        // Every cut really dropped live sessions, and Thunderbird came back each time.
+        // Every cut really dropped live sessions (the counts above prove the back-fill went on after each).
         for (const c of cuts) expect(c.killed, c.phase).toBeGreaterThan(0);
-        expect(imap!.sessions()).toBeGreaterThan(cuts.length);
         expect(done.scanComplete).toBe(true);
         expect(done.ledger).toBe(COUNT);
         expect(receiver!.batches.length).toBe(batchesBefore);
@@ -200,6 +241,7 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
           elapsedMs: elapsed(),
           ...milestones,
           cuts,
+          restarts,
           imapSessions: imap!.sessions(),
           thunderbirdInboxIds: idsInThunderbirdInbox(client.profileDir),
           uploadRequests: receiver!.requests.length,
