@@ -6,6 +6,7 @@ import { MAX_RE_KEYS } from '../core/protocol.ts';
 import { findHeuristicMatch, type ReceivedForMatch } from '../core/replies.ts';
 import type { Config } from './config.ts';
 import { Up, type Ledger, type LedgerRow } from './ledger.ts';
+import { decodeEncodedWords } from './mime-words.ts';
 import type { Clock, MessageHeader, MessagePart } from './platform.ts';
 
 /** How far back the subject/correspondent heuristic looks for the received message. */
@@ -123,7 +124,11 @@ type Headers = Record<string, string[]>;
 function lowerHeaders(part: MessagePart | undefined): Headers | undefined {
   if (!part?.headers) return undefined;
   const out: Headers = {};
-  for (const [name, values] of Object.entries(part.headers)) out[name.toLowerCase()] = values;
+  for (const [name, values] of Object.entries(part.headers)) {
+    const lower = name.toLowerCase();
+    // getHeaders (Thunderbird 147+) may hand the subject over still encoded (RFC 2047).
+    out[lower] = lower === 'subject' ? values.map(decodeEncodedWords) : values;
+  }
   return out;
 }
 

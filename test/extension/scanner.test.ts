@@ -376,6 +376,27 @@ describe('scan and ingest', () => {
     expect(await scanComplete({ ledger }, [account])).toBe(true);
   });
 
+  it('decodes an RFC 2047 subject read undecoded (getHeaders) before classifying, pairing and storing it', async () => {
+    const fake = new FakeMessenger();
+    fake.addMessage(eml('question-from-usager', INBOX));
+    const reply = eml('reply-without-references-french-re', SENT);
+    // As messages.getHeaders may give it: the whole subject in one encoded word (Outlook's habit).
+    reply.headers['subject'] = ['=?utf-8?Q?RE_:_Question_sur_ma_taxe_fonci=C3=A8re?='];
+    fake.addMessage(reply);
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
+    // A second agreeing walk: the account is synced, the held reply gets its heuristic answer.
+    clock.advance(20_000);
+    await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
+    expect(await byId(ledger, 'reply-2@dgfip.finances.gouv.fr')).toMatchObject({
+      cat: 'reply',
+      heuristic: true,
+      re: [await messageKey(SECRET, 'question-1@example.org')],
+      subject: 'RE : Question sur ma taxe foncière',
+    });
+  });
+
   it('keys a header Thunderbird cut short (synthetic md5: id) by the Message-ID of the full header', async () => {
     // Two agents of one BALF: the first got the whole header, the second's IMAP connection dropped
     // while Thunderbird fetched it, so Thunderbird hashed what it had into an `md5:` id.
