@@ -48,45 +48,55 @@ const log = (text: string): void => {
   process.stderr.write(`[bench:addon ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 };
 
-/** Bytes of the messages of a Maildir++ tree (files in every `cur/` and `new/`, not Dovecot's indexes). */
-async function maildirMessageBytes(dir: string): Promise<number> {
-  let sum = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && /[/\\](cur|new)$/.test(entry.parentPath)) {
-      sum += (await stat(join(entry.parentPath, entry.name))).size;
-    }
+/** Bytes of the messages of each folder of a Maildir++ tree (`cur/` and `new/`), by Thunderbird's folder name. */
+async function maildirFolderBytes(root: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+    const m = /(?:^|[/\\])(?:\.([^/\\]+)[/\\])?(cur|new)$/.exec(entry.parentPath.slice(root.length));
+    if (!entry.isFile() || !m) continue;
+    // Maildir++: the root is INBOX, `.Sent` is Sent.
+    const folder = m[1] ?? 'INBOX';
+    out.set(folder, (out.get(folder) ?? 0) + (await stat(join(entry.parentPath, entry.name))).size);
   }
-  return sum;
+  return out;
 }
 
 /**
- * Waits until Thunderbird's offline store of the account (`ImapMail/<host>/`, mbox files next to the `.msf`
- * summaries) holds at least the served Maildir's bytes, or stops growing for a minute.
+ * Waits until Thunderbird's offline store of the account (`ImapMail/<host>/<folder>`, mbox files next to the
+ * `.msf` summaries) holds, for every folder, at least 98 % of the served Maildir folder's bytes (the mbox adds
+ * its own lines, so this is a floor), or stops growing for a minute.
  */
 async function waitOfflineStore(
   profileDir: string,
-  maildirBytes: number,
+  maildir: ReadonlyMap<string, number>,
   timeoutMs: number,
-): Promise<{ ms: number; bytes: number; complete: boolean }> {
+): Promise<{ ms: number; bytes: Record<string, number>; complete: boolean }> {
   const started = Date.now();
-  const storeBytes = async (): Promise<number> => {
-    let sum = 0;
+  const storeBytes = async (): Promise<Record<string, number>> => {
+    const sizes: Record<string, number> = {};
     const root = join(profileDir, 'ImapMail');
     for (const host of await readdir(root, { withFileTypes: true }).catch(() => [])) {
       if (!host.isDirectory()) continue;
-      for (const f of await readdir(join(root, host.name), { withFileTypes: true })) {
-        if (f.isFile() && !f.name.includes('.')) sum += (await stat(join(root, host.name, f.name))).size;
+      for (const folder of maildir.keys()) {
+        const size = await stat(join(root, host.name, folder)).then(
+          (st) => st.size,
+          () => 0,
+        );
+        sizes[folder] = (sizes[folder] ?? 0) + size;
       }
     }
-    return sum;
+    return sizes;
   };
-  let last = -1;
+  let last = '';
   let lastChange = Date.now();
   for (;;) {
     const bytes = await storeBytes();
-    if (bytes >= maildirBytes) return { ms: Date.now() - started, bytes, complete: true };
-    if (bytes !== last) {
-      last = bytes;
+    if ([...maildir].every(([folder, size]) => (bytes[folder] ?? 0) >= size * 0.98)) {
+      return { ms: Date.now() - started, bytes, complete: true };
+    }
+    const signature = JSON.stringify(bytes);
+    if (signature !== last) {
+      last = signature;
       lastChange = Date.now();
     }
     if (Date.now() - lastChange > 60_000 || Date.now() - started > timeoutMs) {
@@ -226,16 +236,23 @@ async function main(): Promise<void> {
     const synced = await runCommand(tb, commands.send, { action: 'waitSynced', total }, 30 * 60_000);
     const firstSyncMs = Date.now() - launch1;
     log(`  synchronisé en ${firstSyncMs} ms (${synced['count']} messages)`);
-    let offlineStore: { ms: number; bytes: number; complete: boolean; maildirBytes: number } | null = null;
+    let offlineStore: {
+      ms: number;
+      bytes: Record<string, number>;
+      complete: boolean;
+      maildirBytes: Record<string, number>;
+    } | null = null;
     if (!cold) {
-      const maildirBytes = await maildirMessageBytes(imap.maildir.root);
-      log(`  attente des copies locales de Thunderbird (${maildirBytes} octets dans le Maildir)`);
+      const maildir = await maildirFolderBytes(imap.maildir.root);
+      log(
+        `  attente des copies locales de Thunderbird (Maildir : ${JSON.stringify(Object.fromEntries(maildir))})`,
+      );
       offlineStore = {
-        ...(await waitOfflineStore(profileDir, maildirBytes * 0.98, 30 * 60_000)),
-        maildirBytes,
+        ...(await waitOfflineStore(profileDir, maildir, 30 * 60_000)),
+        maildirBytes: Object.fromEntries(maildir),
       };
       log(
-        `  copies locales : ${offlineStore.bytes} octets en ${offlineStore.ms} ms (complet : ${offlineStore.complete})`,
+        `  copies locales : ${JSON.stringify(offlineStore.bytes)} en ${offlineStore.ms} ms (complet : ${offlineStore.complete})`,
       );
     }
     await tb.stop();
