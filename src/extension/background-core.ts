@@ -312,6 +312,7 @@ export function startBackground(deps: BackgroundDeps): Background {
         { full },
       );
       log.info(`scan: ${JSON.stringify({ ...result.stats, ms: deps.clock().getTime() - started })}`);
+      if (result.errors.length > 0) log.warn(`scan errors: ${JSON.stringify(result.errors)}`);
       // Until Thunderbird has synced the account, look again soon (folders appear after start-up).
       if (!(await scanComplete({ ledger, folderSignature }, accounts)) && accounts.length > 0) {
         await m.alarms.create(ALARM_SCAN_SOON, { when: deps.clock().getTime() + SCAN_SOON_MS });

@@ -39,7 +39,7 @@ export function adaptMessenger(m: Messenger): Messenger {
       query,
       continueList: (id) => messages.continueList(id),
       getFull: (id) => messages.getFull(id),
-      ...(typeof messages.getHeaders === 'function'
+      ...('getHeaders' in messages && typeof messages.getHeaders === 'function'
         ? {
             getHeaders: (id: number) =>
               (messages.getHeaders as (id: number) => Promise<Record<string, string[]>>)(id),

@@ -55,6 +55,8 @@ export interface IngestStats {
    * on a loaded IMAP server): not written, so the next scan tries them again; the rest of the page counts.
    */
   failed: number;
+  /** The first reason a message's headers could not be read (the message is read again next scan). */
+  readError?: string;
   /** Where the time went, in ms (what a back-fill benchmark reads in the scan log line). */
   phaseMs: PhaseMs;
 }
@@ -71,6 +73,9 @@ export interface PhaseMs {
   /** Waiting for Thunderbird's next page (scans only). */
   pageWait: number;
 }
+
+/** A failure of Thunderbird to give one message's headers (not of our code). */
+class HeaderReadError extends Error {}
 
 export const noPhaseMs = (): PhaseMs => ({ key: 0, lookup: 0, rows: 0, write: 0, pageWait: 0 });
 
@@ -266,11 +271,22 @@ export async function ingestHeaders(
   if (!secret || headers.length === 0) return stats;
   let t0 = performance.now();
   const failed = Symbol('failed');
-  const isStreamingFailure = (error: unknown): boolean =>
-    // Thunderbird's ExtensionError may come from another realm: read its message, not its class.
-    /streaming message|timeout|not found/i.test(
-      String((error as { message?: unknown } | null)?.message ?? error),
-    );
+  /**
+   * Reading one message's headers can fail in many ways ("Error while streaming message …: Timeout" on a
+   * loaded IMAP server, a message gone, a dropped connection): that message is not counted now and is read
+   * again at the next scan; the rest of the page counts. The first reason is kept for the log.
+   */
+  const readPart = async (id: number): Promise<MessagePart> => {
+    stats.headersRead += 1;
+    try {
+      return await deps.getFull(id);
+    } catch (error) {
+      // Thunderbird's ExtensionError may come from another realm: read its message, not its class.
+      const message = String((error as { message?: unknown } | null)?.message ?? error);
+      stats.readError ??= message;
+      throw new HeaderReadError(message);
+    }
+  };
   const keyedOrFailed = await mapLimit(
     headers.filter((h) => !h.external),
     deps.concurrency ?? 8,
@@ -279,10 +295,9 @@ export async function ingestHeaders(
       // A synthetic id: the full header says whether the message really has no Message-ID.
       let real: string;
       try {
-        stats.headersRead += 1;
-        real = messageIdOfHeader(first(lowerHeaders(await deps.getFull(h.id)), 'message-id'));
+        real = messageIdOfHeader(first(lowerHeaders(await readPart(h.id)), 'message-id'));
       } catch (error) {
-        if (isStreamingFailure(error)) return failed;
+        if (error instanceof HeaderReadError) return failed;
         throw error;
       }
       return { h, ...(await keyOf(secret, real ? { ...h, headerMessageId: real } : h)) };
@@ -306,10 +321,7 @@ export async function ingestHeaders(
   const now = deps.clock().toISOString();
   const nowMs = Date.parse(now);
   const hmacSecret: string = secret;
-  const read = async (h: MessageHeader): Promise<Headers | undefined> => {
-    stats.headersRead += 1;
-    return lowerHeaders(await deps.getFull(h.id));
-  };
+  const read = async (h: MessageHeader): Promise<Headers | undefined> => lowerHeaders(await readPart(h.id));
   const rows = await mapLimit(
     [...fresh.values()],
     deps.concurrency ?? 8,
@@ -317,7 +329,7 @@ export async function ingestHeaders(
       try {
         return await toRow(h, key, headerMessageId);
       } catch (error) {
-        if (isStreamingFailure(error)) return failed;
+        if (error instanceof HeaderReadError) return failed;
         throw error;
       }
     },

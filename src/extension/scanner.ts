@@ -159,6 +159,7 @@ function addStats(a: IngestStats, b: IngestStats): IngestStats {
     headersRead: a.headersRead + b.headersRead,
     failed: a.failed + b.failed,
     phaseMs: addPhaseMs(a.phaseMs, b.phaseMs),
+    ...((a.readError ?? b.readError) !== undefined ? { readError: a.readError ?? b.readError } : {}),
   };
 }
 

@@ -21,6 +21,17 @@ describe('compat adapter', () => {
     expect(seen.at(-1)).toEqual({ accountId: 'a' });
   });
 
+  it('passes messages.getHeaders through where Thunderbird has it (147+), and only there', async () => {
+    const older = new FakeMessenger();
+    expect('getHeaders' in adaptMessenger(older.api).messages).toBe(false);
+    const newer = new FakeMessenger();
+    Object.defineProperty(newer.api.messages, 'getHeaders', {
+      value: async (id: number) => ({ 'message-id': [`<m${id}@exemple.fr>`] }),
+    });
+    const m = adaptMessenger(newer.api);
+    await expect(m.messages.getHeaders?.(7)).resolves.toEqual({ 'message-id': ['<m7@exemple.fr>'] });
+  });
+
   it('rethrows other query errors', async () => {
     const fake = new FakeMessenger();
     Object.defineProperty(fake.api.messages, 'query', {

@@ -476,6 +476,29 @@ describe('scan and ingest', () => {
     expect((await ledgerC.allRows()).map((r) => r.key)).toEqual([realKey]);
   });
 
+  it('takes any failure to read one message as that message’s, never the whole walk’s', async () => {
+    const fake = mailbox();
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const target = fake.messagesStore.find(
+      (m) => m.header.headerMessageId === 'reply-1@dgfip.finances.gouv.fr',
+    );
+    const broken = async (id: number) => {
+      // Not a timeout: what Thunderbird says when the IMAP connection drops during the fetch.
+      if (id === target?.header.id) throw new Error('NS_ERROR_NET_INTERRUPT');
+      return fake.api.messages.getFull(id);
+    };
+    const first = await reconcile(scanDeps(fake, ledger, clock, { getFull: broken }), testConfig(), [
+      account,
+    ]);
+    expect(first.errors).toEqual([]);
+    expect(first.stats).toMatchObject({ seen: 10, added: 8, failed: 1, readError: 'NS_ERROR_NET_INTERRUPT' });
+    clock.advance(2_000);
+    const second = await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
+    expect(second.stats.readError).toBeUndefined();
+    expect(await byId(ledger, 'reply-1@dgfip.finances.gouv.fr')).toMatchObject({ dir: 'out', cat: 'reply' });
+  });
+
   it('accepts a query answered with the list id alone (Thunderbird 153 with returnMessageListId)', async () => {
     const fake = mailbox();
     const ledger = await freshLedger();
