@@ -121,10 +121,16 @@ describe('panneau de sondage (happy-dom)', () => {
       keys: string[];
       population: number;
       ms: number;
+      readMs: number;
+      drawMs: number;
+      renderMs: number;
     };
     expect(trace.keys).toEqual(expected.map((r) => r.key));
-    // The panel's own duration of the draw (what bench:addon reports): a measured, non-negative integer.
-    expect(Number.isInteger(trace.ms) && trace.ms >= 0).toBe(true);
+    // The panel's own times (what bench:addon reports): measured, non-negative integers; the steps fit in the whole.
+    for (const t of [trace.ms, trace.readMs, trace.drawMs, trace.renderMs]) {
+      expect(Number.isInteger(t) && t >= 0).toBe(true);
+    }
+    expect(trace.readMs + trace.drawMs + trace.renderMs).toBeLessThanOrEqual(trace.ms + 2);
     expect(trace.population).toBe(population.length);
     expect($('#rate').textContent).toBe(tFr('sampling_noRateUndecided'));
   });

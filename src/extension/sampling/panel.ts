@@ -6,7 +6,7 @@ import type { GetMessage } from '../i18n.ts';
 import type { Ledger } from '../ledger.ts';
 import type { Clock } from '../platform.ts';
 import { newVersion, drawOf, type AuditTrail, type SavedSpotCheck } from './audit.ts';
-import { drawFromLedger, type Draw } from './draw.ts';
+import { drawFromRows, ledgerWindow, type Draw } from './draw.ts';
 import { csvFilename, spotCheckCsv, summaryOf, uploadSummary, type ClientInfo } from './export.ts';
 import { applyParams, fillForm, FormError, readForm, setupForm, syncVisibility } from './form.ts';
 import type { PeriodPreset } from './period.ts';
@@ -135,11 +135,15 @@ export class SamplingPanel {
     const now = this.deps.clock();
     const { preset, request } = readForm(this.deps.doc, config.targets, todayIn(config.region, now));
     this.feedback(this.deps.t('sampling_drawing'));
-    const draw = await drawFromLedger(this.deps.ledger, request, {
+    const { fromMs, toMs } = ledgerWindow(request.from, request.to, now);
+    const rows = await this.deps.ledger.rowsBetween(request.balf, fromMs, toMs);
+    const read = performance.now();
+    const draw = drawFromRows(rows, request, {
       region: config.region,
       whitMondayWorked: config.whitMondayWorked,
       now,
     });
+    const drawn = performance.now();
     this.preset = preset;
     this.draw = draw;
     this.decisions = {};
@@ -147,7 +151,15 @@ export class SamplingPanel {
     this.dirty = draw.rows.length > 0;
     this.render();
     this.feedback(this.deps.t('sampling_drawn', [String(draw.rows.length), String(draw.population)]));
-    this.deps.trace?.(traceLine(draw, Math.round(performance.now() - started)));
+    const end = performance.now();
+    this.deps.trace?.(
+      traceLine(draw, {
+        ms: Math.round(end - started),
+        readMs: Math.round(read - started),
+        drawMs: Math.round(drawn - read),
+        renderMs: Math.round(end - drawn),
+      }),
+    );
   }
 
   render(): void {

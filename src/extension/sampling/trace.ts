@@ -7,8 +7,18 @@ export const SAMPLING_MARKER = 'suivi-balf:sampling';
 /** Result of the debug open probe (`open=1`): `{ message, reply }` each 'opened' | 'not-found' | null. */
 export const OPEN_MARKER = 'suivi-balf:sampling-open';
 
-/** `ms`: the panel's own time from the click (or the URL's `draw=1`) to the rendered sample. */
-export function traceLine(draw: Draw, ms?: number): string {
+/** The panel's own times, in ms: click (or the URL's `draw=1`) to rendered sample, and its three steps. */
+export interface DrawTiming {
+  ms: number;
+  /** Ledger rows of the period read from IndexedDB. */
+  readMs: number;
+  /** Population, seeded draw, reply pairing and statuses. */
+  drawMs: number;
+  /** Sample table and results rendered. */
+  renderMs: number;
+}
+
+export function traceLine(draw: Draw, timing?: DrawTiming): string {
   const results = computeResults(draw.rows, {});
   return `${SAMPLING_MARKER} ${JSON.stringify({
     balf: draw.request.balf,
@@ -24,6 +34,6 @@ export function traceLine(draw: Draw, ms?: number): string {
     keys: draw.rows.map((r) => r.key),
     statuses: draw.rows.map((r) => r.status),
     automatic: results.automatic,
-    ...(ms !== undefined ? { ms } : {}),
+    ...timing,
   })}`;
 }
