@@ -109,6 +109,38 @@ describe('ledger', () => {
     const ledger = new Ledger(await openLedgerDb(name));
     expect((await ledger.allRows()).map((r) => r.key)).toEqual(['kept']);
     expect(await ledger.batches()).toEqual([]);
+    expect(
+      (await ledger.receivedBetween('sip.test@dgfip.finances.gouv.fr', 0, Date.now())).map((r) => r.key),
+    ).toEqual(['kept']);
+  });
+
+  it('upgrades a version-2 ledger: the sampling references and the reply index cover the rows already there', async () => {
+    const name = `ledger-v2-${Math.random()}`;
+    const v2 = await openDB(name, 2, {
+      upgrade(db, _old, _new, tx) {
+        const rows = db.createObjectStore('rows', { keyPath: ['balf', 'key'] });
+        rows.createIndex('byUp', 'up');
+        db.createObjectStore('meta');
+        db.createObjectStore('batches', { keyPath: 'batchId' }).createIndex('byCreated', 'createdAt');
+        tx.objectStore('rows').createIndex('byBalfAt', ['balf', 'atMs']);
+      },
+    });
+    const balf = 'sip.test@dgfip.finances.gouv.fr';
+    await v2.put('rows', row('question'));
+    await v2.put('rows', row('collegue', { cat: 'interne' }));
+    await v2.put('rows', row('reponse', { dir: 'out', cat: 'reply', re: ['question'] }));
+    v2.close();
+    const ledger = new Ledger(await openLedgerDb(name));
+    expect((await ledger.receivedBetween(balf, 0, Date.now())).map((r) => r.key)).toEqual(['question']);
+    expect((await ledger.rowsReferring(balf, ['question'])).map((r) => r.key)).toEqual(['reponse']);
+    // New rows keep both up to date; purge empties the references too.
+    await ledger.addIfAbsent([row('nouvelle', { at: '2026-11-17T09:00:00.000Z' }), row('question')]);
+    expect((await ledger.receivedBetween(balf, 0, Date.now())).map((r) => r.key)).toEqual([
+      'question',
+      'nouvelle',
+    ]);
+    await ledger.purge();
+    expect(await ledger.receivedBetween(balf, 0, Date.now())).toEqual([]);
   });
 
   it('purges everything', async () => {

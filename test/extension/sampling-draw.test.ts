@@ -129,6 +129,35 @@ describe('tirage du sondage', () => {
     expect(fromLedger).toEqual(drawFromRows(rows, request({ size: { kind: 'count', n: 500 } }), ctx));
   });
 
+  it('le tirage lu dans le registre (références puis lignes tirées) égale celui sur toutes les lignes', async () => {
+    const ledger = await freshLedger();
+    // Another BALF's rows in the same ledger: never drawn, never taken as replies.
+    const other = rows.map((r) => ({ ...r, balf: 'sie.autre@dgfip.finances.gouv.fr' }));
+    await ledger.addIfAbsent([...other, ...rows]);
+    for (const over of [
+      { stratifyByWeek: true, size: { kind: 'count', n: 25 } },
+      { stratifyByWeek: false, size: { kind: 'margin', margin: 0.1 } },
+      { from: '2026-11-09', to: '2026-11-15', size: { kind: 'count', n: 7 }, seed: 'AAAA2222' },
+    ] as const) {
+      const req = request(over);
+      const { fromMs, toMs } = {
+        fromMs: Date.parse('2026-10-01T00:00:00Z'),
+        toMs: Date.parse('2027-01-01T00:00:00Z'),
+      };
+      const reference = drawFromRows(await ledger.rowsBetween(BALF, fromMs, toMs), req, ctx);
+      expect(reference.rows.length).toBeGreaterThan(0);
+      expect(reference.rows.some((r) => r.reply !== null)).toBe(true);
+      const timing = { readMs: -1, drawMs: -1 };
+      expect(await drawFromLedger(ledger, req, ctx, timing)).toEqual(reference);
+      expect(timing.readMs).toBeGreaterThanOrEqual(0);
+      // Overseas: the same ledger drawn with Réunion's days and holidays.
+      const reunion = { ...ctx, region: 'reunion' as const };
+      expect(await drawFromLedger(ledger, req, reunion)).toEqual(
+        drawFromRows(await ledger.rowsBetween(BALF, fromMs, toMs), req, reunion),
+      );
+    }
+  });
+
   it('20 000 messages dans la période : le tirage reste exact (la durée se mesure dans le banc d’essai)', () => {
     const big = buildLedger(28_000, '2026-08-03T00:10:00Z', 0.0085);
     const req = request({ from: '2026-08-03', to: '2026-08-12', size: { kind: 'margin', margin: 0.05 } });

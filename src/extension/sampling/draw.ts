@@ -74,7 +74,11 @@ export function ledgerWindow(from: string, to: string, now: Date): { fromMs: num
 const MAX_OFFSET_MS = 14 * 3_600_000;
 
 /** Received usager rows of the BALF whose local receipt day is in [from, to]. */
-export function populationOf(rows: readonly LedgerRow[], req: DrawRequest, region: Region): LedgerRow[] {
+export function populationOf<R extends Pick<LedgerRow, 'balf' | 'dir' | 'cat' | 'at' | 'atMs'>>(
+  rows: readonly R[],
+  req: DrawRequest,
+  region: Region,
+): R[] {
   const lo = Date.parse(`${req.from}T00:00:00Z`);
   const hi = Date.parse(`${addDays(req.to, 1)}T00:00:00Z`);
   return rows.filter((r) => {
@@ -114,28 +118,44 @@ function toSent(r: LedgerRow): SentForMatch {
   };
 }
 
-/** Pure draw over ledger rows (the BALF's rows over `ledgerWindow`). */
-export function drawFromRows(rows: readonly LedgerRow[], req: DrawRequest, ctx: DrawContext): Draw {
+/** The seeded choice: who is drawn, from rows that need only balf, key, dir, cat, at and atMs. */
+interface Choice<R> {
+  request: DrawRequest;
+  population: number;
+  requested: number;
+  chosen: R[];
+}
+
+type ChoosableRow = Pick<LedgerRow, 'balf' | 'key' | 'dir' | 'cat' | 'at' | 'atMs'>;
+
+function choose<R extends ChoosableRow>(rows: readonly R[], req: DrawRequest, ctx: DrawContext): Choice<R> {
   const request = { ...req, seed: normalizeSeed(req.seed) };
   const population = populationOf(rows, request, ctx.region);
   const requested = requestedSize(request.size, population.length);
-  const weekOf = (r: LedgerRow) => isoWeekStart(localDay(new Date(r.atMs), ctx.region));
   const chosen =
     population.length === 0 || requested === 0
       ? []
       : drawSample(population, requested, request.seed, {
           key: (r) => r.key,
-          ...(request.stratifyByWeek ? { strata: weekOf } : {}),
+          ...(request.stratifyByWeek ? { strata: (r: R) => weekOf(r, ctx.region) } : {}),
         });
-  // Only replies that reference a sampled message can answer one: pair over those alone.
-  const chosenKeys = new Set(chosen.map((r) => r.key));
-  const sent = rows.filter(
-    (r) =>
-      r.balf === req.balf &&
-      r.dir === 'out' &&
-      r.cat === 'reply' &&
-      (r.re ?? []).some((k) => chosenKeys.has(k)),
-  );
+  return { request, population: population.length, requested, chosen };
+}
+
+const weekOf = (r: Pick<LedgerRow, 'atMs'>, region: Region): string =>
+  isoWeekStart(localDay(new Date(r.atMs), region));
+
+/**
+ * The sample's rows: first reply among `sent` (the BALF's replies that reference a chosen message, within
+ * the ledger window) and status of each chosen message.
+ */
+function complete(
+  choice: Choice<unknown>,
+  chosen: readonly LedgerRow[],
+  sent: readonly LedgerRow[],
+  ctx: DrawContext,
+): Draw {
+  const { request, population } = choice;
   const matches = matchReplies(chosen.map(toReceived), sent.map(toSent));
   const sentByKey = new Map(sent.map((r) => [r.key, r]));
   const sample = chosen.map((r): SampleRow => {
@@ -155,7 +175,7 @@ export function drawFromRows(rows: readonly LedgerRow[], req: DrawRequest, ctx: 
       correspondent: r.correspondent ?? null,
       subject: r.subject ?? null,
       category: r.cat,
-      week: weekOf(r),
+      week: weekOf(r, ctx.region),
       reply: match
         ? {
             key: match.sentKey,
@@ -168,18 +188,72 @@ export function drawFromRows(rows: readonly LedgerRow[], req: DrawRequest, ctx: 
       delayDays,
     };
   });
+  const requested = choice.requested;
   return {
     request,
-    population: population.length,
+    population,
     requested,
-    takeAll: population.length > 0 && requested >= population.length,
+    takeAll: population > 0 && requested >= population,
     rows: sample,
     asOf: ctx.now.toISOString(),
   };
 }
 
-/** Reads the BALF's rows from the ledger and draws. */
-export async function drawFromLedger(ledger: Ledger, req: DrawRequest, ctx: DrawContext): Promise<Draw> {
+/** Replies among `rows` that can answer a chosen message (they reference it). */
+function repliesTo(rows: readonly LedgerRow[], balf: string, chosenKeys: ReadonlySet<string>): LedgerRow[] {
+  return rows.filter(
+    (r) =>
+      r.balf === balf && r.dir === 'out' && r.cat === 'reply' && (r.re ?? []).some((k) => chosenKeys.has(k)),
+  );
+}
+
+/** Pure draw over ledger rows (the BALF's rows over `ledgerWindow`): the reference for drawFromLedger. */
+export function drawFromRows(rows: readonly LedgerRow[], req: DrawRequest, ctx: DrawContext): Draw {
+  const choice = choose(rows, req, ctx);
+  return complete(
+    choice,
+    choice.chosen,
+    repliesTo(rows, req.balf, new Set(choice.chosen.map((r) => r.key))),
+    ctx,
+  );
+}
+
+/**
+ * Draws from the ledger reading little: the received usager references of the window, then the full rows
+ * of the chosen messages and the replies that reference them. Same result as drawFromRows over the
+ * window's rows (tested), in a fraction of the time on a large BALF.
+ */
+export async function drawFromLedger(
+  ledger: Ledger,
+  req: DrawRequest,
+  ctx: DrawContext,
+  /** Filled with the time spent reading IndexedDB and computing, in ms. */
+  timing?: { readMs: number; drawMs: number },
+): Promise<Draw> {
+  const t0 = performance.now();
   const { fromMs, toMs } = ledgerWindow(req.from, req.to, ctx.now);
-  return drawFromRows(await ledger.rowsBetween(req.balf, fromMs, toMs), req, ctx);
+  const read = await ledger.receivedBetween(req.balf, fromMs, toMs);
+  const t1 = performance.now();
+  const refs = read.map((r) => ({
+    ...r,
+    dir: 'in' as const,
+    cat: 'usager' as const,
+    at: new Date(r.atMs).toISOString(),
+  }));
+  const choice = choose(refs, req, ctx);
+  const keys = choice.chosen.map((r) => r.key);
+  const t2 = performance.now();
+  const [chosen, referring] = await Promise.all([
+    ledger.rowsOf(req.balf, keys),
+    ledger.rowsReferring(req.balf, keys),
+  ]);
+  const t3 = performance.now();
+  if (chosen.length !== keys.length) throw new Error('registre incohérent : une ligne tirée est introuvable');
+  const inWindow = referring.filter((r) => r.atMs >= fromMs && r.atMs < toMs);
+  const draw = complete(choice, chosen, repliesTo(inWindow, req.balf, new Set(keys)), ctx);
+  if (timing) {
+    timing.readMs = Math.round(t1 - t0 + (t3 - t2));
+    timing.drawMs = Math.round(t2 - t1 + (performance.now() - t3));
+  }
+  return draw;
 }

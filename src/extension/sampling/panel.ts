@@ -6,7 +6,7 @@ import type { GetMessage } from '../i18n.ts';
 import type { Ledger } from '../ledger.ts';
 import type { Clock } from '../platform.ts';
 import { newVersion, drawOf, type AuditTrail, type SavedSpotCheck } from './audit.ts';
-import { drawFromRows, ledgerWindow, type Draw } from './draw.ts';
+import { drawFromLedger, type Draw } from './draw.ts';
 import { csvFilename, spotCheckCsv, summaryOf, uploadSummary, type ClientInfo } from './export.ts';
 import { applyParams, fillForm, FormError, readForm, setupForm, syncVisibility } from './form.ts';
 import type { PeriodPreset } from './period.ts';
@@ -135,14 +135,13 @@ export class SamplingPanel {
     const now = this.deps.clock();
     const { preset, request } = readForm(this.deps.doc, config.targets, todayIn(config.region, now));
     this.feedback(this.deps.t('sampling_drawing'));
-    const { fromMs, toMs } = ledgerWindow(request.from, request.to, now);
-    const rows = await this.deps.ledger.rowsBetween(request.balf, fromMs, toMs);
-    const read = performance.now();
-    const draw = drawFromRows(rows, request, {
-      region: config.region,
-      whitMondayWorked: config.whitMondayWorked,
-      now,
-    });
+    const timing = { readMs: 0, drawMs: 0 };
+    const draw = await drawFromLedger(
+      this.deps.ledger,
+      request,
+      { region: config.region, whitMondayWorked: config.whitMondayWorked, now },
+      timing,
+    );
     const drawn = performance.now();
     this.preset = preset;
     this.draw = draw;
@@ -155,8 +154,8 @@ export class SamplingPanel {
     this.deps.trace?.(
       traceLine(draw, {
         ms: Math.round(end - started),
-        readMs: Math.round(read - started),
-        drawMs: Math.round(drawn - read),
+        readMs: timing.readMs,
+        drawMs: timing.drawMs,
         renderMs: Math.round(end - drawn),
       }),
     );
