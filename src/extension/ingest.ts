@@ -1,7 +1,7 @@
 // The one counting path: message headers → key → (skip if known) → classify → ledger row.
 // Used by the live listeners and the reconcile scan alike, so every source counts the same way.
 import { classify, type Classification } from '../core/classify.ts';
-import { fallbackKey, messageKey } from '../core/keys.ts';
+import { fallbackKey, messageKey, referencedMessageIds } from '../core/keys.ts';
 import { MAX_RE_KEYS } from '../core/protocol.ts';
 import { findHeuristicMatch, type ReceivedForMatch } from '../core/replies.ts';
 import type { Config } from './config.ts';
@@ -77,15 +77,34 @@ export interface PhaseMs {
 /** A failure of Thunderbird to give one message's headers (not of our code). */
 class HeaderReadError extends Error {}
 
-export const noPhaseMs = (): PhaseMs => ({ key: 0, lookup: 0, rows: 0, write: 0, pageWait: 0 });
+/** Stats of nothing seen yet: the start of every sum. */
+export const noStats = (seen = 0): IngestStats => ({
+  seen,
+  added: 0,
+  known: 0,
+  ignored: 0,
+  headersRead: 0,
+  failed: 0,
+  phaseMs: { key: 0, lookup: 0, rows: 0, write: 0, pageWait: 0 },
+});
 
-export function addPhaseMs(a: PhaseMs, b: PhaseMs): PhaseMs {
+export function addStats(a: IngestStats, b: IngestStats): IngestStats {
+  const readError = a.readError ?? b.readError;
   return {
-    key: a.key + b.key,
-    lookup: a.lookup + b.lookup,
-    rows: a.rows + b.rows,
-    write: a.write + b.write,
-    pageWait: a.pageWait + b.pageWait,
+    seen: a.seen + b.seen,
+    added: a.added + b.added,
+    known: a.known + b.known,
+    ignored: a.ignored + b.ignored,
+    headersRead: a.headersRead + b.headersRead,
+    failed: a.failed + b.failed,
+    phaseMs: {
+      key: a.phaseMs.key + b.phaseMs.key,
+      lookup: a.phaseMs.lookup + b.phaseMs.lookup,
+      rows: a.phaseMs.rows + b.phaseMs.rows,
+      write: a.phaseMs.write + b.phaseMs.write,
+      pageWait: a.phaseMs.pageWait + b.phaseMs.pageWait,
+    },
+    ...(readError !== undefined ? { readError } : {}),
   };
 }
 
@@ -147,13 +166,6 @@ const all = (h: Headers | undefined, name: string): string | undefined => h?.[na
  * an id is checked against the message's full header before it becomes a key.
  */
 export const SYNTHETIC_MESSAGE_ID = /^md5:/i;
-
-/** The Message-ID of a header value as Thunderbird keeps it: inside the first brackets, else as is. */
-export function messageIdOfHeader(value: string | undefined): string {
-  const text = (value ?? '').trim();
-  const bracketed = /<([^<>]*)>/.exec(text);
-  return (bracketed ? (bracketed[1] ?? '') : text).trim();
-}
 
 async function keyOf(secret: string, h: MessageHeader): Promise<{ key: string; headerMessageId: string }> {
   const headerMessageId = h.headerMessageId.trim().replace(/^<|>$/g, '');
@@ -258,15 +270,7 @@ export async function ingestHeaders(
   headers: readonly MessageHeader[],
   options: IngestOptions,
 ): Promise<IngestStats> {
-  const stats: IngestStats = {
-    seen: headers.length,
-    added: 0,
-    known: 0,
-    ignored: 0,
-    headersRead: 0,
-    failed: 0,
-    phaseMs: noPhaseMs(),
-  };
+  const stats = noStats(headers.length);
   const secret = ctx.config.secret;
   if (!secret || headers.length === 0) return stats;
   let t0 = performance.now();
@@ -295,7 +299,7 @@ export async function ingestHeaders(
       // A synthetic id: the full header says whether the message really has no Message-ID.
       let real: string;
       try {
-        real = messageIdOfHeader(first(lowerHeaders(await readPart(h.id)), 'message-id'));
+        real = referencedMessageIds(first(lowerHeaders(await readPart(h.id)), 'message-id'))[0] ?? '';
       } catch (error) {
         if (error instanceof HeaderReadError) return failed;
         throw error;

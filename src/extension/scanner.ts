@@ -3,9 +3,9 @@
 import type { Config } from './config.ts';
 import { balfAddressOf } from './config.ts';
 import {
-  addPhaseMs,
+  addStats,
   ingestHeaders,
-  noPhaseMs,
+  noStats,
   releaseHeld,
   type IngestDeps,
   type IngestStats,
@@ -150,19 +150,6 @@ export function asList(x: MessageList | string): MessageList {
   return typeof x === 'string' ? { id: x, messages: [] } : x;
 }
 
-function addStats(a: IngestStats, b: IngestStats): IngestStats {
-  return {
-    seen: a.seen + b.seen,
-    added: a.added + b.added,
-    known: a.known + b.known,
-    ignored: a.ignored + b.ignored,
-    headersRead: a.headersRead + b.headersRead,
-    failed: a.failed + b.failed,
-    phaseMs: addPhaseMs(a.phaseMs, b.phaseMs),
-    ...((a.readError ?? b.readError) !== undefined ? { readError: a.readError ?? b.readError } : {}),
-  };
-}
-
 type Scope = 'full' | 'folders' | 'incremental';
 
 const DAY_MS = 86_400_000;
@@ -295,15 +282,7 @@ async function walk(
   fromMs: number,
   folderIds: readonly string[],
 ): Promise<WalkResult> {
-  let stats: IngestStats = {
-    seen: 0,
-    added: 0,
-    known: 0,
-    ignored: 0,
-    headersRead: 0,
-    failed: 0,
-    phaseMs: noPhaseMs(),
-  };
+  let stats = noStats();
   const byFolder = new Map<string, number>();
   const ctx = { balf: account.balf, config };
   let page: MessageList | null = asList(
@@ -342,15 +321,7 @@ export async function reconcile(
   accounts: readonly BalfAccount[],
   options: { full?: boolean } = {},
 ): Promise<{ stats: IngestStats; errors: string[]; released: number }> {
-  let stats: IngestStats = {
-    seen: 0,
-    added: 0,
-    known: 0,
-    ignored: 0,
-    headersRead: 0,
-    failed: 0,
-    phaseMs: noPhaseMs(),
-  };
+  let stats = noStats();
   const errors: string[] = [];
   for (const account of accounts) {
     try {
