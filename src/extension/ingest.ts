@@ -110,12 +110,46 @@ export function addStats(a: IngestStats, b: IngestStats): IngestStats {
 
 const since = (t0: number): number => Math.round((performance.now() - t0) * 10) / 10;
 
-/** Dates further ahead than this are a sender's wrong clock, not a time of receipt. */
-const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
+/**
+ * A Date further ahead of its reference clock than this is a sender's wrong clock, not a time of
+ * sending: the collection server's own tolerance (`FUTURE_TOLERANCE_MS` of its ingest).
+ */
+const FUTURE_TOLERANCE_MS = 36 * 3_600_000;
 
-/** A date the server can place in a period: not absurdly old, not ahead of the workstation's clock. */
-function plausible(date: Date | null, nowMs: number): date is Date {
-  return date !== null && date.getUTCFullYear() >= 1900 && date.getTime() <= nowMs + FUTURE_TOLERANCE_MS;
+/**
+ * Earlier dates are clocks reset to an epoch (1970 Unix, 1980 DOS/GPS), never the date of mail this
+ * add-on counts: its back-fill reaches 10 years back at most.
+ */
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
+
+/** Not a reset clock's date and not more than the tolerance ahead of the reference clock `refMs`. */
+function plausible(date: Date | null, refMs: number): date is Date {
+  return date !== null && date.getTime() >= EARLIEST_MS && date.getTime() <= refMs + FUTURE_TOLERANCE_MS;
+}
+
+/**
+ * Whether a Date is taken without reading the full headers: readable, not a reset clock's, and not in
+ * the future of the workstation's clock. A Date ahead of that clock (a sender's clock ahead, or this
+ * one behind) is judged against Received; reading the headers of every message instead would triple
+ * the back-fill.
+ */
+function unquestioned(date: Date | null, nowMs: number): date is Date {
+  return date !== null && date.getTime() >= EARLIEST_MS && date.getTime() <= nowMs;
+}
+
+/**
+ * The instant a questioned message is counted at, or null for "no usable date" (first sight, then).
+ * The top Received header was stamped by the receiving mail server, whose clock is kept right; the
+ * workstation's may be days off. So the Date is judged against Received when there is one, and
+ * Received replaces a Date it shows wrong; sent mail has no Received and is judged against the
+ * workstation's clock. Within the tolerance the Date stands, so the day depends on the headers alone
+ * (and is the one Thunderbird shows), whatever the workstation's clock and whenever it is read.
+ */
+function judgedDate(date: Date | null, received: Date | null, nowMs: number): Date | null {
+  if (received !== null && received.getTime() >= EARLIEST_MS) {
+    return plausible(date, received.getTime()) ? date : received;
+  }
+  return plausible(date, nowMs) ? date : null;
 }
 
 /** Time of receipt from the topmost Received header (`…; <date>`), or null. */
@@ -348,14 +382,13 @@ export async function ingestHeaders(
       }
       if (c.direction === 'ignored') return null;
       let at = toDate(h.date);
-      if (!plausible(at, nowMs)) {
+      if (!unquestioned(at, nowMs)) {
         // Thunderbird dates IMAP mail by its Date header even with mailnews.use_received_date: a
         // sender's clock years ahead would put the message outside every period (and the server
         // refuses it). The receiving server's top Received header says when it arrived; failing
         // that, the day it was first seen here.
         hdrs ??= await read(h);
-        const received = receivedDate(hdrs);
-        at = plausible(received, nowMs) ? received : new Date(now);
+        at = judgedDate(at, receivedDate(hdrs), nowMs) ?? new Date(now);
       }
       const base = {
         balf: ctx.balf,

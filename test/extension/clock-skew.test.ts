@@ -1,7 +1,8 @@
-// A workstation whose clock is a day ahead or behind, and messages with absurd dates: the real
-// event page (scan, live mail, uploader) over the fake messenger, uploading through loopback to the
-// real collection app whose clock is right. Messages land on the days their headers say (Date, or
-// the top Received when Date is absurd), whatever the workstation's clock; nothing crashes.
+// A workstation whose clock is ahead or behind (a day, 26 h, 3 days), and messages with absurd
+// dates: the real event page (scan, live mail, uploader) over the fake messenger, uploading through
+// loopback to the real collection app whose clock is right. Messages land on the days their headers
+// say (Date, or the top Received when Date is absurd or more than 36 h ahead of it), whatever the
+// workstation's clock; nothing crashes.
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { messageKey } from '../../src/core/keys.ts';
@@ -19,6 +20,7 @@ import { BALF, freshDbName, freshLedger, row, SECRET, testConfig } from './helpe
 
 const NOW = Date.parse('2026-11-20T10:00:00Z');
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const MIN = 60_000;
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -235,26 +237,100 @@ describe('workstation clock skew', () => {
     },
   );
 
-  it('absurd dates never stop the pipeline: 1970, year 2999 and unreadable dates without Received', async () => {
+  it.each([
+    ['26 h', -26 * HOUR],
+    ['3 days', -3 * DAY],
+  ])(
+    'clock %s behind: fresh mail with a Received header lands on the day of its headers, not the workstation day',
+    async (_l, skew) => {
+      // Both are in the workstation's future by more than a day: judged against their Received.
+      const scanned = mail('frais-parcours', {
+        date: new Date(NOW - 30 * MIN),
+        received: 'Fri, 20 Nov 2026 09:30:04 +0000',
+      });
+      const live = mail('frais-direct', {
+        date: new Date(NOW + MIN),
+        received: 'Fri, 20 Nov 2026 10:01:03 +0000',
+        live: true,
+      });
+      const run = await runWithSkew(skew, [q1, scanned, live, ahead]);
+      expect(parisDay(NOW + skew)).not.toBe('2026-11-20');
+      expect(Object.fromEntries(run.days)).toEqual({
+        hier: '2026-11-19',
+        'frais-parcours': '2026-11-20',
+        'frais-direct': '2026-11-20',
+        'horloge-expediteur': '2026-11-20',
+      });
+    },
+  );
+
+  it.each([
+    ['right', 0],
+    ['3 days behind', -3 * DAY],
+    ['one day ahead', DAY],
+  ])(
+    'clock %s: a Date 30 h ahead of its Received is within tolerance and kept, 3 days ahead is replaced by Received',
+    async (_l, skew) => {
+      // Received an hour ago (Paris: 20 November) from senders whose clocks are ahead.
+      const received = 'Fri, 20 Nov 2026 09:00:00 +0000';
+      const within = mail('expediteur-30h', { date: new Date(NOW - HOUR + 30 * HOUR), received });
+      const beyond = mail('expediteur-3j', { date: new Date(NOW - HOUR + 3 * DAY), received, live: true });
+      const run = await runWithSkew(skew, [within, beyond]);
+      // Kept: the day Thunderbird shows (21 November), the same for every workstation clock.
+      expect(run.days.get('expediteur-30h')).toBe('2026-11-21');
+      expect(run.days.get('expediteur-3j')).toBe('2026-11-20');
+      expect(run.lastUpload).toMatchObject({ result: 'ok' });
+      expect(run.lastUpload?.rejectedRecords).toBeUndefined();
+    },
+  );
+
+  it('no Received and the clock behind: Date kept within 36 h of the workstation clock, else counted at first sight', async () => {
+    // Sent mail has no Received; nor has mail delivered by a server that adds none.
+    const sent = mail('envoi', {
+      date: new Date(NOW - HOUR),
+      folder: SENT,
+      author: `SIP Test <${BALF}>`,
+      inReplyTo: q1.id,
+    });
+    const bare = mail('sans-received', { date: new Date(NOW - HOUR) });
+    const behind26h = await runWithSkew(-26 * HOUR, [q1, sent, bare]);
+    expect(Object.fromEntries(behind26h.days)).toEqual({
+      hier: '2026-11-19',
+      envoi: '2026-11-20',
+      'sans-received': '2026-11-20',
+    });
+    // 3 days behind, nothing says the workstation is wrong rather than the sender: the workstation's
+    // day, as for a message with no date at all (never lost; the server accepts a past day).
+    const behind3d = await runWithSkew(-3 * DAY, [q1, sent, bare]);
+    expect(Object.fromEntries(behind3d.days)).toEqual({
+      hier: '2026-11-19',
+      envoi: parisDay(NOW - 3 * DAY),
+      'sans-received': parisDay(NOW - 3 * DAY),
+    });
+  });
+
+  it('absurd dates never stop the pipeline: 1970 with and without Received, year 2999 and unreadable dates without Received', async () => {
     const epoch = mail('epoch', {
       date: new Date(0),
       received: 'Wed, 18 Nov 2026 12:00:00 +0000',
       live: true,
     });
+    const epochBare = mail('epoch-sans-received', { date: new Date(0), live: true });
     const far = mail('an-2999', { date: new Date('2999-01-01T00:00:00Z'), live: true });
     const none = mail('sans-date', { date: new Date(Number.NaN), live: true });
     for (const skew of [DAY, -DAY]) {
-      const run = await runWithSkew(skew, [q3, epoch, far, none]);
+      const run = await runWithSkew(skew, [q3, epoch, epochBare, far, none]);
       expect(run.days.get('ce-matin')).toBe('2026-11-20');
-      // 1970 is a date the calendar knows: counted there (its Date) or on its Received day — never lost.
-      expect(['1970-01-01', '2026-11-18']).toContain(run.days.get('epoch'));
+      // A Date before 2000 is a reset clock (1970: Unix time 0): the Received day when there is one.
+      expect(run.days.get('epoch')).toBe('2026-11-18');
       // No usable date at all: the rule is the time of first sight, i.e. the workstation's own
       // clock — the one case a skewed clock moves a message (by the skew, within the server's
       // 36 h tolerance for the future).
       const firstSight = parisDay(NOW + 2 * MIN + skew);
+      expect(run.days.get('epoch-sans-received')).toBe(firstSight);
       expect(run.days.get('an-2999')).toBe(firstSight);
       expect(run.days.get('sans-date')).toBe(firstSight);
-      expect(run.days.size).toBe(4);
+      expect(run.days.size).toBe(5);
       expect(run.lastUpload).toMatchObject({ result: 'ok' });
     }
   });
@@ -306,9 +382,9 @@ describe('workstation clock skew', () => {
   });
 
   it('a message dated too far ahead for the server is reported as refused, acknowledged, not re-sent', async () => {
-    // Workstation a day ahead: a Date 40 h ahead of true time is plausible to it (< its now + 24 h)
-    // but beyond the server's 36 h tolerance.
-    const tooFar = mail('trop-loin', { date: new Date(NOW + 40 * 3_600_000), live: true });
+    // Workstation a day ahead, no Received to judge by: a Date 40 h ahead of true time is plausible to
+    // it (16 h ahead of its clock, within 36 h) but beyond the server's 36 h tolerance.
+    const tooFar = mail('trop-loin', { date: new Date(NOW + 40 * HOUR), live: true });
     const run = await runWithSkew(DAY, [q3, tooFar]);
     expect(run.days.get('ce-matin')).toBe('2026-11-20');
     expect(run.days.has('trop-loin')).toBe(false);
