@@ -1,11 +1,13 @@
-// SQLite group commit: concurrent batches where some are refused (403 scope, 409 batchId reuse, 400) — the others commit whole.
+// SQLite group commit: concurrent batches where some are refused (403 scope, 409 batchId reuse, 400) — the others
+// commit whole; every answer waits for the WAL sync done off the server thread, and a failed sync loses nothing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
 import { loadConfig } from '../../src/server/config.ts';
-import { openDatabase } from '../../src/server/db/connect.ts';
+import { openDatabase, sqliteHandleOf } from '../../src/server/db/connect.ts';
+import { setWalSyncForTests, type FileSync } from '../../src/server/ingest/group-commit.ts';
 import { batch, newKey, post, seedDirectory, token } from '../server/support.ts';
 import { snapshot } from './db-snapshot.ts';
 
@@ -78,6 +80,91 @@ describe('concurrent batches with refusals in the same commit group (SQLite file
     } finally {
       await app.close();
       await opened.close();
+    }
+  });
+});
+
+describe('WAL sync before every answer (SQLite file)', () => {
+  let restore: FileSync | null = null;
+  afterEach(() => {
+    if (restore) setWalSyncForTests(restore);
+    restore = null;
+  });
+
+  async function open(name: string) {
+    const opened = await openDatabase({ kind: 'sqlite', file: join(dir, name) });
+    const app = await buildApp({
+      db: opened.db,
+      clock: () => new Date('2025-06-30T10:00:00Z'),
+      rateLimit: false,
+      config: loadConfig({}),
+    });
+    await seedDirectory(opened.db, [
+      { department: '67', region: 'metropole', service: 'SIP-67', balfs: [OWN(0)] },
+    ]);
+    const write67 = await token(opened.db, { level: 'department', code: '67' });
+    const close = async () => {
+      await app.close();
+      await opened.close();
+    };
+    return { opened, app, write67, close };
+  }
+
+  it('answers a batch only once its WAL has been synced, and leaves the connection at synchronous=FULL', async () => {
+    const { opened, app, write67, close } = await open('sync-order.sqlite');
+    try {
+      const synced: string[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      restore = setWalSyncForTests(async (path) => {
+        synced.push(path);
+        await gate;
+      });
+      let answered = false;
+      const pending = post(app, write67, batch(OWN(0), records(50, '2025-06-02'))).then((res) => {
+        answered = true;
+        return res;
+      });
+      await expect.poll(() => synced.length).toBe(1);
+      expect(synced[0]).toBe(`${join(dir, 'sync-order.sqlite')}-wal`);
+      // Committed (readable) but not yet answered: the answer waits for the sync.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(answered).toBe(false);
+      release();
+      const res = await pending;
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ accepted: 50, duplicates: 0 });
+      expect(sqliteHandleOf(opened.db)!.pragma('synchronous', { simple: true })).toBe(2);
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers 503 when the sync fails; the batch sent again is counted once', async () => {
+    const { opened, app, write67, close } = await open('sync-fail.sqlite');
+    try {
+      let failures = 1;
+      const real = setWalSyncForTests(async (path) => {
+        if (failures-- > 0) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+        await real(path);
+      });
+      restore = real;
+      const sent = batch(OWN(0), records(40, '2025-06-02'));
+      const first = await post(app, write67, sent);
+      expect(first.statusCode, first.body).toBe(503);
+      expect(first.headers['retry-after']).toBeDefined();
+      const again = await post(app, write67, sent);
+      expect(again.statusCode, again.body).toBe(200);
+      expect(again.json()).toMatchObject({ accepted: 40, duplicates: 0 });
+      const other = await post(app, write67, { ...sent, batchId: crypto.randomUUID() });
+      expect(other.json()).toMatchObject({ accepted: 0, duplicates: 40 });
+      const flows = await opened.db
+        .selectFrom('daily_flows')
+        .select((eb) => eb.fn.sum<number>('count').as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(flows.n)).toBe(40);
+    } finally {
+      await close();
     }
   });
 });

@@ -1,13 +1,27 @@
 /**
  * Group commit for SQLite: batches that arrive while another one is being written are stored in
  * one transaction (one savepoint each) and made durable by a single COMMIT, hence one WAL fsync
- * for the group instead of one per batch. Every answer is still given only after that COMMIT.
+ * for the group instead of one per batch. Every answer is still given only after that fsync.
+ *
+ * On a WAL file the fsync is taken off the server thread: the group's COMMIT runs with
+ * `synchronous = NORMAL` (WAL consistent; SQLite itself syncs around checkpoints) and the WAL is then
+ * synced in libuv's thread pool — exactly the one extra sync `synchronous = FULL` adds at each commit
+ * — while the thread goes on with the next group. The connection is back to FULL before anyone
+ * else can use it, so the other writers (tokens, users, directory, purge) keep FULL as set at open.
  */
-import { sql, type ControlledTransaction } from 'kysely';
+import { open } from 'node:fs/promises';
+import type SQLite from 'better-sqlite3';
+import { sql, type ControlledTransaction, type Kysely } from 'kysely';
+import { sqliteHandleOf } from '../db/connect.ts';
 import type { Database, Db } from '../db/schema.ts';
 
 /** Stores one batch inside the group's transaction (its own savepoint); throws to refuse it alone. */
 export type GroupWork<T> = (trx: ControlledTransaction<Database>) => Promise<T>;
+
+interface Outcome {
+  ok: boolean;
+  value: unknown;
+}
 
 interface Pending {
   work: GroupWork<unknown>;
@@ -18,11 +32,52 @@ interface Pending {
 /** Enough to amortise the fsync; small enough that one group's latency stays short. */
 const MAX_GROUP = 16;
 
+/** Makes everything written to the file so far durable (`fdatasync`, as SQLite does for its WAL). */
+export type FileSync = (path: string) => Promise<void>;
+
+const dataSync: FileSync = async (path) => {
+  const handle = await open(path, 'r');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+};
+
+let walSync: FileSync = dataSync;
+
+/** Tests only: observe or fail the WAL sync that precedes every answer. Returns the previous one. */
+export function setWalSyncForTests(sync: FileSync | null): FileSync {
+  const previous = walSync;
+  walSync = sync ?? dataSync;
+  return previous;
+}
+
+/** The handle and WAL path when the database is a file in WAL mode; null otherwise (`:memory:`). */
+function walOf(db: Db): { handle: SQLite.Database; path: string } | null {
+  const handle = sqliteHandleOf(db);
+  if (!handle || handle.memory) return null;
+  if (String(handle.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return null;
+  return { handle, path: `${handle.name}-wal` };
+}
+
+/** Why an answer failed when its group could not be synced: the database layer's 503 (retryable). */
+function syncFailure(error: unknown): Error {
+  const failure = new Error(
+    `Synchronisation du journal WAL impossible : ${(error as Error)?.message ?? error}`,
+  );
+  (failure as Error & { code: string }).code = 'SQLITE_IOERR_FSYNC';
+  return failure;
+}
+
 class GroupCommitter {
   private queue: Pending[] = [];
   private running = false;
+  private readonly wal: { handle: SQLite.Database; path: string } | null;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.wal = walOf(db);
+  }
 
   submit<T>(work: GroupWork<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -44,10 +99,44 @@ class GroupCommitter {
   }
 
   private async run(group: readonly Pending[]): Promise<void> {
-    const outcomes: { ok: boolean; value: unknown }[] = [];
-    let trx: ControlledTransaction<Database> | undefined;
+    const wal = this.wal;
+    let outcomes: Outcome[];
     try {
-      trx = await this.db.startTransaction().execute();
+      // The connection is held for the whole group: no other writer can commit while it is at NORMAL.
+      outcomes = await this.db.connection().execute(async (connection) => {
+        wal?.handle.pragma('synchronous = NORMAL');
+        try {
+          return await this.store(connection, group);
+        } finally {
+          // Outside any transaction again (committed or rolled back): back to the connection's FULL.
+          wal?.handle.pragma('synchronous = FULL');
+        }
+      });
+    } catch (error) {
+      // Nothing of the group is durable: every batch fails (the clients send them again).
+      for (const p of group) p.reject(error);
+      return;
+    }
+    const answer = (): void =>
+      group.forEach((p, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) p.resolve(outcome.value);
+        else p.reject(outcome.value);
+      });
+    if (!wal) return answer();
+    // Not awaited: the next group is written while this one's WAL is being synced. A batch whose
+    // sync failed is answered 503; its client sends it again and finds it stored (duplicates).
+    walSync(wal.path).then(answer, (error: unknown) => {
+      const failure = syncFailure(error);
+      for (const p of group) p.reject(failure);
+    });
+  }
+
+  /** One transaction, one savepoint per batch; committed whole or rolled back whole. */
+  private async store(connection: Kysely<Database>, group: readonly Pending[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    const trx = await connection.startTransaction().execute();
+    try {
       for (const p of group) {
         // Savepoint: a refused batch (scope, conflicting batchId, …) rolls back only its own writes.
         await sql`savepoint batch`.execute(trx);
@@ -67,20 +156,14 @@ class GroupCommitter {
       }
       await trx.commit().execute();
     } catch (error) {
-      // Nothing of the group is durable: every batch fails (the clients send them again).
-      if (trx && !trx.isCommitted && !trx.isRolledBack)
+      if (!trx.isCommitted && !trx.isRolledBack)
         await trx
           .rollback()
           .execute()
           .catch(() => {});
-      for (const p of group) p.reject(error);
-      return;
+      throw error;
     }
-    group.forEach((p, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) p.resolve(outcome.value);
-      else p.reject(outcome.value);
-    });
+    return outcomes;
   }
 }
 
