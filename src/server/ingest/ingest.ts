@@ -13,6 +13,7 @@ import { sqliteHandleOf } from '../db/connect.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
 import { inGroupCommit } from './group-commit.ts';
 import { pairTouched } from './pairing.ts';
+import { pgStore } from './pg-store.ts';
 import { rebuildBalf } from './recompute.ts';
 import { homeOf, type Home, sameHome } from './rollups.ts';
 import { sqliteStore } from './sqlite-store.ts';
@@ -70,9 +71,7 @@ export async function ingestBatch(db: Db, batch: TallyBatch, ctx: IngestContext)
   authorize(ctx.principal, placement);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db
-        .transaction()
-        .execute((trx) => storeBatch(trx, kyselyStore(trx), batch, placement, ctx));
+      return await db.transaction().execute((trx) => storeBatch(trx, pgStore(trx), batch, placement, ctx));
     } catch (error) {
       // Two instances racing on one batchId (the loser's insert into `batches` fails: it replays), or a
       // PostgreSQL deadlock/serialization failure between batches of one department: run it again.
