@@ -4,7 +4,7 @@ import { openDB, unwrap, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Category, TallyRecord } from '../core/protocol.ts';
 
 export const DB_NAME = 'suivi-balf';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** Upload state of a row. Numbers, because IndexedDB cannot index booleans. */
 export const Up = {
@@ -67,7 +67,9 @@ export interface ReceivedRef {
 }
 
 const isPopulation = (row: LedgerRow): boolean => row.dir === 'in' && row.cat === 'usager';
-const refOf = (row: LedgerRow): ReceivedRef => ({ balf: row.balf, key: row.key, atMs: row.atMs });
+/** A received usager message as a key only: [BALF, time, key], in the order the draw reads them. */
+type ReceivedKey = [string, number, string];
+const receivedKeyOf = (row: LedgerRow): ReceivedKey => [row.balf, row.atMs, row.key];
 
 interface Schema extends DBSchema {
   rows: {
@@ -75,7 +77,8 @@ interface Schema extends DBSchema {
     value: LedgerRow;
     indexes: { byUp: number; byBalfAt: [string, number]; byRe: string };
   };
-  received: { key: [string, string]; value: ReceivedRef; indexes: { byBalfAt: [string, number] } };
+  /** Keys only (value 1): reading keys skips the per-record decoding that made the draw slow. */
+  receivedAt: { key: ReceivedKey; value: 1 };
   batches: { key: string; value: Batch; indexes: { byCreated: string } };
   meta: { key: string; value: unknown };
 }
@@ -96,17 +99,20 @@ export async function openLedgerDb(name = DB_NAME): Promise<IDBPDatabase<Schema>
         batches.createIndex('byCreated', 'createdAt');
         tx.objectStore('rows').createIndex('byBalfAt', ['balf', 'atMs']);
       }
-      // v3: what the sampling draw reads. Reading every full row of a 50,000-message BALF took ~5 s in
-      // Thunderbird; the draw now reads small received-usager references, then the chosen rows and their
-      // replies (found through the `re` keys).
-      if (oldVersion < 3) {
-        const received = db.createObjectStore('received', { keyPath: ['balf', 'key'] });
-        received.createIndex('byBalfAt', ['balf', 'atMs']);
+      // v3: the draw reads the chosen rows' replies through their `re` keys. (v3 also had a `received`
+      // store of {balf, key, atMs} objects, replaced in v4.)
+      if (oldVersion < 3) tx.objectStore('rows').createIndex('byRe', 're', { multiEntry: true });
+      // v4: what the sampling draw reads first, as keys only. Reading every full row of a 50,000-message
+      // BALF took ~5 s in Thunderbird; 20,000 small objects still took ~1.1 s (each record is decoded on
+      // its own); keys come back without that decoding.
+      if (oldVersion < 4) {
+        const legacy = db.objectStoreNames as unknown as DOMStringList;
+        if (legacy.contains('received')) db.deleteObjectStore('received' as never);
+        const receivedAt = db.createObjectStore('receivedAt');
         const rows = tx.objectStore('rows');
-        rows.createIndex('byRe', 're', { multiEntry: true });
         void (async () => {
           for (let cursor = await rows.openCursor(); cursor; cursor = await cursor.continue()) {
-            if (isPopulation(cursor.value)) void received.put(refOf(cursor.value));
+            if (isPopulation(cursor.value)) void receivedAt.put(1, receivedKeyOf(cursor.value));
           }
         })();
       }
@@ -138,9 +144,9 @@ export class Ledger {
    */
   async addIfAbsent(rows: readonly LedgerRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const tx = this.db.transaction(['rows', 'received'], 'readwrite');
+    const tx = this.db.transaction(['rows', 'receivedAt'], 'readwrite');
     const store = unwrap(tx.objectStore('rows'));
-    const received = unwrap(tx.objectStore('received'));
+    const received = unwrap(tx.objectStore('receivedAt'));
     let added = 0;
     const tolerateDuplicate = (request: IDBRequest): void => {
       request.onerror = (event) => {
@@ -153,10 +159,11 @@ export class Ledger {
       const request = store.add(row);
       request.onsuccess = () => {
         added += 1;
+        // Received rows never change direction or category: their key is written once, with the row
+        // that won (a duplicate seen later may carry another time).
+        if (isPopulation(row)) received.put(1, receivedKeyOf(row));
       };
       tolerateDuplicate(request);
-      // Received rows never change direction or category: written once, here, with their row.
-      if (isPopulation(row)) tolerateDuplicate(received.add(refOf(row)));
     }
     await tx.done;
     return added;
@@ -164,11 +171,11 @@ export class Ledger {
 
   /** References of the received usager messages of one BALF with `fromMs <= atMs < toMs`. */
   async receivedBetween(balf: string, fromMs: number, toMs: number): Promise<ReceivedRef[]> {
-    return this.db.getAllFromIndex(
-      'received',
-      'byBalfAt',
+    const keys = await this.db.getAllKeys(
+      'receivedAt',
       IDBKeyRange.bound([balf, fromMs], [balf, toMs], false, true),
     );
+    return keys.map(([b, atMs, key]) => ({ balf: b, key, atMs }));
   }
 
   /** Full rows of some keys of one BALF, in the order asked (missing ones left out). */
@@ -321,10 +328,10 @@ export class Ledger {
 
   /** Deletes every local row, batch and mark (the options page's "purge"). */
   async purge(): Promise<void> {
-    const tx = this.db.transaction(['rows', 'received', 'batches', 'meta'], 'readwrite');
+    const tx = this.db.transaction(['rows', 'receivedAt', 'batches', 'meta'], 'readwrite');
     await Promise.all([
       tx.objectStore('rows').clear(),
-      tx.objectStore('received').clear(),
+      tx.objectStore('receivedAt').clear(),
       tx.objectStore('batches').clear(),
       tx.objectStore('meta').clear(),
     ]);

@@ -25,6 +25,26 @@ function row(key: string, over: Partial<LedgerRow> = {}): LedgerRow {
   };
 }
 
+/** A ledger database as version 1, 2 or 3 of the add-on created it (schemas of src/extension/ledger.ts). */
+function openOldLedger(name: string, version: 1 | 2 | 3) {
+  return openDB(name, version, {
+    upgrade(db, _old, _new, tx) {
+      const rows = db.createObjectStore('rows', { keyPath: ['balf', 'key'] });
+      rows.createIndex('byUp', 'up');
+      db.createObjectStore('meta');
+      if (version < 2) return;
+      db.createObjectStore('batches', { keyPath: 'batchId' }).createIndex('byCreated', 'createdAt');
+      tx.objectStore('rows').createIndex('byBalfAt', ['balf', 'atMs']);
+      if (version < 3) return;
+      db.createObjectStore('received', { keyPath: ['balf', 'key'] }).createIndex('byBalfAt', [
+        'balf',
+        'atMs',
+      ]);
+      tx.objectStore('rows').createIndex('byRe', 're', { multiEntry: true });
+    },
+  });
+}
+
 describe('ledger', () => {
   it('counts a message once: the first write wins, later ones are ignored', async () => {
     const ledger = await freshLedger();
@@ -97,13 +117,7 @@ describe('ledger', () => {
 
   it('upgrades a version-1 database without losing rows', async () => {
     const name = `ledger-v1-${Math.random()}`;
-    const v1 = await openDB(name, 1, {
-      upgrade(db) {
-        const rows = db.createObjectStore('rows', { keyPath: ['balf', 'key'] });
-        rows.createIndex('byUp', 'up');
-        db.createObjectStore('meta');
-      },
-    });
+    const v1 = await openOldLedger(name, 1);
     await v1.put('rows', row('kept'));
     v1.close();
     const ledger = new Ledger(await openLedgerDb(name));
@@ -116,15 +130,7 @@ describe('ledger', () => {
 
   it('upgrades a version-2 ledger: the sampling references and the reply index cover the rows already there', async () => {
     const name = `ledger-v2-${Math.random()}`;
-    const v2 = await openDB(name, 2, {
-      upgrade(db, _old, _new, tx) {
-        const rows = db.createObjectStore('rows', { keyPath: ['balf', 'key'] });
-        rows.createIndex('byUp', 'up');
-        db.createObjectStore('meta');
-        db.createObjectStore('batches', { keyPath: 'batchId' }).createIndex('byCreated', 'createdAt');
-        tx.objectStore('rows').createIndex('byBalfAt', ['balf', 'atMs']);
-      },
-    });
+    const v2 = await openOldLedger(name, 2);
     const balf = 'sip.test@dgfip.finances.gouv.fr';
     await v2.put('rows', row('question'));
     await v2.put('rows', row('collegue', { cat: 'interne' }));
@@ -141,6 +147,37 @@ describe('ledger', () => {
     ]);
     await ledger.purge();
     expect(await ledger.receivedBetween(balf, 0, Date.now())).toEqual([]);
+  });
+
+  it('upgrades a version-3 ledger: its object references become keys, the old store is gone, the draw order holds', async () => {
+    const name = `ledger-v3-${Math.random()}`;
+    const balf = 'sip.test@dgfip.finances.gouv.fr';
+    const v3 = await openOldLedger(name, 3);
+    const later = row('z-plus-tard', { at: '2026-11-17T10:00:00.000Z' });
+    const earlier = row('a-plus-tot', { at: '2026-11-17T09:00:00.000Z' });
+    for (const r of [later, earlier, row('interne', { cat: 'interne' })]) {
+      await v3.put('rows', r);
+      if (r.cat === 'usager') await v3.put('received', { balf, key: r.key, atMs: r.atMs });
+    }
+    v3.close();
+    const db = await openLedgerDb(name);
+    expect([...db.objectStoreNames]).not.toContain('received');
+    const ledger = new Ledger(db);
+    // Time order (then key), as the v3 index gave it: the seeded draw picks the same messages.
+    expect(await ledger.receivedBetween(balf, 0, Date.now())).toEqual([
+      { balf, key: 'a-plus-tot', atMs: earlier.atMs },
+      { balf, key: 'z-plus-tard', atMs: later.atMs },
+    ]);
+    // Bounds: from included, to excluded.
+    expect((await ledger.receivedBetween(balf, earlier.atMs, later.atMs)).map((r) => r.key)).toEqual([
+      'a-plus-tot',
+    ]);
+    // A duplicate seen later with another time keeps the first row's time, once.
+    await ledger.addIfAbsent([row('a-plus-tot', { at: '2026-11-18T09:00:00.000Z' })]);
+    expect((await ledger.receivedBetween(balf, 0, Date.now())).map((r) => r.key)).toEqual([
+      'a-plus-tot',
+      'z-plus-tard',
+    ]);
   });
 
   it('purges everything', async () => {

@@ -147,9 +147,11 @@ describe('tirage du sondage', () => {
       const reference = drawFromRows(await ledger.rowsBetween(BALF, fromMs, toMs), req, ctx);
       expect(reference.rows.length).toBeGreaterThan(0);
       expect(reference.rows.some((r) => r.reply !== null)).toBe(true);
-      const timing = { readMs: -1, drawMs: -1 };
+      const timing = { readMs: -1, refsMs: -1, drawMs: -1 };
       expect(await drawFromLedger(ledger, req, ctx, timing)).toEqual(reference);
       expect(timing.readMs).toBeGreaterThanOrEqual(0);
+      expect(timing.refsMs).toBeGreaterThanOrEqual(0);
+      expect(timing.refsMs).toBeLessThanOrEqual(timing.readMs);
       // Overseas: the same ledger drawn with Réunion's days and holidays.
       const reunion = { ...ctx, region: 'reunion' as const };
       expect(await drawFromLedger(ledger, req, reunion)).toEqual(

@@ -135,6 +135,21 @@ describe('panneau de sondage (happy-dom)', () => {
     expect($('#rate').textContent).toBe(tFr('sampling_noRateUndecided'));
   });
 
+  it('draw=N tire N fois de suite (le banc mesure un registre froid puis chaud) ; sans draw, aucun tirage', async () => {
+    const twice = await setup(LAST_WEEK.replace('draw=1', 'draw=2'));
+    expect(twice.traces).toHaveLength(2);
+    const keys = twice.traces.map(
+      (line) => (JSON.parse(line.slice(SAMPLING_MARKER.length + 1)) as { keys: string[] }).keys,
+    );
+    expect(keys[1]).toEqual(keys[0]); // same seed, same ledger: the same sample
+    const capped = await setup(LAST_WEEK.replace('draw=1', 'draw=40'));
+    expect(capped.traces).toHaveLength(5);
+    for (const value of ['0', 'oui', '-2', '1.5']) {
+      const none = await setup(LAST_WEEK.replace('draw=1', `draw=${value}`));
+      expect(none.traces, value).toHaveLength(0);
+    }
+  });
+
   it('les verdicts mettent à jour le taux, son intervalle de Wilson et les écarts', async () => {
     const h = await setup(LAST_WEEK);
     const rows = h.panel.draw!.rows;

@@ -228,7 +228,7 @@ export async function drawFromLedger(
   req: DrawRequest,
   ctx: DrawContext,
   /** Filled with the time spent reading IndexedDB and computing, in ms. */
-  timing?: { readMs: number; drawMs: number },
+  timing?: { readMs: number; refsMs: number; drawMs: number },
 ): Promise<Draw> {
   const t0 = performance.now();
   const { fromMs, toMs } = ledgerWindow(req.from, req.to, ctx.now);
@@ -253,6 +253,7 @@ export async function drawFromLedger(
   const draw = complete(choice, chosen, repliesTo(inWindow, req.balf, new Set(keys)), ctx);
   if (timing) {
     timing.readMs = Math.round(t1 - t0 + (t3 - t2));
+    timing.refsMs = Math.round(t1 - t0);
     timing.drawMs = Math.round(t2 - t1 + (performance.now() - t3));
   }
   return draw;

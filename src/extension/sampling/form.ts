@@ -67,9 +67,10 @@ function check(doc: Document, name: string, value: string): void {
 
 /**
  * Pre-fills from `?balf=&period=&from=&to=&target=&n=|margin=&stratify=1&seed=` (a saved link or a test).
- * Returns true when `draw=1` asks to draw at once.
+ * Returns how many draws to make at once: `draw=1` one, `draw=N` N in a row (at most 5; the benchmark
+ * times a draw on a cold then a warm ledger), none otherwise.
  */
-export function applyParams(doc: Document, params: URLSearchParams): boolean {
+export function applyParams(doc: Document, params: URLSearchParams): number {
   const set = (id: string, key: string) => {
     const v = params.get(key);
     if (v !== null) byId<HTMLInputElement | HTMLSelectElement>(doc, id).value = v;
@@ -91,8 +92,11 @@ export function applyParams(doc: Document, params: URLSearchParams): boolean {
   if (params.has('stratify'))
     byId<HTMLInputElement>(doc, 'stratify').checked = params.get('stratify') === '1';
   syncVisibility(doc);
-  return params.get('draw') === '1';
+  const draws = Number(params.get('draw'));
+  return Number.isInteger(draws) && draws > 0 ? Math.min(draws, MAX_AUTOMATIC_DRAWS) : 0;
 }
+
+const MAX_AUTOMATIC_DRAWS = 5;
 
 export interface FormValues {
   preset: PeriodPreset;

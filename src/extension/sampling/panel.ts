@@ -69,7 +69,7 @@ export class SamplingPanel {
     this.wire();
     await this.refreshSaved();
     if (this.deps.balfs.length === 0) this.feedback(this.deps.t('sampling_noBalf'));
-    if (applyParams(doc, params)) await this.drawNow();
+    for (let n = applyParams(doc, params); n > 0; n--) await this.drawNow();
   }
 
   private uploadAllowed(): boolean {
@@ -135,7 +135,7 @@ export class SamplingPanel {
     const now = this.deps.clock();
     const { preset, request } = readForm(this.deps.doc, config.targets, todayIn(config.region, now));
     this.feedback(this.deps.t('sampling_drawing'));
-    const timing = { readMs: 0, drawMs: 0 };
+    const timing = { readMs: 0, refsMs: 0, drawMs: 0 };
     const draw = await drawFromLedger(
       this.deps.ledger,
       request,
@@ -155,6 +155,7 @@ export class SamplingPanel {
       traceLine(draw, {
         ms: Math.round(end - started),
         readMs: timing.readMs,
+        refsMs: timing.refsMs,
         drawMs: timing.drawMs,
         renderMs: Math.round(end - drawn),
       }),

@@ -10,8 +10,10 @@ export const OPEN_MARKER = 'suivi-balf:sampling-open';
 /** The panel's own times, in ms: click (or the URL's `draw=1`) to rendered sample, and its three steps. */
 export interface DrawTiming {
   ms: number;
-  /** Ledger rows of the period read from IndexedDB. */
+  /** Everything read from IndexedDB: the period's references, then the chosen rows and their replies. */
   readMs: number;
+  /** Of readMs: the period's received-usager references (keys only). */
+  refsMs: number;
   /** Population, seeded draw, reply pairing and statuses. */
   drawMs: number;
   /** Sample table and results rendered. */
