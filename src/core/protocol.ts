@@ -10,6 +10,11 @@ export const PROTOCOL_SCHEMA = 1;
 /** Records per batch and body size, on both sides. */
 export const MAX_RECORDS_PER_BATCH = 5000;
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * How far ahead of the receiving clock a record may be dated: the server refuses beyond it (its own
+ * clock), the add-on judges a Date against the message's Received header (or its own clock) with it.
+ */
+export const FUTURE_TOLERANCE_MS = 36 * 3_600_000;
 /** Referenced keys kept per sent message (References chains can be enormous; the nearest win). */
 export const MAX_RE_KEYS = 20;
 

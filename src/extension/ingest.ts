@@ -2,7 +2,7 @@
 // Used by the live listeners and the reconcile scan alike, so every source counts the same way.
 import { classify, type Classification } from '../core/classify.ts';
 import { fallbackKey, messageKey, referencedMessageIds } from '../core/keys.ts';
-import { MAX_RE_KEYS } from '../core/protocol.ts';
+import { FUTURE_TOLERANCE_MS, MAX_RE_KEYS } from '../core/protocol.ts';
 import { findHeuristicMatch, type ReceivedForMatch } from '../core/replies.ts';
 import type { Config } from './config.ts';
 import { Up, type Ledger, type LedgerRow } from './ledger.ts';
@@ -109,12 +109,6 @@ export function addStats(a: IngestStats, b: IngestStats): IngestStats {
 }
 
 const since = (t0: number): number => Math.round((performance.now() - t0) * 10) / 10;
-
-/**
- * A Date further ahead of its reference clock than this is a sender's wrong clock, not a time of
- * sending: the collection server's own tolerance (`FUTURE_TOLERANCE_MS` of its ingest).
- */
-const FUTURE_TOLERANCE_MS = 36 * 3_600_000;
 
 /**
  * Earlier dates are clocks reset to an epoch (1970 Unix, 1980 DOS/GPS), never the date of mail this

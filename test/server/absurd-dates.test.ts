@@ -4,7 +4,7 @@
 // answer, the rest stored; 1970 is a calendar date and lands on its own day, not in today's figures.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUTURE_TOLERANCE_MS } from '../../src/server/ingest/ingest.ts';
+import { FUTURE_TOLERANCE_MS } from '../../src/core/protocol.ts';
 import { startCollector, type Collector } from '../support/faults/collector.ts';
 
 const NOW = new Date('2026-11-20T10:00:00Z');

@@ -4,7 +4,7 @@
  */
 import { PostgresAdapter, SqliteAdapter, sql, type Transaction } from 'kysely';
 import { localDay, parseInstant } from '../../core/calendar.ts';
-import type { TallyBatch } from '../../core/protocol.ts';
+import { FUTURE_TOLERANCE_MS, type TallyBatch } from '../../core/protocol.ts';
 import { whitMondayWorkedFromEnv } from '../config.ts';
 import type { Database, Db } from '../db/schema.ts';
 import { HttpError } from '../http-error.ts';
@@ -52,9 +52,6 @@ export type RejectReason = (typeof rejectReasons)[number];
 /** Closed set of reasons one record of an otherwise valid batch is refused. */
 export const recordRejectReasons = ['out_of_calendar', 'future', 'purged_period'] as const;
 export type RecordRejectReason = (typeof recordRejectReasons)[number];
-
-/** How far in the future (server clock) a record may be dated: clients' clocks drift. */
-export const FUTURE_TOLERANCE_MS = 36 * 3_600_000;
 
 export async function ingestBatch(db: Db, batch: TallyBatch, ctx: IngestContext): Promise<IngestAnswer> {
   if (db.getExecutor().adapter instanceof SqliteAdapter) {
