@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
 import { createToken } from '../../src/server/auth/tokens.ts';
 import { loadConfig } from '../../src/server/config.ts';
-import { openDatabase } from '../../src/server/db/connect.ts';
+import { openDatabase, sqliteHandleOf } from '../../src/server/db/connect.ts';
 import type { Database } from '../../src/server/db/schema.ts';
 import { snapshot } from './db-snapshot.ts';
 
@@ -64,6 +64,9 @@ describe('SQLite faults during ingest', () => {
       const body = bigBatch();
       expectRetryable(await send(app, token, body));
       expect(await snapshot(opened.db)).toEqual(before);
+      // The failed group left the connection as the other writers need it: no transaction, synchronous=FULL.
+      expect(sqliteHandleOf(opened.db)!.inTransaction).toBe(false);
+      expect(sqliteHandleOf(opened.db)!.pragma('synchronous', { simple: true })).toBe(2);
       await sql.raw('pragma max_page_count = 1073741823').execute(opened.db);
       const again = await send(app, token, body);
       expect(again.statusCode, again.body).toBe(200);

@@ -108,8 +108,12 @@ class GroupCommitter {
         try {
           return await this.store(connection, group);
         } finally {
-          // Outside any transaction again (committed or rolled back): back to the connection's FULL.
-          wal?.handle.pragma('synchronous = FULL');
+          // Back to the connection's FULL, outside any transaction (the level cannot change inside one):
+          // a transaction left open by a failed COMMIT and a failed rollback is rolled back here.
+          if (wal) {
+            if (wal.handle.inTransaction) wal.handle.exec('rollback');
+            wal.handle.pragma('synchronous = FULL');
+          }
         }
       });
     } catch (error) {
