@@ -22,7 +22,7 @@ import {
   unquoteConsoleLine,
   type AddonStatus,
 } from '../test/support/thunderbird/console-log.ts';
-import { SAMPLING_MARKER } from '../src/extension/sampling/trace.ts';
+import { SAMPLING_MARKER, type DrawTiming } from '../src/extension/sampling/trace.ts';
 import { launchThunderbird, type ThunderbirdProcess } from '../test/support/thunderbird/launcher.ts';
 import { acquirePolicies, managedPolicies } from '../test/support/thunderbird/policies.ts';
 import { buildProfile } from '../test/support/thunderbird/profile.ts';
@@ -379,16 +379,7 @@ async function main(): Promise<void> {
       logFile: join(work, 'thunderbird-3.log'),
       markers: [...markers, SAMPLING_MARKER],
     });
-    type DrawTrace = {
-      population: number;
-      asOf: string;
-      keys: string[];
-      ms?: number;
-      readMs?: number;
-      refsMs?: number;
-      drawMs?: number;
-      renderMs?: number;
-    };
+    type DrawTrace = Partial<DrawTiming> & { population: number; asOf: string; keys: string[] };
     const traces: DrawTrace[] = [];
     while (traces.length < DRAWS) {
       traces.push(

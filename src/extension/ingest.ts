@@ -116,19 +116,9 @@ const since = (t0: number): number => Math.round((performance.now() - t0) * 10) 
  */
 const EARLIEST_MS = Date.UTC(2000, 0, 1);
 
-/** Not a reset clock's date and not more than the tolerance ahead of the reference clock `refMs`. */
-function plausible(date: Date | null, refMs: number): date is Date {
-  return date !== null && date.getTime() >= EARLIEST_MS && date.getTime() <= refMs + FUTURE_TOLERANCE_MS;
-}
-
-/**
- * Whether a Date is taken without reading the full headers: readable, not a reset clock's, and not in
- * the future of the workstation's clock. A Date ahead of that clock (a sender's clock ahead, or this
- * one behind) is judged against Received; reading the headers of every message instead would triple
- * the back-fill.
- */
-function unquestioned(date: Date | null, nowMs: number): date is Date {
-  return date !== null && date.getTime() >= EARLIEST_MS && date.getTime() <= nowMs;
+/** Not a reset clock's date and not more than `toleranceMs` ahead of the reference clock `refMs`. */
+function plausible(date: Date | null, refMs: number, toleranceMs = FUTURE_TOLERANCE_MS): date is Date {
+  return date !== null && date.getTime() >= EARLIEST_MS && date.getTime() <= refMs + toleranceMs;
 }
 
 /**
@@ -376,11 +366,12 @@ export async function ingestHeaders(
       }
       if (c.direction === 'ignored') return null;
       let at = toDate(h.date);
-      if (!unquestioned(at, nowMs)) {
-        // Thunderbird dates IMAP mail by its Date header even with mailnews.use_received_date: a
-        // sender's clock years ahead would put the message outside every period (and the server
-        // refuses it). The receiving server's top Received header says when it arrived; failing
-        // that, the day it was first seen here.
+      // Thunderbird dates IMAP mail by its Date header even with mailnews.use_received_date. A Date not
+      // after the workstation's clock is taken as is, without reading the full headers (reading every
+      // message's would triple the back-fill); one ahead of it (a sender's clock ahead, or this one
+      // behind), unreadable or a reset clock's is judged against the top Received header (judgedDate),
+      // failing that counted at first sight.
+      if (!plausible(at, nowMs, 0)) {
         hdrs ??= await read(h);
         at = judgedDate(at, receivedDate(hdrs), nowMs) ?? new Date(now);
       }
