@@ -3,11 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
 import { loadConfig } from '../../src/server/config.ts';
 import { openDatabase, sqliteHandleOf } from '../../src/server/db/connect.ts';
-import { setWalSyncForTests, type FileSync } from '../../src/server/ingest/group-commit.ts';
+import { inGroupCommit, setWalSyncForTests, type FileSync } from '../../src/server/ingest/group-commit.ts';
 import { batch, newKey, post, seedDirectory, token } from '../server/support.ts';
 import { snapshot } from './db-snapshot.ts';
 
@@ -165,6 +166,43 @@ describe('WAL sync before every answer (SQLite file)', () => {
       expect(Number(flows.n)).toBe(40);
     } finally {
       await close();
+    }
+  });
+});
+
+describe('another connection on the same file (the command line, a second process)', () => {
+  it('a group holds the write lock from its start: it never fails with SQLITE_BUSY_SNAPSHOT', async () => {
+    const file = join(dir, 'lock.sqlite');
+    const opened = await openDatabase({ kind: 'sqlite', file });
+    const other = new SQLite(file);
+    other.pragma('busy_timeout = 0');
+    try {
+      let otherWrite: string | null = 'not tried';
+      const stored = await inGroupCommit(opened.db, async (trx) => {
+        // The group has read…
+        await trx.selectFrom('departments').select('code').execute();
+        // …when another connection tries to commit: it must wait for the group (here: give up at once).
+        try {
+          other.exec(`insert into departments (code, name, region) values ('01', 'Ain', 'metropole')`);
+          otherWrite = null;
+        } catch (error) {
+          otherWrite = (error as { code?: string }).code ?? String(error);
+        }
+        // Had the other commit gone through, this write would fail: the group's snapshot would be stale.
+        await trx
+          .insertInto('departments')
+          .values({ code: '67', name: 'Bas-Rhin', region: 'alsace-moselle' })
+          .execute();
+        return 'stored';
+      });
+      expect(stored).toBe('stored');
+      expect(otherWrite).toBe('SQLITE_BUSY');
+      // Once the group committed, the other connection writes normally.
+      other.exec(`insert into departments (code, name, region) values ('01', 'Ain', 'metropole')`);
+      expect(other.prepare('select code from departments order by code').pluck().all()).toEqual(['01', '67']);
+    } finally {
+      other.close();
+      await opened.close();
     }
   });
 });

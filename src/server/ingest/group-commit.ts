@@ -141,6 +141,10 @@ class GroupCommitter {
     const outcomes: Outcome[] = [];
     const trx = await connection.startTransaction().execute();
     try {
+      // A write first, which nothing matches: the write lock is taken now, before any read (the
+      // busy timeout waits for another connection's writer). A transaction that read first could
+      // no longer write once another connection committed (SQLITE_BUSY_SNAPSHOT in WAL mode).
+      await sql`update settings set value = value where 0`.execute(trx);
       for (const p of group) {
         // Savepoint: a refused batch (scope, conflicting batchId, …) rolls back only its own writes.
         await sql`savepoint batch`.execute(trx);
