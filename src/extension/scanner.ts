@@ -243,7 +243,15 @@ export async function scanAccount(
       }
     }
     const empty = [...countsAfter.values()].every((c) => c === 0);
-    settled = pendingFolders(walked, after).length === 0 && (!empty || waitedForEmpty) && stats.failed === 0;
+    settled =
+      pendingFolders(walked, after).length === 0 &&
+      (!empty || waitedForEmpty) &&
+      stats.failed === 0 &&
+      // A walk over the window that still found messages to add may have raced Thunderbird's own
+      // download of the folder's headers: an IMAP folder of 100,000 messages takes minutes, and its
+      // count — the server's, announced at once — does not move meanwhile. Walk again (soon) until
+      // one finds nothing new.
+      (scope === 'incremental' || stats.added === 0);
   } else {
     const agree = scope === 'full' && mark.lastFullSeen === stats.seen && (stats.seen > 0 || waitedForEmpty);
     settled = ((mark.settled === true && !foldersChanged) || agree) && stats.failed === 0;

@@ -282,7 +282,13 @@ describe('background event page', () => {
     await fake.events.onAlarm.fire({ name: ALARM_FOLDERS });
     await bg.idle();
     expect(fake.calls.query).toBe(3);
-    // Sent's count did not change while it was walked, and the walk saw its message: synced at once.
+    // The walk found a message to add: Thunderbird may still be downloading headers, look again soon.
+    expect(statuses().at(-1)).toMatchObject({ scanComplete: false, ledger: 2 });
+    clock.advance(2_000);
+    await fake.events.onAlarm.fire({ name: ALARM_SCAN_SOON });
+    await bg.idle();
+    expect(fake.calls.query).toBe(4);
+    // Nothing new: synced.
     expect(statuses().at(-1)).toMatchObject({ scanComplete: true, ledger: 2 });
     expect(await (await bg.ready).count()).toBe(2);
   });

@@ -277,8 +277,34 @@ describe('scan and ingest', () => {
     expect(await scanComplete(deps, [account])).toBe(false);
     await scanAccount(deps, testConfig(), account);
     expect(await byId(ledger, 'reply-1@dgfip.finances.gouv.fr')).toMatchObject({ dir: 'out', cat: 'reply' });
-    // Sent's count held still during the walk, which saw its message: synced, no third walk.
+    // Sent's count held still during the walk, which saw its message; but the walk added it, and a large
+    // folder's headers may still be arriving: one more walk, which finds nothing new, settles the account.
+    expect(await scanComplete(deps, [account])).toBe(false);
+    clock.advance(2_000);
+    expect((await scanAccount(deps, testConfig(), account)).added).toBe(0);
     expect(await scanComplete(deps, [account])).toBe(true);
+  });
+
+  it('keeps walking while Thunderbird downloads a large folder whose count (the server’s) does not move', async () => {
+    const fake = new FakeMessenger();
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-22T12:00:00Z'));
+    // The server announced 3 messages at once; Thunderbird's database gets their headers one by one.
+    const folderSignature = async () => '/INBOX:3|/Sent:0';
+    const deps = scanDeps(fake, ledger, clock, { folderSignature });
+    const ids = ['question-from-usager', 'internal-colleague', 'acknowledgement-auto-submitted'];
+    const seen: number[] = [];
+    for (const [i, name] of ids.entries()) {
+      fake.addMessage(eml(name, INBOX));
+      seen.push((await scanAccount(deps, testConfig(), account)).added);
+      expect(await scanComplete(deps, [account]), `after header ${i + 1}`).toBe(false);
+      clock.advance(2_000);
+    }
+    expect(seen).toEqual([1, 1, 1]);
+    // The download is over: a walk finds nothing new, and only then is the account synced.
+    expect((await scanAccount(deps, testConfig(), account)).added).toBe(0);
+    expect(await scanComplete(deps, [account])).toBe(true);
+    expect(await ledger.count()).toBe(3);
   });
 
   it('walks alone a folder that a full walk saw empty (Thunderbird had not opened it yet)', async () => {
@@ -321,11 +347,15 @@ describe('scan and ingest', () => {
     expect(queries[2]).toMatchObject({ accountId: 'account1', folderId: 'f-sent' });
     expect(queries[2]?.fromDate?.toISOString()).toBe('2026-08-24T12:00:04.000Z');
     expect(await ledger.count()).toBe(2);
-    expect(await scanComplete(deps, [account])).toBe(true);
     // The incremental start stays where the last walk of every folder put it.
     expect((await ledger.getMeta<ScanMark>(markKey(account)))?.lastStartedAt).toBe(
       '2026-11-22T12:00:00.000Z',
     );
+    // That walk added a message: one more, which finds nothing new, settles the account.
+    expect(await scanComplete(deps, [account])).toBe(false);
+    clock.advance(2_000);
+    expect((await scanAccount(deps, testConfig(), account)).added).toBe(0);
+    expect(await scanComplete(deps, [account])).toBe(true);
   });
 
   it('settles an empty account only after five minutes, and never stays "running" after a failure', async () => {

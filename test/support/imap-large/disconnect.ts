@@ -59,3 +59,30 @@ export function cutImapSessions(signal: NodeJS.Signals = 'SIGKILL'): number {
   }
   return killed;
 }
+
+/**
+ * Bytes written so far by each of our IMAP session processes (to Thunderbird), from /proc/<pid>/io:
+ * while they grow, Thunderbird is still downloading — headers of a large folder take minutes.
+ */
+export function imapBytesWritten(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of ownImapProcesses()) {
+    try {
+      const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+      const wchar = /^wchar:\s*(\d+)$/m.exec(io);
+      if (wchar) out.set(pid, Number(wchar[1]));
+    } catch {
+      // Ended while we looked.
+    }
+  }
+  return out;
+}
+
+/** True when some session wrote more than at `before` (a new session counts as progress once it wrote). */
+export function imapTrafficGrew(
+  before: ReadonlyMap<number, number>,
+  now: ReadonlyMap<number, number>,
+): boolean {
+  for (const [pid, bytes] of now) if (bytes > (before.get(pid) ?? 0)) return true;
+  return false;
+}
