@@ -536,6 +536,7 @@ describe('scan and ingest', () => {
       scanDeps(fake, ledger, clock, {
         getFull,
         concurrency: 3,
+        readConcurrency: 3,
         pageSize: 10,
         yieldNow: async () => void yields++,
       }),
