@@ -185,6 +185,32 @@ describe('scan with header reads beside the walk', () => {
     ]);
   });
 
+  it('looks a wide walk up in the keys read once, an incremental walk message by message', async () => {
+    const fake = balf(2);
+    const ledger = await freshLedger();
+    const calls = { keysOf: 0, existingKeys: 0 };
+    const spied = Object.assign(Object.create(ledger) as Ledger, {
+      keysOf: (balf: string) => (calls.keysOf++, ledger.keysOf(balf)),
+      existingKeys: (balf: string, keys: readonly string[]) => (
+        calls.existingKeys++,
+        ledger.existingKeys(balf, keys)
+      ),
+    });
+    const deps = scanDeps(fake, spied, { pageSize: 2 });
+    expect(await scanAccount(deps, testConfig(), account)).toMatchObject({ added: 4 });
+    expect(calls).toEqual({ keysOf: 1, existingKeys: 0 });
+    // A second full walk: everything known from the keys read once, no header read again.
+    const again = await scanAccount(deps, testConfig(), account, { full: true });
+    expect(again).toMatchObject({ added: 0, known: 4, headersRead: 0 });
+    expect(calls).toEqual({ keysOf: 2, existingKeys: 0 });
+    // Two full walks agreed: the next one is incremental and asks the ledger for its messages only.
+    const incremental = await scanAccount(deps, testConfig(), account);
+    expect(incremental.seen).toBeGreaterThan(0);
+    expect(incremental).toMatchObject({ added: 0, known: incremental.seen, headersRead: 0 });
+    expect(calls.keysOf).toBe(2);
+    expect(calls.existingKeys).toBeGreaterThan(0);
+  });
+
   it('reads and counts once a sent message found in two folders, and only its failed read is retried', async () => {
     const fake = new FakeMessenger();
     const reply = eml('reply-with-in-reply-to', SENT);
