@@ -198,8 +198,6 @@ export function startBackground(deps: BackgroundDeps): Background {
   const folderIds = new Map<string, Map<string, string>>();
   const folderIdOf = (accountId: string, path: string): string | undefined =>
     folderIds.get(accountId)?.get(path);
-  // Every folder id of the account from the same listing, Sent first (see ScanDeps.folderOrder).
-  const folderOrders = new Map<string, string[]>();
 
   /** "path:count" of every folder of the account, as Thunderbird's own database counts them. */
   async function folderSignature(accountId: string): Promise<string> {
@@ -219,13 +217,6 @@ export function startBackground(deps: BackgroundDeps): Background {
         accountId,
         new Map(folders.flatMap((f) => (f.id !== undefined ? [[f.path, f.id] as const] : []))),
       );
-      const sentFirst = [
-        ...folders.filter((f) => f.specialUse?.includes('sent')),
-        ...folders.filter((f) => !f.specialUse?.includes('sent')),
-      ].map((f) => f.id);
-      // Without an id for every folder (Thunderbird before 121), the walk goes by account as before.
-      if (sentFirst.every((id) => id !== undefined)) folderOrders.set(accountId, sentFirst as string[]);
-      else folderOrders.delete(accountId);
       const parts = await Promise.all(
         folders.map(async (f) => {
           // A folder without info (the account root, a NoSelect IMAP parent) counts as unknown; a call
@@ -240,7 +231,6 @@ export function startBackground(deps: BackgroundDeps): Background {
       );
       return parts.sort().join('|');
     } catch (error) {
-      folderOrders.delete(accountId);
       log.debug('folder counts unavailable', error instanceof Error ? error.message : error);
       return 'unavailable';
     }
@@ -318,7 +308,6 @@ export function startBackground(deps: BackgroundDeps): Background {
           yieldNow: deps.yieldNow,
           folderSignature,
           folderIdOf,
-          folderOrder: (accountId) => folderOrders.get(accountId),
           trace: (line) => log.debug(line),
           ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
         },

@@ -8,7 +8,6 @@ import type { Config } from './config.ts';
 import { Up, type Ledger, type LedgerRow } from './ledger.ts';
 import { decodeEncodedWords } from './mime-words.ts';
 import type { Clock, MessageHeader, MessagePart } from './platform.ts';
-import { READ_FAILED, type DeferredRow, type ReadQueue } from './read-queue.ts';
 
 /** How far back the subject/correspondent heuristic looks for the received message. */
 export const HEURISTIC_WINDOW_DAYS = 30;
@@ -44,11 +43,6 @@ export interface IngestOptions {
   /** Scan: hold sent rows needing the heuristic until the whole window is in the ledger. */
   deferHeuristic: boolean;
   /**
-   * Scan: rows that need a header read are handed to this queue, which reads and writes them while the
-   * walk goes on; the returned stats then cover the other rows only (the queue keeps its own).
-   */
-  reads?: ReadQueue;
-  /**
    * Scan: the BALF's keys read from the ledger before the walk, kept up to date with what this walk
    * writes; known keys are looked up here instead of in the ledger.
    */
@@ -83,10 +77,6 @@ export interface PhaseMs {
   write: number;
   /** Waiting for Thunderbird's next page (scans only). */
   pageWait: number;
-  /** Scans: time the header-read queue had work, beside the walk. */
-  reads: number;
-  /** Scans: time the walk waited for the header-read queue (full backlog, end of the walk). */
-  readWait: number;
 }
 
 /** A failure of Thunderbird to give one message's headers (not of our code). */
@@ -100,7 +90,7 @@ export const noStats = (seen = 0): IngestStats => ({
   ignored: 0,
   headersRead: 0,
   failed: 0,
-  phaseMs: { key: 0, lookup: 0, rows: 0, write: 0, pageWait: 0, reads: 0, readWait: 0 },
+  phaseMs: { key: 0, lookup: 0, rows: 0, write: 0, pageWait: 0 },
 });
 
 export function addStats(a: IngestStats, b: IngestStats): IngestStats {
@@ -118,8 +108,6 @@ export function addStats(a: IngestStats, b: IngestStats): IngestStats {
       rows: a.phaseMs.rows + b.phaseMs.rows,
       write: a.phaseMs.write + b.phaseMs.write,
       pageWait: a.phaseMs.pageWait + b.phaseMs.pageWait,
-      reads: a.phaseMs.reads + b.phaseMs.reads,
-      readWait: a.phaseMs.readWait + b.phaseMs.readWait,
     },
     ...(readError !== undefined ? { readError } : {}),
   };
@@ -235,11 +223,6 @@ function classifyHeader(ctx: BalfContext, h: MessageHeader, headers?: Headers): 
   });
 }
 
-/** True when the message's row cannot be made from the list alone (see toRow in ingestHeaders). */
-function needsRead(ctx: BalfContext, h: MessageHeader, nowMs: number): boolean {
-  return needsHeaders(classifyHeader(ctx, h), h) || !plausible(toDate(h.date), nowMs, 0);
-}
-
 function needsHeaders(first: Classification, h: MessageHeader): boolean {
   if (first.direction === 'out') return true; // replies carry In-Reply-To/References
   if (first.direction === 'in' && (first.category === 'usager' || first.category === 'interne')) {
@@ -303,9 +286,6 @@ export async function applyHeuristic(ledger: Ledger, row: LedgerRow): Promise<Le
   return (await HeuristicIndex.around(ledger, row.balf, row.atMs, row.atMs)).apply(row);
 }
 
-/** Where a header read is counted: the page's stats, or the scan's read queue. */
-type ReadSink = Pick<IngestStats, 'headersRead' | 'readError'>;
-
 /** Counts a list of messages of one BALF account. Idempotent: known keys are skipped first. */
 export async function ingestHeaders(
   deps: IngestDeps,
@@ -317,19 +297,20 @@ export async function ingestHeaders(
   const secret = ctx.config.secret;
   if (!secret || headers.length === 0) return stats;
   let t0 = performance.now();
+  const failed = Symbol('failed');
   /**
    * Reading one message's headers can fail in many ways ("Error while streaming message …: Timeout" on a
    * loaded IMAP server, a message gone, a dropped connection): that message is not counted now and is read
    * again at the next scan; the rest of the page counts. The first reason is kept for the log.
    */
-  const readPart = async (id: number, sink: ReadSink = stats): Promise<MessagePart> => {
-    sink.headersRead += 1;
+  const readPart = async (id: number): Promise<MessagePart> => {
+    stats.headersRead += 1;
     try {
       return await deps.getFull(id);
     } catch (error) {
       // Thunderbird's ExtensionError may come from another realm: read its message, not its class.
       const message = String((error as { message?: unknown } | null)?.message ?? error);
-      sink.readError ??= message;
+      stats.readError ??= message;
       throw new HeaderReadError(message);
     }
   };
@@ -343,13 +324,13 @@ export async function ingestHeaders(
       try {
         real = referencedMessageIds(first(lowerHeaders(await readPart(h.id)), 'message-id'))[0] ?? '';
       } catch (error) {
-        if (error instanceof HeaderReadError) return READ_FAILED;
+        if (error instanceof HeaderReadError) return failed;
         throw error;
       }
       return { h, ...(await keyOf(secret, real ? { ...h, headerMessageId: real } : h)) };
     },
   );
-  const keyed = keyedOrFailed.filter((k): k is Exclude<typeof k, typeof READ_FAILED> => k !== READ_FAILED);
+  const keyed = keyedOrFailed.filter((k): k is Exclude<typeof k, typeof failed> => k !== failed);
   const unkeyed = keyedOrFailed.length - keyed.length;
   stats.phaseMs.key = since(t0);
   t0 = performance.now();
@@ -359,12 +340,9 @@ export async function ingestHeaders(
       ctx.balf,
       keyed.map((k) => k.key),
     ));
-  // The same message twice in one list (two folders): count the first. One handed to the read queue by
-  // an earlier page is known too: its row is on its way.
+  // The same message twice in one list (two folders): count the first.
   const fresh = new Map<string, (typeof keyed)[number]>();
-  for (const k of keyed) {
-    if (!known.has(k.key) && !fresh.has(k.key) && options.reads?.has(k.key) !== true) fresh.set(k.key, k);
-  }
+  for (const k of keyed) if (!known.has(k.key) && !fresh.has(k.key)) fresh.set(k.key, k);
   stats.known = keyed.length - fresh.size;
   stats.phaseMs.lookup = since(t0);
   t0 = performance.now();
@@ -372,87 +350,70 @@ export async function ingestHeaders(
   const now = deps.clock().toISOString();
   const nowMs = Date.parse(now);
   const hmacSecret: string = secret;
-  const buildRow = async (
-    { h, key, headerMessageId }: (typeof keyed)[number],
-    sink?: ReadSink,
-  ): Promise<LedgerRow | null | typeof READ_FAILED> => {
-    try {
-      return await toRow(h, key, headerMessageId, sink);
-    } catch (error) {
-      if (error instanceof HeaderReadError) return READ_FAILED;
-      throw error;
+  const read = async (h: MessageHeader): Promise<Headers | undefined> => lowerHeaders(await readPart(h.id));
+  const rows = await mapLimit(
+    [...fresh.values()],
+    deps.concurrency ?? 8,
+    async ({ h, key, headerMessageId }): Promise<LedgerRow | null | typeof failed> => {
+      try {
+        return await toRow(h, key, headerMessageId);
+      } catch (error) {
+        if (error instanceof HeaderReadError) return failed;
+        throw error;
+      }
+    },
+  );
+  async function toRow(h: MessageHeader, key: string, headerMessageId: string): Promise<LedgerRow | null> {
+    {
+      let c = classifyHeader(ctx, h);
+      let hdrs: Headers | undefined;
+      if (needsHeaders(c, h)) {
+        hdrs = await read(h);
+        c = classifyHeader(ctx, h, hdrs);
+      }
+      if (c.direction === 'ignored') return null;
+      let at = toDate(h.date);
+      // Thunderbird dates IMAP mail by its Date header even with mailnews.use_received_date. A Date not
+      // after the workstation's clock is taken as is, without reading the full headers (reading every
+      // message's would triple the back-fill); one ahead of it (a sender's clock ahead, or this one
+      // behind), unreadable or a reset clock's is judged against the top Received header (judgedDate),
+      // failing that counted at first sight.
+      if (!plausible(at, nowMs, 0)) {
+        hdrs ??= await read(h);
+        at = judgedDate(at, receivedDate(hdrs), nowMs) ?? new Date(now);
+      }
+      const base = {
+        balf: ctx.balf,
+        key,
+        at: at.toISOString(),
+        atMs: at.getTime(),
+        up: Up.pending,
+        headerMessageId,
+        firstSeen: now,
+        ...(h.folder?.path ? { folder: h.folder.path } : {}),
+        subject: first(hdrs, 'subject') ?? h.subject,
+      };
+      if (c.direction === 'in') {
+        return { ...base, dir: 'in', cat: c.category, correspondent: c.correspondent } satisfies LedgerRow;
+      }
+      const refs = [
+        ...messageIdsIn(all(hdrs, 'in-reply-to')),
+        ...messageIdsIn(all(hdrs, 'references')).reverse(),
+      ];
+      const unique = [...new Set(refs)].slice(0, MAX_RE_KEYS);
+      const re = await Promise.all(unique.map((id) => messageKey(hmacSecret, id)));
+      const row: LedgerRow = { ...base, dir: 'out', cat: c.category, correspondents: c.correspondents };
+      if (re.length > 0) return { ...row, re };
+      if (c.category === 'reply' || c.category === 'new') {
+        return options.deferHeuristic ? { ...row, up: Up.hold } : applyHeuristic(deps.ledger, row);
+      }
+      return row;
     }
-  };
-  let direct = [...fresh.values()];
-  const queue = options.reads;
-  if (queue) {
-    // Rows that need a read go to the queue; the others are written with this page.
-    const deferred: DeferredRow[] = [];
-    direct = direct.filter((k) => {
-      if (!needsRead(ctx, k.h, nowMs)) return true;
-      deferred.push({ key: k.key, build: () => buildRow(k, queue.stats) });
-      return false;
-    });
-    const waitStart = performance.now();
-    await queue.add(deferred);
-    stats.phaseMs.readWait = since(waitStart);
   }
-  const rows = await mapLimit(direct, deps.concurrency ?? 8, (k) => buildRow(k));
-  async function toRow(
-    h: MessageHeader,
-    key: string,
-    headerMessageId: string,
-    sink?: ReadSink,
-  ): Promise<LedgerRow | null> {
-    const read = async (): Promise<Headers | undefined> => lowerHeaders(await readPart(h.id, sink));
-    let c = classifyHeader(ctx, h);
-    let hdrs: Headers | undefined;
-    if (needsHeaders(c, h)) {
-      hdrs = await read();
-      c = classifyHeader(ctx, h, hdrs);
-    }
-    if (c.direction === 'ignored') return null;
-    let at = toDate(h.date);
-    // Thunderbird dates IMAP mail by its Date header even with mailnews.use_received_date. A Date not
-    // after the workstation's clock is taken as is, without reading the full headers (reading every
-    // message's would triple the back-fill); one ahead of it (a sender's clock ahead, or this one
-    // behind), unreadable or a reset clock's is judged against the top Received header (judgedDate),
-    // failing that counted at first sight.
-    if (!plausible(at, nowMs, 0)) {
-      hdrs ??= await read();
-      at = judgedDate(at, receivedDate(hdrs), nowMs) ?? new Date(now);
-    }
-    const base = {
-      balf: ctx.balf,
-      key,
-      at: at.toISOString(),
-      atMs: at.getTime(),
-      up: Up.pending,
-      headerMessageId,
-      firstSeen: now,
-      ...(h.folder?.path ? { folder: h.folder.path } : {}),
-      subject: first(hdrs, 'subject') ?? h.subject,
-    };
-    if (c.direction === 'in') {
-      return { ...base, dir: 'in', cat: c.category, correspondent: c.correspondent } satisfies LedgerRow;
-    }
-    const refs = [
-      ...messageIdsIn(all(hdrs, 'in-reply-to')),
-      ...messageIdsIn(all(hdrs, 'references')).reverse(),
-    ];
-    const unique = [...new Set(refs)].slice(0, MAX_RE_KEYS);
-    const re = await Promise.all(unique.map((id) => messageKey(hmacSecret, id)));
-    const row: LedgerRow = { ...base, dir: 'out', cat: c.category, correspondents: c.correspondents };
-    if (re.length > 0) return { ...row, re };
-    if (c.category === 'reply' || c.category === 'new') {
-      return options.deferHeuristic ? { ...row, up: Up.hold } : applyHeuristic(deps.ledger, row);
-    }
-    return row;
-  }
-  stats.phaseMs.rows = since(t0) - stats.phaseMs.readWait;
+  stats.phaseMs.rows = since(t0);
   t0 = performance.now();
-  const toWrite = rows.filter((r): r is LedgerRow => r !== null && r !== READ_FAILED);
-  const rowsFailed = rows.filter((r) => r === READ_FAILED).length;
+  const toWrite = rows.filter((r): r is LedgerRow => r !== null && r !== failed);
+  const rowsFailed = rows.filter((r) => r === failed).length;
   stats.failed = rowsFailed + unkeyed;
   stats.ignored = rows.length - toWrite.length - rowsFailed;
   stats.added = await deps.ledger.addIfAbsent(toWrite);

@@ -11,18 +11,10 @@ import {
   type IngestStats,
 } from './ingest.ts';
 import type { MailAccount, MessageList, QueryInfo } from './platform.ts';
-import { ReadQueue } from './read-queue.ts';
 
 /** Re-read this much before the previous scan's start: late IMAP syncs and clock skew. */
 export const SCAN_OVERLAP_MS = 2 * 86_400_000;
 export const PAGE_SIZE = 1000;
-/**
- * Header reads in flight during a scan. Thunderbird streams each message on its main thread, between the
- * walk's pages; more reads in flight keep that pipe full once the walk is done.
- */
-export const READ_CONCURRENCY = 32;
-/** Messages waiting for their header read before the walk pauses (a bound on the memory they hold). */
-export const MAX_WAITING_READS = 10 * PAGE_SIZE;
 
 export interface ScanMark {
   accountId: string;
@@ -71,15 +63,8 @@ export interface ScanDeps extends IngestDeps {
   folderSignature?: (accountId: string) => Promise<string>;
   /** Thunderbird's id of a folder seen by the last folderSignature call, to walk that folder alone. */
   folderIdOf?: (accountId: string, path: string) => string | undefined;
-  /**
-   * Ids of every folder of the account seen by the last folderSignature call, Sent folders first:
-   * a walk in that order starts the header reads of sent mail at once, beside the rest of the walk.
-   */
-  folderOrder?: (accountId: string) => string[] | undefined;
   /** Lets Thunderbird breathe between pages. */
   yieldNow: () => Promise<void>;
-  /** Header reads in flight during a scan (READ_CONCURRENCY by default). */
-  readConcurrency?: number;
   /** Progress of a walk, one line a page (debug log: where the time goes in a long back-fill). */
   trace?: (line: string) => void;
   pageSize?: number;
@@ -291,10 +276,7 @@ interface WalkResult {
   byFolder: Map<string, number>;
 }
 
-/**
- * One pass of query + continueList pages through the ingest path (some folders only, if given). Rows that
- * need a header read are read beside the walk (ReadQueue) and all written before the walk returns.
- */
+/** One pass of query + continueList pages through the ingest path (some folders only, if given). */
 async function walk(
   deps: ScanDeps,
   config: Config,
@@ -306,78 +288,43 @@ async function walk(
   let stats = noStats();
   const byFolder = new Map<string, number>();
   const ctx = { balf: account.balf, config };
+  const walkStart = performance.now();
+  let pages = 0;
   // A walk of the whole window looks most of its messages up: one read of every key of the BALF costs
   // less than a request per message. An incremental walk sees few messages and asks for those.
-  const walkStart = performance.now();
   const known = wide ? await deps.ledger.keysOf(account.balf) : undefined;
-  const reads = new ReadQueue(deps.ledger, {
-    concurrency: deps.readConcurrency ?? READ_CONCURRENCY,
-    maxWaiting: MAX_WAITING_READS,
-    ...(known ? { written: known } : {}),
-    ...(deps.trace
-      ? {
-          trace: (p) =>
-            deps.trace?.(`reads: ${JSON.stringify({ ms: Math.round(performance.now() - walkStart), ...p })}`),
-        }
-      : {}),
-  });
-  let pages = 0;
-  const ordered = folderIds.length > 0 ? folderIds : (deps.folderOrder?.(account.accountId) ?? []);
   let page: MessageList | null = asList(
     await deps.query({
       accountId: account.accountId,
-      ...(ordered.length > 0
-        ? { folderId: ordered.length === 1 ? (ordered[0] as string) : [...ordered] }
+      ...(folderIds.length > 0
+        ? { folderId: folderIds.length === 1 ? (folderIds[0] as string) : [...folderIds] }
         : {}),
       fromDate: new Date(fromMs),
       messagesPerPage: deps.pageSize ?? PAGE_SIZE,
       autoPaginationTimeout: 0,
     }),
   );
-  try {
-    while (page) {
-      // Ask for the next page while this one is processed: Thunderbird fills it meanwhile.
-      const next: Promise<MessageList | string> | null = page.id ? deps.continueList(page.id) : null;
-      next?.catch(() => undefined);
-      const messages = page.messages ?? [];
-      for (const h of messages) {
-        const path = h.folder?.path;
-        if (path !== undefined) byFolder.set(path, (byFolder.get(path) ?? 0) + 1);
-      }
-      stats = addStats(
-        stats,
-        await ingestHeaders(deps, ctx, messages, {
-          deferHeuristic: true,
-          reads,
-          ...(known ? { known } : {}),
-        }),
-      );
-      pages += 1;
-      deps.trace?.(
-        `walk: ${JSON.stringify({ ms: Math.round(performance.now() - walkStart), pages, seen: stats.seen, ...reads.progress() })}`,
-      );
-      await deps.yieldNow();
-      const waitStart = performance.now();
-      page = next ? asList(await next) : null;
-      stats.phaseMs.pageWait += Math.round(performance.now() - waitStart);
+  while (page) {
+    // Ask for the next page while this one is processed: Thunderbird fills it meanwhile.
+    const next: Promise<MessageList | string> | null = page.id ? deps.continueList(page.id) : null;
+    next?.catch(() => undefined);
+    const messages = page.messages ?? [];
+    for (const h of messages) {
+      const path = h.folder?.path;
+      if (path !== undefined) byFolder.set(path, (byFolder.get(path) ?? 0) + 1);
     }
-  } catch (error) {
-    // What was read is still written (the next scan finds it known); the walk's failure is the one reported.
-    await reads.drain().catch(() => undefined);
-    throw error;
+    stats = addStats(
+      stats,
+      await ingestHeaders(deps, ctx, messages, { deferHeuristic: true, ...(known ? { known } : {}) }),
+    );
+    pages += 1;
+    const ms = Math.round(performance.now() - walkStart);
+    deps.trace?.(`walk: ${JSON.stringify({ ms, pages, seen: stats.seen, headersRead: stats.headersRead })}`);
+    await deps.yieldNow();
+    const waitStart = performance.now();
+    page = next ? asList(await next) : null;
+    stats.phaseMs.pageWait += Math.round(performance.now() - waitStart);
   }
-  const drainStart = performance.now();
-  const q = await reads.drain();
-  deps.trace?.(
-    `walk: ${JSON.stringify({ ms: Math.round(performance.now() - walkStart), pages, seen: stats.seen, ...reads.progress() })}`,
-  );
-  stats.phaseMs.readWait += Math.round(performance.now() - drainStart);
-  stats.phaseMs.reads += q.busyMs;
-  stats.added += q.added;
-  stats.ignored += q.ignored;
-  stats.failed += q.failed;
-  stats.headersRead += q.headersRead;
-  if (q.readError !== undefined) stats.readError ??= q.readError;
   return { stats, byFolder };
 }
 

@@ -12,7 +12,6 @@ import {
 } from '../../src/extension/background-core.ts';
 import { openLedgerDb, Up } from '../../src/extension/ledger.ts';
 import { STATUS_PREFIX, type StatusLine } from '../../src/extension/logger.ts';
-import type { QueryInfo } from '../../src/extension/platform.ts';
 import type { OptionsState } from '../../src/extension/runtime-messages.ts';
 import type { BalfSummary } from '../../src/extension/summary.ts';
 import { eml, INBOX, SENT } from './eml.ts';
@@ -315,43 +314,6 @@ describe('background event page', () => {
     // Sent's count did not change while it was walked, and the walk saw its message: synced at once.
     expect(statuses().at(-1)).toMatchObject({ scanComplete: true, ledger: 2 });
     expect(await (await bg.ready).count()).toBe(2);
-  });
-
-  it('walks Sent first, then every other folder of the listing, and counts each message once', async () => {
-    const fake = thunderbird();
-    const inbox = { accountId: 'account1', id: 'account1://INBOX', path: '/INBOX', specialUse: ['inbox'] };
-    const archives = { accountId: 'account1', id: 'account1://INBOX/Archives', path: '/INBOX/Archives' };
-    const sent = { accountId: 'account1', id: 'account1://Sent', path: '/Sent', specialUse: ['sent'] };
-    fake.accounts[0]!.rootFolder = {
-      accountId: 'account1',
-      id: 'account1://',
-      path: '/',
-      subFolders: [{ ...inbox, subFolders: [archives] }, sent],
-    };
-    fake.addMessage(eml('question-from-usager', inbox));
-    fake.addMessage(eml('internal-colleague', archives));
-    fake.addMessage(eml('reply-with-in-reply-to', sent));
-    const query = fake.api.messages.query;
-    const asked: QueryInfo[] = [];
-    Object.defineProperty(fake.api.messages, 'query', {
-      value: async (info: QueryInfo) => {
-        asked.push(info);
-        return query(info);
-      },
-    });
-    const { bg } = boot(fake, freshDbName(), new TestClock(new Date('2026-11-20T12:00:00Z')));
-    await fake.events.onStartup.fire();
-    await bg.idle();
-    expect(asked[0]?.folderId).toEqual([sent.id, 'account1://', inbox.id, archives.id]);
-    const ledger = await bg.ready;
-    expect(await ledger.count()).toBe(3);
-    expect(await ledger.get(BALF, await messageKey(SECRET, 'reply-1@dgfip.finances.gouv.fr'))).toMatchObject({
-      dir: 'out',
-      re: [
-        await messageKey(SECRET, 'question-1@example.org'),
-        await messageKey(SECRET, 'older-0@example.org'),
-      ],
-    });
   });
 
   it('opens the sampling panel from the tools menu', async () => {

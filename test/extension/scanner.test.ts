@@ -536,7 +536,6 @@ describe('scan and ingest', () => {
       scanDeps(fake, ledger, clock, {
         getFull,
         concurrency: 3,
-        readConcurrency: 3,
         pageSize: 10,
         yieldNow: async () => void yields++,
       }),
