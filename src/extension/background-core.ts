@@ -261,17 +261,20 @@ export function startBackground(deps: BackgroundDeps): Background {
 
   async function status(ledger: Ledger, accounts?: BalfAccount[]): Promise<void> {
     if (level !== 'debug') return;
-    const cfg = (await config()).config;
-    const list = accounts ?? balfAccounts(cfg, await m.accounts.list(false));
-    const last = await ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY);
-    let marksRunning = false;
-    for (const a of list) if ((await ledger.getMeta<ScanMark>(markKey(a)))?.runningSince) marksRunning = true;
+    const list = accounts ?? balfAccounts((await config()).config, await m.accounts.list(false));
+    // One round of independent reads (the line follows each new message: its handling time is measured to it).
+    const [last, marks, complete, queue, count] = await Promise.all([
+      ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY),
+      Promise.all(list.map((a) => ledger.getMeta<ScanMark>(markKey(a)))),
+      scanComplete({ ledger, folderSignature: recentSignature }, list),
+      ledger.queueSize(),
+      ledger.count(),
+    ]);
     emitStatus(deps.sink, {
-      scanComplete:
-        (await scanComplete({ ledger, folderSignature: recentSignature }, list)) && scanning === null,
-      scanning: scanning !== null || marksRunning,
-      queue: await ledger.queueSize(),
-      ledger: await ledger.count(),
+      scanComplete: complete && scanning === null,
+      scanning: scanning !== null || marks.some((mark) => mark?.runningSince !== undefined),
+      queue,
+      ledger: count,
       lastUpload: last?.result ?? 'none',
       ...(last?.result === 'error' && last.message ? { lastError: last.message } : {}),
       at: deps.clock().toISOString(),
@@ -305,6 +308,7 @@ export function startBackground(deps: BackgroundDeps): Background {
           yieldNow: deps.yieldNow,
           folderSignature,
           folderIdOf,
+          trace: (line) => log.debug(line),
           ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
         },
         cfg,
@@ -379,6 +383,7 @@ export function startBackground(deps: BackgroundDeps): Background {
   }
 
   async function ingestLive(ledger: Ledger, messages: readonly MessageHeader[]): Promise<IngestStats | null> {
+    const t0 = performance.now();
     const { config: cfg } = await config();
     const accounts = balfAccounts(cfg, await m.accounts.list(false));
     let added = 0;
@@ -391,8 +396,12 @@ export function startBackground(deps: BackgroundDeps): Background {
         })
       ).added;
     }
+    const ingestMs = Math.round(performance.now() - t0);
     if (added > 0) await soonUpload();
     await status(ledger, accounts);
+    log.debug(
+      `live: ${JSON.stringify({ messages: messages.length, added, ingestMs, ms: Math.round(performance.now() - t0) })}`,
+    );
     return null;
   }
 
@@ -487,8 +496,12 @@ export function startBackground(deps: BackgroundDeps): Background {
       if (alarm.name === ALARM_SCAN || alarm.name === ALARM_SCAN_SOON) await runScan(ledger, false);
       else if (alarm.name === ALARM_FOLDERS) await scanIfFoldersChanged(ledger);
       else if (alarm.name === ALARM_BACKFILL) await runScan(ledger, true);
-      else if ([ALARM_UPLOAD, ALARM_UPLOAD_RETRY, ALARM_UPLOAD_SOON].includes(alarm.name))
+      else if ([ALARM_UPLOAD, ALARM_UPLOAD_RETRY, ALARM_UPLOAD_SOON].includes(alarm.name)) {
+        // An upload round reads and batches thousands of rows in IndexedDB, on Thunderbird's main thread:
+        // during a back-fill it slowed the walk and the header reads for tens of seconds. It waits.
+        if (scanning) await scanning.catch(() => undefined);
         await runUpload(ledger, false);
+      }
     }),
   );
   const startUp = on('startup', async (ledger) => {

@@ -42,6 +42,11 @@ export interface BalfContext {
 export interface IngestOptions {
   /** Scan: hold sent rows needing the heuristic until the whole window is in the ledger. */
   deferHeuristic: boolean;
+  /**
+   * Scan: the BALF's keys read from the ledger before the walk, kept up to date with what this walk
+   * writes; known keys are looked up here instead of in the ledger.
+   */
+  known?: Set<string>;
 }
 
 export interface IngestStats {
@@ -329,10 +334,12 @@ export async function ingestHeaders(
   const unkeyed = keyedOrFailed.length - keyed.length;
   stats.phaseMs.key = since(t0);
   t0 = performance.now();
-  const known = await deps.ledger.existingKeys(
-    ctx.balf,
-    keyed.map((k) => k.key),
-  );
+  const known =
+    options.known ??
+    (await deps.ledger.existingKeys(
+      ctx.balf,
+      keyed.map((k) => k.key),
+    ));
   // The same message twice in one list (two folders): count the first.
   const fresh = new Map<string, (typeof keyed)[number]>();
   for (const k of keyed) if (!known.has(k.key) && !fresh.has(k.key)) fresh.set(k.key, k);
@@ -410,6 +417,7 @@ export async function ingestHeaders(
   stats.failed = rowsFailed + unkeyed;
   stats.ignored = rows.length - toWrite.length - rowsFailed;
   stats.added = await deps.ledger.addIfAbsent(toWrite);
+  for (const r of toWrite) options.known?.add(r.key);
   stats.phaseMs.write = since(t0);
   return stats;
 }

@@ -133,6 +133,15 @@ export class Ledger {
     return new Set(keys.filter((_k, i) => found[i] !== undefined));
   }
 
+  /**
+   * Every key of one BALF (keys only, one request): a back-fill looks its pages up in memory instead of
+   * asking for each of its messages.
+   */
+  async keysOf(balf: string): Promise<Set<string>> {
+    const keys = await this.db.getAllKeys('rows', IDBKeyRange.bound([balf], [balf, []]));
+    return new Set(keys.map(([, key]) => key));
+  }
+
   async get(balf: string, key: string): Promise<LedgerRow | undefined> {
     return this.db.get('rows', [balf, key]);
   }
@@ -209,7 +218,9 @@ export class Ledger {
   }
 
   async count(): Promise<number> {
-    return this.db.count('rows');
+    // Every row is in the byUp index: counting its entries reads keys only, not every stored row (the
+    // store's count took tens of ms at 50,000 rows, on the path of each new message's status line).
+    return this.db.countFromIndex('rows', 'byUp');
   }
 
   /** Rows not yet acknowledged by the server (pending, held, in a batch). */

@@ -65,6 +65,8 @@ export interface ScanDeps extends IngestDeps {
   folderIdOf?: (accountId: string, path: string) => string | undefined;
   /** Lets Thunderbird breathe between pages. */
   yieldNow: () => Promise<void>;
+  /** Progress of a walk, one line a page (debug log: where the time goes in a long back-fill). */
+  trace?: (line: string) => void;
   pageSize?: number;
 }
 
@@ -194,7 +196,7 @@ export async function scanAccount(
 
   let result: WalkResult;
   try {
-    result = await walk(deps, config, account, fromMs, folderIds);
+    result = await walk(deps, config, account, fromMs, folderIds, scope !== 'incremental');
   } catch (error) {
     // A failure (unlike an unload) ends the scan: the next alarm starts a new one.
     const { runningSince: _r, ...rest } = mark;
@@ -289,10 +291,16 @@ async function walk(
   account: BalfAccount,
   fromMs: number,
   folderIds: readonly string[],
+  wide: boolean,
 ): Promise<WalkResult> {
   let stats = noStats();
   const byFolder = new Map<string, number>();
   const ctx = { balf: account.balf, config };
+  const walkStart = performance.now();
+  let pages = 0;
+  // A walk of the whole window looks most of its messages up: one read of every key of the BALF costs
+  // less than a request per message. An incremental walk sees few messages and asks for those.
+  const known = wide ? await deps.ledger.keysOf(account.balf) : undefined;
   let page: MessageList | null = asList(
     await deps.query({
       accountId: account.accountId,
@@ -313,7 +321,13 @@ async function walk(
       const path = h.folder?.path;
       if (path !== undefined) byFolder.set(path, (byFolder.get(path) ?? 0) + 1);
     }
-    stats = addStats(stats, await ingestHeaders(deps, ctx, messages, { deferHeuristic: true }));
+    stats = addStats(
+      stats,
+      await ingestHeaders(deps, ctx, messages, { deferHeuristic: true, ...(known ? { known } : {}) }),
+    );
+    pages += 1;
+    const ms = Math.round(performance.now() - walkStart);
+    deps.trace?.(`walk: ${JSON.stringify({ ms, pages, seen: stats.seen, headersRead: stats.headersRead })}`);
     await deps.yieldNow();
     const waitStart = performance.now();
     page = next ? asList(await next) : null;

@@ -6,6 +6,7 @@ import {
   startBackground,
   ALARM_FOLDERS,
   ALARM_SCAN_SOON,
+  ALARM_UPLOAD,
   ALARM_UPLOAD_SOON,
   MENU_SAMPLING,
 } from '../../src/extension/background-core.ts';
@@ -147,6 +148,34 @@ describe('background event page', () => {
     await fake.events.onAlarm.fire({ name: ALARM_UPLOAD_SOON });
     await bg.idle();
     expect(posted.flatMap((p) => p.records)).toHaveLength(2);
+  });
+
+  it('holds a periodic upload while a scan runs, and sends once the scan is done', async () => {
+    const fake = thunderbird();
+    for (let i = 0; i < 4; i++) {
+      const m = eml('question-from-usager', INBOX);
+      fake.addMessage({ ...m, header: { ...m.header, headerMessageId: `question-${i}@example.org` } });
+    }
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const continueList = fake.api.messages.continueList;
+    Object.defineProperty(fake.api.messages, 'continueList', {
+      value: async (id: string) => {
+        await released;
+        return continueList(id);
+      },
+    });
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    const { bg, posted } = boot(fake, freshDbName(), clock, { pageSize: 2 });
+    void fake.events.onStartup.fire();
+    const ledger = await bg.ready;
+    await waitFor(async () => (await ledger.count()) === 2);
+    void fake.events.onAlarm.fire({ name: ALARM_UPLOAD });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(posted).toHaveLength(0);
+    release();
+    await bg.idle();
+    expect(posted.flatMap((p) => p.records)).toHaveLength(4);
   });
 
   it('resumes a scan interrupted by an unload: a new instance counts every message exactly once', async () => {

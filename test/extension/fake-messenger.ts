@@ -128,6 +128,10 @@ export class FakeMessenger {
             )
             .filter((m) => new Date(m.header.date).getTime() >= from)
             .map((m) => structuredClone(m.header));
+          // Thunderbird searches the folders in the order given.
+          const order = [info.folderId ?? []].flat();
+          const rank = (h: MessageHeader) => order.indexOf(h.folder?.id ?? h.folder?.path ?? '');
+          if (order.length > 1) selected.sort((a, b) => rank(a) - rank(b));
           if (info.returnMessageListId) {
             // Thunderbird 153 answers with the list id only; every page comes from continueList.
             const id = `list-${this.nextListId++}`;

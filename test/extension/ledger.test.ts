@@ -59,6 +59,16 @@ describe('ledger', () => {
     expect(await ledger.existingKeys('autre@dgfip.finances.gouv.fr', ['a'])).toEqual(new Set());
   });
 
+  it('lists every key of one BALF (what a back-fill looks its pages up in) and counts rows in any state', async () => {
+    const ledger = await freshLedger();
+    await ledger.addIfAbsent([row('a'), row('b', { up: Up.acknowledged }), row('c', { up: Up.hold })]);
+    await ledger.addIfAbsent([{ ...row('z'), balf: 'autre@dgfip.finances.gouv.fr' }]);
+    expect([...(await ledger.keysOf('sip.test@dgfip.finances.gouv.fr'))].sort()).toEqual(['a', 'b', 'c']);
+    expect([...(await ledger.keysOf('autre@dgfip.finances.gouv.fr'))]).toEqual(['z']);
+    expect(await ledger.keysOf('personne@dgfip.finances.gouv.fr')).toEqual(new Set());
+    expect(await ledger.count()).toBe(4);
+  });
+
   it('moves rows through batched → acknowledged and keeps the queue size right', async () => {
     const ledger = await freshLedger();
     await ledger.addIfAbsent([row('a'), row('b'), row('c', { up: Up.hold })]);
