@@ -55,6 +55,18 @@ export const ALARM_SCAN_SOON = 'scan-soon';
  * listing, and walks only the folders that gained messages (see scanner.ts), so it can be short.
  */
 export const SCAN_SOON_MS = 2_000;
+/** The longest wait before the next walk of an account that is not synced yet. */
+export const SCAN_SOON_MAX_MS = 10 * 60_000;
+
+/**
+ * Wait before the next walk of an account Thunderbird is still syncing: twice the last walk's length
+ * (SCAN_SOON_MS at least, SCAN_SOON_MAX_MS at most). Walks and Thunderbird's own header download share
+ * its main thread: while a folder of 100,000 messages arrives, each walk takes longer, and walking again
+ * at once left Thunderbird a fraction of its time to download (seen: ~40 headers/s instead of ~250).
+ */
+export function nextScanDelay(lastWalkMs: number): number {
+  return Math.min(SCAN_SOON_MAX_MS, Math.max(SCAN_SOON_MS, 2 * lastWalkMs));
+}
 export const MENU_SAMPLING = 'suivi-balf-sampling';
 export const SAMPLING_PAGE = 'sampling/sampling.html';
 export const DEBUG_OPEN_TAB_KEY = 'debugOpenTab';
@@ -319,7 +331,9 @@ export function startBackground(deps: BackgroundDeps): Background {
       if (result.errors.length > 0) log.warn(`scan errors: ${JSON.stringify(result.errors)}`);
       // Until Thunderbird has synced the account, look again soon (folders appear after start-up).
       if (!(await scanComplete({ ledger, folderSignature }, accounts)) && accounts.length > 0) {
-        await m.alarms.create(ALARM_SCAN_SOON, { when: deps.clock().getTime() + SCAN_SOON_MS });
+        await m.alarms.create(ALARM_SCAN_SOON, {
+          when: deps.clock().getTime() + nextScanDelay(deps.clock().getTime() - started),
+        });
       }
       // Sent rows held for the heuristic join the queue when the account is synced: send them soon too.
       return { accounts, added: result.stats.added + result.released, errors: result.errors };

@@ -9,6 +9,9 @@ import {
   ALARM_UPLOAD,
   ALARM_UPLOAD_SOON,
   MENU_SAMPLING,
+  nextScanDelay,
+  SCAN_SOON_MAX_MS,
+  SCAN_SOON_MS,
 } from '../../src/extension/background-core.ts';
 import { openLedgerDb, Up } from '../../src/extension/ledger.ts';
 import { STATUS_PREFIX, type StatusLine } from '../../src/extension/logger.ts';
@@ -279,6 +282,23 @@ describe('background event page', () => {
     await quiet.events.onStartup.fire();
     await other.bg.idle();
     expect(quiet.tabsCreated).toEqual([]);
+  });
+
+  it('waits twice as long as the last walk before walking again an account Thunderbird is still syncing', async () => {
+    const fake = thunderbird();
+    fake.addMessage(eml('question-from-usager', INBOX));
+    fake.addMessage(eml('internal-colleague', INBOX));
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    // Thunderbird takes 30 s to hand the second page over (busy downloading a large folder's headers).
+    fake.onContinue = () => clock.advance(30_000);
+    const { bg } = boot(fake, freshDbName(), clock, { pageSize: 1 });
+    await fake.events.onStartup.fire();
+    await bg.idle();
+    // The walk took 30 s: the next one comes 60 s after it, not 2 s.
+    expect(fake.alarms.get(ALARM_SCAN_SOON)?.when).toBe(Date.parse('2026-11-20T12:01:30Z'));
+    expect(nextScanDelay(0)).toBe(SCAN_SOON_MS);
+    expect(nextScanDelay(45_000)).toBe(90_000);
+    expect(nextScanDelay(3_600_000)).toBe(SCAN_SOON_MAX_MS);
   });
 
   it('rescans when Thunderbird reports new counts for a folder (minute check)', async () => {
