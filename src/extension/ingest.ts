@@ -47,6 +47,11 @@ export interface IngestOptions {
    * writes; known keys are looked up here instead of in the ledger.
    */
   known?: Set<string>;
+  /**
+   * Scan: called once every header this list needs has been read (before the ledger write). The walk
+   * asks Thunderbird for its next page then: a page built meanwhile holds up the reads on its main thread.
+   */
+  readsDone?: () => void;
 }
 
 export interface IngestStats {
@@ -221,6 +226,12 @@ function classifyHeader(ctx: BalfContext, h: MessageHeader, headers?: Headers): 
     balfAddresses: [ctx.balf],
     internalDomains: ctx.config.internalDomains,
   });
+}
+
+/** Whether counting this message may read its full header (sent mail, possible automatic replies, synthetic ids). */
+export function mayReadHeaders(ctx: BalfContext, h: MessageHeader): boolean {
+  if (h.external) return false;
+  return SYNTHETIC_MESSAGE_ID.test(h.headerMessageId.trim()) || needsHeaders(classifyHeader(ctx, h), h);
 }
 
 function needsHeaders(first: Classification, h: MessageHeader): boolean {
@@ -411,6 +422,7 @@ export async function ingestHeaders(
     }
   }
   stats.phaseMs.rows = since(t0);
+  options.readsDone?.();
   t0 = performance.now();
   const toWrite = rows.filter((r): r is LedgerRow => r !== null && r !== failed);
   const rowsFailed = rows.filter((r) => r === failed).length;

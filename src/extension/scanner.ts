@@ -5,6 +5,7 @@ import { balfAddressOf } from './config.ts';
 import {
   addStats,
   ingestHeaders,
+  mayReadHeaders,
   noStats,
   releaseHeld,
   type IngestDeps,
@@ -313,18 +314,31 @@ async function walk(
     }),
   );
   while (page) {
-    // Ask for the next page while this one is processed: Thunderbird fills it meanwhile.
-    const next: Promise<MessageList | string> | null = page.id ? deps.continueList(page.id) : null;
-    next?.catch(() => undefined);
+    // Ask for the next page while this one is processed: Thunderbird fills it meanwhile. A page whose
+    // messages need their full header asks once those are read: Thunderbird builds pages on the thread
+    // that answers the reads, which took ~6 ms each behind a page being built instead of ~1.8 ms.
+    const pageId = page.id;
+    let next: Promise<MessageList | string> | null = null;
+    const requestNext = (): void => {
+      if (next || !pageId) return;
+      next = deps.continueList(pageId);
+      next.catch(() => undefined);
+    };
     const messages = page.messages ?? [];
     for (const h of messages) {
       const path = h.folder?.path;
       if (path !== undefined) byFolder.set(path, (byFolder.get(path) ?? 0) + 1);
     }
+    if (!messages.some((h) => mayReadHeaders(ctx, h))) requestNext();
     stats = addStats(
       stats,
-      await ingestHeaders(deps, ctx, messages, { deferHeuristic: true, ...(known ? { known } : {}) }),
+      await ingestHeaders(deps, ctx, messages, {
+        deferHeuristic: true,
+        readsDone: requestNext,
+        ...(known ? { known } : {}),
+      }),
     );
+    requestNext();
     pages += 1;
     const ms = Math.round(performance.now() - walkStart);
     deps.trace?.(`walk: ${JSON.stringify({ ms, pages, seen: stats.seen, headersRead: stats.headersRead })}`);

@@ -92,4 +92,50 @@ describe('scan lookups', () => {
     expect(second).toMatchObject({ added: 1, known: 2, failed: 0, headersRead: 1 });
     expect(await ledger.count()).toBe(2);
   });
+
+  it('asks for the next page at once after received mail, only after the reads of a page of sent mail', async () => {
+    // Thunderbird builds a page on the thread that answers header reads: a read behind a page being built
+    // took ~6 ms instead of ~1.8 ms in the benchmark.
+    const fake = balf(2);
+    const ledger = await freshLedger();
+    const events: string[] = [];
+    const spied = Object.assign(Object.create(ledger) as Ledger, {
+      addIfAbsent: async (rows: Parameters<Ledger['addIfAbsent']>[0]) => {
+        events.push(`write ${rows.map((r) => r.dir).join(',')}`);
+        return ledger.addIfAbsent(rows);
+      },
+    });
+    const deps = scanDeps(fake, spied, {
+      pageSize: 1,
+      query: async (info: Parameters<typeof fake.api.messages.query>[0]) =>
+        fake.api.messages.query({ ...info, folderId: [INBOX.path, SENT.path] }),
+      continueList: async (id: string) => {
+        events.push('next');
+        return fake.api.messages.continueList(id);
+      },
+      getFull: async (id: number) => {
+        events.push('read');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const part = await fake.api.messages.getFull(id);
+        events.push('read done');
+        return part;
+      },
+    });
+    expect(await scanAccount(deps, testConfig(), account)).toMatchObject({ added: 4, headersRead: 2 });
+    expect(events).toEqual([
+      // Received mail (no read): the next page is asked for before this one is written.
+      'next',
+      'write in',
+      'next',
+      'write in',
+      // A sent reply: its header is read first, then the next page is asked for.
+      'read',
+      'read done',
+      'next',
+      'write out',
+      'read',
+      'read done',
+      'write out',
+    ]);
+  });
 });
