@@ -273,6 +273,9 @@ export function startBackground(deps: BackgroundDeps): Background {
 
   async function status(ledger: Ledger, accounts?: BalfAccount[]): Promise<void> {
     if (level !== 'debug') return;
+    // The instant the line describes: what was counted before it is in the ledger now. The reads below only
+    // describe it (a count over the whole ledger grows with it) and are not part of handling a message.
+    const at = deps.clock().toISOString();
     const list = accounts ?? balfAccounts((await config()).config, await m.accounts.list(false));
     // One round of independent reads (the line follows each new message: its handling time is measured to it).
     const [last, marks, complete, queue, count] = await Promise.all([
@@ -289,7 +292,7 @@ export function startBackground(deps: BackgroundDeps): Background {
       ledger: count,
       lastUpload: last?.result ?? 'none',
       ...(last?.result === 'error' && last.message ? { lastError: last.message } : {}),
-      at: deps.clock().toISOString(),
+      at,
     });
   }
 
