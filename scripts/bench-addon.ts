@@ -266,8 +266,9 @@ async function main(): Promise<void> {
         `  copies locales : ${JSON.stringify(offlineStore.messages)} messages, ${JSON.stringify(offlineStore.bytes)} octets, en ${offlineStore.ms} ms (complet : ${offlineStore.complete})`,
       );
     }
-    // Thunderbird saves its folder summaries (.msf, with each message's offline flag) when it shuts down: killed
-    // 5 s after SIGTERM it downloaded again ~30 % of the 50,000 messages during the next run's back-fill.
+    // Thunderbird saves its folder summaries (.msf, with each message's offline flag) when it shuts down: it gets
+    // up to 2 min for that (0.2 s at 25,000 messages). Stopped while still downloading (the old byte threshold), it
+    // downloaded ~30 % of the 50,000 messages again during the next run's back-fill (duplicate copies in the mbox).
     const stopStarted = Date.now();
     await tb.stop(120_000);
     log(`  Thunderbird arrêté en ${Date.now() - stopStarted} ms`);
