@@ -25,7 +25,7 @@ import {
 import { SAMPLING_MARKER, type DrawTiming } from '../src/extension/sampling/trace.ts';
 import { launchThunderbird, type ThunderbirdProcess } from '../test/support/thunderbird/launcher.ts';
 import { Marionette } from '../test/support/marionette/marionette.ts';
-import { freePort } from '../test/support/marionette/thunderbird-ui.ts';
+import { freePort, withMarionetteEnv } from '../test/support/marionette/thunderbird-ui.ts';
 import { acquirePolicies, managedPolicies } from '../test/support/thunderbird/policies.ts';
 import { buildProfile } from '../test/support/thunderbird/profile.ts';
 import { startReceiver } from '../test/support/thunderbird/receiver.ts';
@@ -239,16 +239,14 @@ async function main(): Promise<void> {
       ],
       // The floor extension waits for commands with fetch() only, which does not keep an event page alive:
       // without this it is suspended after 30 s idle. (The add-on is then not suspended either: noted in the docs.)
-      // Marionette (run 1 only, MOZ_MARIONETTE below) quits Thunderbird the way a user does; see the end of run 1.
+      // Marionette (run 1 only: withMarionetteEnv below) quits Thunderbird the way a user does; see the end of run 1.
       prefs: { 'extensions.background.idle.timeout': 3_600_000, 'marionette.port': marionettePort },
     });
     const markers = [STATUS_MARKER, ...BENCH_MARKERS];
     log('passe 1 : synchronisation IMAP (module installé, sans configuration)');
-    process.env['MOZ_MARIONETTE'] = '1';
-    process.env['MOZ_REMOTE_ALLOW_SYSTEM_ACCESS'] = '1';
-    let tb = await launchThunderbird({ profileDir, logFile: join(work, 'thunderbird-1.log'), markers });
-    delete process.env['MOZ_MARIONETTE'];
-    delete process.env['MOZ_REMOTE_ALLOW_SYSTEM_ACCESS'];
+    let tb = await withMarionetteEnv({}, () =>
+      launchThunderbird({ profileDir, logFile: join(work, 'thunderbird-1.log'), markers }),
+    );
     cleanups.push(() => tb.stop());
     const launch1 = Date.now();
     const synced = await runCommand(tb, commands.send, { action: 'waitSynced', total }, 30 * 60_000);

@@ -32,7 +32,7 @@ export async function freePort(): Promise<number> {
  * test process's environment through): `MOZ_MARIONETTE` starts the server, `MOZ_REMOTE_ALLOW_SYSTEM_ACCESS`
  * allows the chrome context. They (and `extra`) are set only for the duration of the launch.
  */
-async function withMarionetteEnv<T>(
+export async function withMarionetteEnv<T>(
   extra: Readonly<Record<string, string>>,
   launch: () => Promise<T>,
 ): Promise<T> {
