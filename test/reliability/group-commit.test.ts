@@ -141,6 +141,39 @@ describe('WAL sync before every answer (SQLite file)', () => {
     }
   });
 
+  it('answers a group once its WAL is synced while the next group is being written, not after it', async () => {
+    const opened = await openDatabase({ kind: 'sqlite', file: join(dir, 'pipeline.sqlite') });
+    // Like fdatasync in libuv's thread pool: the sync completes on a later turn of the event loop.
+    restore = setWalSyncForTests(() => new Promise((resolve) => setImmediate(resolve)));
+    try {
+      const seen: Record<string, boolean> = {};
+      let firstAnswered = false;
+      let later: Promise<unknown> | undefined;
+      const first = inGroupCommit(opened.db, async () => {
+        // Queued while the first group is written: they form the next group.
+        later = Promise.all(
+          ['second', 'third'].map((name) =>
+            inGroupCommit(opened.db, async (trx) => {
+              await trx.selectFrom('settings').select('name').execute();
+              seen[name] = firstAnswered;
+              return name;
+            }),
+          ),
+        );
+        return 'first';
+      }).then((value) => {
+        firstAnswered = true;
+        return value;
+      });
+      expect(await first).toBe('first');
+      expect(await later).toEqual(['second', 'third']);
+      // The first group's answer went out before the next group's batches were stored.
+      expect(seen).toEqual({ second: true, third: true });
+    } finally {
+      await opened.close();
+    }
+  });
+
   it('answers 503 when the sync fails; the batch sent again is counted once', async () => {
     const { opened, app, write67, close } = await open('sync-fail.sqlite');
     try {

@@ -10,6 +10,7 @@
  * else can use it, so the other writers (tokens, users, directory, purge) keep FULL as set at open.
  */
 import { open } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type SQLite from 'better-sqlite3';
 import { sql, type ControlledTransaction, type Kysely } from 'kysely';
 import { sqliteHandleOf } from '../db/connect.ts';
@@ -146,6 +147,12 @@ class GroupCommitter {
       // no longer write once another connection committed (SQLITE_BUSY_SNAPSHOT in WAL mode).
       await sql`update settings set value = value where 0`.execute(trx);
       for (const p of group) {
+        // One turn of the event loop before each batch (the transaction stays open and the connection
+        // held): the previous group's answers go out as soon as its WAL sync is done, and requests
+        // arriving meanwhile are read and checked. Without it the whole drain ran as one chain of
+        // microtasks: answers waited for every queued group, then the server idled while the clients
+        // sent their next batches (~17 % of an ingest benchmark's time).
+        await nextTurn();
         // Savepoint: a refused batch (scope, conflicting batchId, …) rolls back only its own writes.
         await sql`savepoint batch`.execute(trx);
         try {
