@@ -309,6 +309,31 @@ describe.each(databaseKinds)('ingest on %s', (kind) => {
     expect((await flows()).map((f) => f.day)).toEqual(['2025-03-09']);
   });
 
+  it('stores every instant as UTC with milliseconds, whatever offset or precision it was sent with', async () => {
+    const sent = [
+      '2025-06-02T08:00:00.000Z', // what the add-on sends: kept as is
+      '2025-06-02T10:00:00+02:00',
+      '2025-06-02T08:00:01Z',
+      '2025-06-02T08:00:02.5Z',
+      '2025-06-02T08:00:03.123456Z',
+      '2025-06-02T03:00:04.000-05:00',
+    ];
+    const records = sent.map((at) => ({ k: newKey(), dir: 'in' as const, at, cat: 'usager' as const }));
+    const res = await post(h.app, write75, batch(BALF, records));
+    expect(res.json()).toMatchObject({ accepted: 6, rejected: 0 });
+    const stored = await h.db.selectFrom('records').select(['key', 'at', 'day']).execute();
+    const byKey = new Map(stored.map((r) => [r.key, r]));
+    expect(records.map((r) => byKey.get(r.k)?.at)).toEqual([
+      '2025-06-02T08:00:00.000Z',
+      '2025-06-02T08:00:00.000Z',
+      '2025-06-02T08:00:01.000Z',
+      '2025-06-02T08:00:02.500Z',
+      '2025-06-02T08:00:03.123Z',
+      '2025-06-02T08:00:04.000Z',
+    ]);
+    expect(new Set(stored.map((r) => r.day))).toEqual(new Set(['2025-06-02']));
+  });
+
   it('rejects records dated far in the future, one by one', async () => {
     const res = await post(
       h.app,

@@ -217,7 +217,7 @@ function dedupe(
     try {
       const ms = parseInstant(r.at);
       const date = new Date(ms);
-      at = date.toISOString();
+      at = isCanonicalUtc(r.at) ? r.at : date.toISOString();
       // The Date, not the string: the instant is not parsed a second time.
       day = localDay(date, placement.region);
       if (ms > latest) {
@@ -252,6 +252,14 @@ function dedupe(
     }
   }
   return { rows, refs, inBatchDuplicates, rejects };
+}
+
+/**
+ * True for an instant `parseInstant` accepted that is already what `Date#toISOString` writes
+ * (`YYYY-MM-DDTHH:MM:SS.mmmZ`, what the add-on sends): it is stored as is, without formatting it again.
+ */
+function isCanonicalUtc(instant: string): boolean {
+  return instant.length === 24 && instant[10] === 'T' && instant[19] === '.' && instant[23] === 'Z';
 }
 
 /** Step 5: daily counts per (day, direction, category), per BALF and per department. */
