@@ -14,6 +14,7 @@ import {
   scanComplete,
   type BalfAccount,
   type ScanMark,
+  type ScanOptions,
 } from './scanner.ts';
 import { summarizeBalf } from './summary.ts';
 import {
@@ -72,6 +73,11 @@ export const SAMPLING_PAGE = 'sampling/sampling.html';
 export const DEBUG_OPEN_TAB_KEY = 'debugOpenTab';
 /** Re-walks the whole back-fill window daily: folders Thunderbird syncs late are caught up. */
 export const BACKFILL_PERIOD_MINUTES = 24 * 60;
+/**
+ * The daily re-walk (first alarm 5 minutes after start-up) is skipped for an account walked whole
+ * this recently: right after the first back-fill, or when Thunderbird is restarted during the day.
+ */
+export const DAILY_WALK_SKIP_MS = 20 * 60 * 60_000;
 
 export interface BackgroundDeps {
   messenger: Messenger;
@@ -131,7 +137,7 @@ export function startBackground(deps: BackgroundDeps): Background {
     const accounts = balfAccounts(cfg, await m.accounts.list(false));
     for (const a of accounts) {
       if ((await ledger.getMeta<ScanMark>(markKey(a)))?.runningSince) {
-        track(runScan(ledger, false));
+        track(runScan(ledger));
         break;
       }
     }
@@ -302,11 +308,14 @@ export function startBackground(deps: BackgroundDeps): Background {
     const { config: cfg } = await config();
     const accounts = balfAccounts(cfg, await m.accounts.list(false));
     if (accounts.length > 0 && !(await scanComplete({ ledger, folderSignature }, accounts))) {
-      await runScan(ledger, false);
+      await runScan(ledger);
     }
   }
 
-  async function runScan(ledger: Ledger, full: boolean): Promise<{ added: number; errors: string[] }> {
+  async function runScan(
+    ledger: Ledger,
+    options: ScanOptions = {},
+  ): Promise<{ added: number; errors: string[] }> {
     if (scanning) {
       await scanning;
       return { added: 0, errors: [] };
@@ -328,7 +337,7 @@ export function startBackground(deps: BackgroundDeps): Background {
         },
         cfg,
         accounts,
-        { full },
+        options,
       );
       log.info(`scan: ${JSON.stringify({ ...result.stats, ms: deps.clock().getTime() - started })}`);
       if (result.errors.length > 0) log.warn(`scan errors: ${JSON.stringify(result.errors)}`);
@@ -453,7 +462,7 @@ export function startBackground(deps: BackgroundDeps): Background {
       return { errors: check.errors };
     },
     'upload/now': async () => runUpload(ledger, true),
-    'scan/now': async () => runScan(ledger, false),
+    'scan/now': async () => runScan(ledger),
     'ledger/export-csv': async () => ({
       csv: ledgerCsv(await ledger.allRows()),
       filename: `suivi-balf-${deps.clock().toISOString().slice(0, 10)}.csv`,
@@ -510,9 +519,10 @@ export function startBackground(deps: BackgroundDeps): Background {
   m.alarms.onAlarm.addListener(
     on('onAlarm', async (ledger, alarm: { name: string }) => {
       log.debug(`alarm ${alarm.name}`);
-      if (alarm.name === ALARM_SCAN || alarm.name === ALARM_SCAN_SOON) await runScan(ledger, false);
+      if (alarm.name === ALARM_SCAN || alarm.name === ALARM_SCAN_SOON) await runScan(ledger);
       else if (alarm.name === ALARM_FOLDERS) await scanIfFoldersChanged(ledger);
-      else if (alarm.name === ALARM_BACKFILL) await runScan(ledger, true);
+      else if (alarm.name === ALARM_BACKFILL)
+        await runScan(ledger, { fullUnlessWithinMs: DAILY_WALK_SKIP_MS });
       else if ([ALARM_UPLOAD, ALARM_UPLOAD_RETRY, ALARM_UPLOAD_SOON].includes(alarm.name)) {
         // An upload round reads and batches thousands of rows in IndexedDB, on Thunderbird's main thread:
         // during a back-fill it slowed the walk and the header reads for tens of seconds. It waits.
@@ -522,7 +532,7 @@ export function startBackground(deps: BackgroundDeps): Background {
     }),
   );
   const startUp = on('startup', async (ledger) => {
-    await runScan(ledger, false);
+    await runScan(ledger);
     await runUpload(ledger, false);
   });
   const debugTabAtStartUp = on('startup debug tab', async () => {
@@ -533,8 +543,8 @@ export function startBackground(deps: BackgroundDeps): Background {
     await Promise.all([debugTabAtStartUp(), startUp()]);
   });
   m.runtime.onInstalled.addListener(() => startUp());
-  m.accounts.onCreated.addListener(on('accounts.onCreated', async (ledger) => runScan(ledger, false)));
-  m.accounts.onUpdated.addListener(on('accounts.onUpdated', async (ledger) => runScan(ledger, false)));
+  m.accounts.onCreated.addListener(on('accounts.onCreated', async (ledger) => runScan(ledger)));
+  m.accounts.onUpdated.addListener(on('accounts.onUpdated', async (ledger) => runScan(ledger)));
   m.storage.onChanged.addListener(
     on('storage.onChanged', async (ledger, changes: Record<string, unknown>, area: string) => {
       if (area === 'managed' || (area === 'local' && LOCAL_CONFIG_KEY in changes)) {

@@ -29,6 +29,8 @@ export interface ScanMark {
   lastError?: string;
   /** Messages seen by the last walk of the whole back-fill window. */
   lastFullSeen?: number;
+  /** Start of the last walk of the whole back-fill window that read every message (none failed). */
+  lastFullAt?: string;
   /**
    * Two successive full walks saw the same number of messages: Thunderbird has synced the
    * account, and later scans can start from the previous one. Until then every scan is full,
@@ -167,11 +169,28 @@ const DAY_MS = 86_400_000;
  * alone over the window; otherwise the incremental window. Without folder counts, the account is
  * taken as synced once two full walks agree.
  */
+export interface ScanOptions {
+  /** Walk the whole back-fill window whatever the mark says. */
+  full?: boolean;
+  /**
+   * Walk the whole window unless a complete walk of it started less than this long ago (the daily
+   * re-walk: skipped after the first back-fill, or when Thunderbird restarts during the day).
+   */
+  fullUnlessWithinMs?: number;
+}
+
+/** Whether the account's last complete walk of the whole window is older than `withinMs` (or unknown). */
+export function fullWalkDue(mark: Pick<ScanMark, 'lastFullAt'>, now: Date, withinMs: number): boolean {
+  const last = mark.lastFullAt === undefined ? Number.NaN : Date.parse(mark.lastFullAt);
+  // A date in the future (the workstation's clock was set back) does not hold the walk off.
+  return !(now.getTime() - last < withinMs && last <= now.getTime());
+}
+
 export async function scanAccount(
   deps: ScanDeps,
   config: Config,
   account: BalfAccount,
-  options: { full?: boolean } = {},
+  options: ScanOptions = {},
 ): Promise<IngestStats> {
   const key = markKey(account);
   const mark: ScanMark = (await deps.ledger.getMeta<ScanMark>(key)) ?? account;
@@ -182,7 +201,10 @@ export async function scanAccount(
   const foldersChanged = !byCounts && before !== undefined && newlySynced(mark.folders, before);
   let scope: Scope;
   let folderIds: string[] = [];
-  if (options.full === true || mark.lastStartedAt === undefined) scope = 'full';
+  const forced =
+    options.full === true ||
+    (options.fullUnlessWithinMs !== undefined && fullWalkDue(mark, now, options.fullUnlessWithinMs));
+  if (forced || mark.lastStartedAt === undefined) scope = 'full';
   else if (byCounts && pending.length > 0) {
     const ids = pending.map((path) => deps.folderIdOf?.(account.accountId, path));
     folderIds = ids.filter((id): id is string => id !== undefined);
@@ -271,6 +293,11 @@ export async function scanAccount(
       : mark.lastFullSeen !== undefined
         ? { lastFullSeen: mark.lastFullSeen }
         : {}),
+    ...(scope === 'full' && stats.failed === 0
+      ? { lastFullAt: startedAt }
+      : mark.lastFullAt !== undefined
+        ? { lastFullAt: mark.lastFullAt }
+        : {}),
     settled,
     ...(after !== undefined ? { folders: after } : {}),
     ...(walked !== undefined ? { walked } : {}),
@@ -355,7 +382,7 @@ export async function reconcile(
   deps: ScanDeps,
   config: Config,
   accounts: readonly BalfAccount[],
-  options: { full?: boolean } = {},
+  options: ScanOptions = {},
 ): Promise<{ stats: IngestStats; errors: string[]; released: number }> {
   let stats = noStats();
   const errors: string[] = [];

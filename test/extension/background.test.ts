@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { messageKey } from '../../src/core/keys.ts';
 import {
   startBackground,
+  ALARM_BACKFILL,
   ALARM_FOLDERS,
   ALARM_SCAN_SOON,
   ALARM_UPLOAD,
@@ -14,6 +15,7 @@ import {
   SCAN_SOON_MS,
 } from '../../src/extension/background-core.ts';
 import { openLedgerDb, Up } from '../../src/extension/ledger.ts';
+import { SCAN_OVERLAP_MS } from '../../src/extension/scanner.ts';
 import { STATUS_PREFIX, type StatusLine } from '../../src/extension/logger.ts';
 import type { OptionsState } from '../../src/extension/runtime-messages.ts';
 import type { BalfSummary } from '../../src/extension/summary.ts';
@@ -299,6 +301,33 @@ describe('background event page', () => {
     expect(nextScanDelay(0)).toBe(SCAN_SOON_MS);
     expect(nextScanDelay(45_000)).toBe(90_000);
     expect(nextScanDelay(3_600_000)).toBe(SCAN_SOON_MAX_MS);
+  });
+
+  it('makes the daily re-walk of the window once a day, not 5 minutes after the first back-fill', async () => {
+    const fake = thunderbird();
+    fake.addMessage(eml('question-from-usager', INBOX));
+    const clock = new TestClock(new Date('2026-11-23T08:00:00Z'));
+    const { bg } = boot(fake, freshDbName(), clock);
+    const windowStart = () => clock.fn().getTime() - 90 * 86_400_000;
+    await fake.events.onInstalled.fire({ reason: 'install' });
+    await bg.idle();
+    expect(fake.queries.at(-1)?.fromDate?.getTime()).toBe(windowStart());
+    expect(fake.alarms.get(ALARM_BACKFILL)).toMatchObject({ periodInMinutes: 24 * 60 });
+    clock.advance(20_000);
+    await fake.events.onAlarm.fire({ name: ALARM_SCAN_SOON });
+    await bg.idle();
+    // The daily alarm's first firing, 5 minutes after install: the window was just walked.
+    clock.advance(5 * 60_000);
+    await fake.events.onAlarm.fire({ name: ALARM_BACKFILL });
+    await bg.idle();
+    expect(fake.queries.at(-1)?.fromDate?.getTime()).toBe(
+      Date.parse('2026-11-23T08:00:20Z') - SCAN_OVERLAP_MS,
+    );
+    // A day later: the whole window again.
+    clock.advance(24 * 3_600_000);
+    await fake.events.onAlarm.fire({ name: ALARM_BACKFILL });
+    await bg.idle();
+    expect(fake.queries.at(-1)?.fromDate?.getTime()).toBe(windowStart());
   });
 
   it('rescans when Thunderbird reports new counts for a folder (minute check)', async () => {

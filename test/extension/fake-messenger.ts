@@ -66,6 +66,8 @@ export class FakeMessenger {
   opened: unknown[] = [];
   tabsCreated: string[] = [];
   calls = { query: 0, continueList: 0, getFull: 0 };
+  /** Every `messages.query` argument, in order. */
+  queries: QueryInfo[] = [];
   pageSize = 1000;
   private lists = new Map<string, MessageHeader[][]>();
   private nextListId = 1;
@@ -104,6 +106,7 @@ export class FakeMessenger {
       messages: {
         query: async (info: QueryInfo): Promise<MessageList | string> => {
           this.calls.query += 1;
+          this.queries.push(info);
           const known = new Set([
             'accountId',
             'folderId',

@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { messageKey } from '../../src/core/keys.ts';
 import { ingestHeaders, messageIdsIn } from '../../src/extension/ingest.ts';
 import { Up, type Ledger, type LedgerRow } from '../../src/extension/ledger.ts';
+import { DAILY_WALK_SKIP_MS } from '../../src/extension/background-core.ts';
 import {
   asList,
+  fullWalkDue,
   markKey,
   newlySynced,
   reconcile,
@@ -255,6 +257,64 @@ describe('scan and ingest', () => {
     await scanAccount(deps, config, account, { full: true });
     expect(queries[4]?.fromDate?.toISOString()).toBe('2026-10-21T12:11:00.000Z');
     expect((await ledger.getMeta<ScanMark>(markKey(account)))?.settled).toBe(true);
+  });
+
+  it('skips the daily re-walk within 20 hours of a complete walk of the window, not after', async () => {
+    const fake = new FakeMessenger();
+    fake.addMessage(eml('question-from-usager', INBOX));
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T08:00:00Z'));
+    const queries: QueryInfo[] = [];
+    let failNext = false;
+    const deps = scanDeps(fake, ledger, clock, {
+      query: async (info: QueryInfo) => (queries.push(info), fake.api.messages.query(info)),
+      getFull: async (id: number) => {
+        if (failNext) throw new Error('Error while streaming message: Timeout');
+        return fake.api.messages.getFull(id);
+      },
+    });
+    const config = testConfig({ backfillDays: 30 });
+    const daily = { fullUnlessWithinMs: DAILY_WALK_SKIP_MS };
+    const windowStart = (at: string) => new Date(Date.parse(at) - 30 * 86_400_000).toISOString();
+    // Install: the first back-fill walks the window, two walks agree, the account settles.
+    await scanAccount(deps, config, account);
+    clock.advance(30_000);
+    await scanAccount(deps, config, account);
+    expect(await ledger.getMeta<ScanMark>(markKey(account))).toMatchObject({
+      settled: true,
+      lastFullAt: '2026-11-20T08:00:30.000Z',
+    });
+    // Five minutes later, the daily alarm: a walk of the window has just been made, so incremental.
+    clock.advance(5 * 60_000);
+    await scanAccount(deps, config, account, daily);
+    expect(queries.at(-1)?.fromDate?.toISOString()).toBe(
+      new Date(Date.parse('2026-11-20T08:00:30Z') - SCAN_OVERLAP_MS).toISOString(),
+    );
+    // Thunderbird restarted in the afternoon: still within 20 hours.
+    clock.now = new Date('2026-11-20T14:05:00Z');
+    await scanAccount(deps, config, account, daily);
+    expect(queries.at(-1)?.fromDate?.toISOString()).not.toBe(windowStart('2026-11-20T14:05:00Z'));
+    // The next morning, 24 hours later: the whole window again; a walk where a read failed does not count…
+    clock.now = new Date('2026-11-21T08:05:00Z');
+    fake.addMessage(eml('reply-with-in-reply-to', SENT));
+    failNext = true;
+    expect(await scanAccount(deps, config, account, daily)).toMatchObject({ failed: 1 });
+    expect(queries.at(-1)?.fromDate?.toISOString()).toBe(windowStart('2026-11-21T08:05:00Z'));
+    expect((await ledger.getMeta<ScanMark>(markKey(account)))?.lastFullAt).toBe('2026-11-20T08:00:30.000Z');
+    // …so the next daily alarm walks the whole window again, and this complete walk counts.
+    failNext = false;
+    clock.advance(60_000);
+    await scanAccount(deps, config, account, daily);
+    expect(queries.at(-1)?.fromDate?.toISOString()).toBe(windowStart('2026-11-21T08:06:00Z'));
+    expect((await ledger.getMeta<ScanMark>(markKey(account)))?.lastFullAt).toBe('2026-11-21T08:06:00.000Z');
+  });
+
+  it('does not hold the daily re-walk off when the last complete walk is dated in the future', () => {
+    const now = new Date('2026-11-20T08:00:00Z');
+    expect(fullWalkDue({ lastFullAt: '2026-11-21T08:00:00.000Z' }, now, DAILY_WALK_SKIP_MS)).toBe(true);
+    expect(fullWalkDue({ lastFullAt: '2026-11-20T07:00:00.000Z' }, now, DAILY_WALK_SKIP_MS)).toBe(false);
+    expect(fullWalkDue({ lastFullAt: '2026-11-19T11:59:00.000Z' }, now, DAILY_WALK_SKIP_MS)).toBe(true);
+    expect(fullWalkDue({}, now, DAILY_WALK_SKIP_MS)).toBe(true);
   });
 
   it('walks the whole window again when Thunderbird syncs a folder late, even with old mail', async () => {
