@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
 import { loadConfig } from '../../src/server/config.ts';
 import { openDatabase, sqliteHandleOf } from '../../src/server/db/connect.ts';
+import { createToken, principalForToken, revokeToken } from '../../src/server/auth/tokens.ts';
 import { inGroupCommit, setWalSyncForTests, type FileSync } from '../../src/server/ingest/group-commit.ts';
 import { batch, newKey, post, seedDirectory, token } from '../server/support.ts';
 import { snapshot } from './db-snapshot.ts';
@@ -235,6 +236,41 @@ describe('another connection on the same file (the command line, a second proces
       expect(other.prepare('select code from departments order by code').pluck().all()).toEqual(['01', '67']);
     } finally {
       other.close();
+      await opened.close();
+    }
+  });
+});
+
+describe('token checks while a group writes (SQLite file)', () => {
+  it('answers a token lookup without waiting for the group, and sees a revocation at once', async () => {
+    const opened = await openDatabase({ kind: 'sqlite', file: join(dir, 'reader.sqlite') });
+    try {
+      const { id, token: secret } = await createToken(opened.db, {
+        scope: { level: 'national' },
+        canWrite: true,
+        label: 'lecture pendant un groupe',
+      });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let lookedUp: Awaited<ReturnType<typeof principalForToken>> | 'pending' = 'pending';
+      let writing = false;
+      const group = inGroupCommit(opened.db, async (trx) => {
+        await trx.selectFrom('settings').select('name').execute();
+        writing = true;
+        // The group holds the connection (its transaction open) until the lookup has answered.
+        await held;
+        return 'stored';
+      });
+      await expect.poll(() => writing).toBe(true);
+      const lookup = principalForToken(opened.db, secret).then((p) => (lookedUp = p));
+      await expect.poll(() => lookedUp, { timeout: 2000 }).not.toBe('pending');
+      expect(lookedUp).toMatchObject({ kind: 'token', id, canWrite: true });
+      release();
+      expect(await group).toBe('stored');
+      await lookup;
+      expect(await revokeToken(opened.db, id)).toBe(true);
+      expect(await principalForToken(opened.db, secret)).toBeNull();
+    } finally {
       await opened.close();
     }
   });

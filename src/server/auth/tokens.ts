@@ -1,6 +1,9 @@
 /** API tokens: created once and shown once, stored as SHA-256, looked up by hash, revocable. */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../db/schema.ts';
+import type SQLite from 'better-sqlite3';
+import type { Selectable } from 'kysely';
+import { sqliteReaderOf } from '../db/connect.ts';
+import type { Db, TokenTable } from '../db/schema.ts';
 import { formatScope, parseScope, type Principal, type Scope } from './scope.ts';
 
 export const TOKEN_PREFIX = 'sbt_';
@@ -72,9 +75,24 @@ export async function revokeToken(db: Db, id: string, now: Date = new Date()): P
 export async function principalForToken(db: Db, token: string): Promise<Principal | null> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
   const hash = sha256(token);
-  const row = await db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+  const row = await tokenByHash(db, hash);
   // The index lookup already matched; compare again in constant time so no early-exit leaks.
   if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash)) || row.revoked_at !== null)
     return null;
   return { kind: 'token', id: row.id, scope: parseScope(row.scope), canWrite: Number(row.can_write) === 1 };
+}
+
+const byHash = new WeakMap<SQLite.Database, SQLite.Statement<[string], TokenRow>>();
+type TokenRow = Selectable<TokenTable>;
+
+/** On SQLite through the read-only connection: a token is checked even while an ingest group writes. */
+async function tokenByHash(db: Db, hash: string): Promise<TokenRow | undefined> {
+  const reader = sqliteReaderOf(db);
+  if (!reader) return db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+  let statement = byHash.get(reader);
+  if (!statement) {
+    statement = reader.prepare<[string], TokenRow>('select * from tokens where hash = ?');
+    byHash.set(reader, statement);
+  }
+  return statement.get(hash);
 }

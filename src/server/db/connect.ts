@@ -34,6 +34,27 @@ export function sqliteHandleOf(db: Db): SQLite.Database | undefined {
   return sqliteHandles.get(db);
 }
 
+/** Read-only second connections, opened on first use (see `sqliteReaderOf`), closed with the database. */
+const sqliteReaders = new WeakMap<Db, SQLite.Database>();
+
+/**
+ * A read-only connection to the same SQLite file, for the reads that must not wait for the writer:
+ * the ingest's group commit holds the one Kysely connection for a whole group, and a token lookup
+ * queued behind it kept the next batches from even being read (WAL: the reader sees the last
+ * committed state, as another process would). Undefined for PostgreSQL, `:memory:` or a non-WAL file.
+ */
+export function sqliteReaderOf(db: Db): SQLite.Database | undefined {
+  const existing = sqliteReaders.get(db);
+  if (existing) return existing;
+  const handle = sqliteHandles.get(db);
+  if (!handle?.open || handle.memory) return undefined;
+  if (String(handle.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
+  const reader = new SQLite(handle.name, { readonly: true, fileMustExist: true });
+  reader.pragma('busy_timeout = 5000');
+  sqliteReaders.set(db, reader);
+  return reader;
+}
+
 export async function openDatabase(target: DbTarget, options: { migrate?: boolean } = {}): Promise<OpenDb> {
   let db: Db;
   if (target.kind === 'sqlite') {
@@ -62,7 +83,16 @@ export async function openDatabase(target: DbTarget, options: { migrate?: boolea
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (options.migrate !== false) await migrate(db);
-  return { db, kind: target.kind, close: () => db.destroy() };
+  const opened = db;
+  return {
+    db,
+    kind: target.kind,
+    close: async () => {
+      sqliteReaders.get(opened)?.close();
+      sqliteReaders.delete(opened);
+      await opened.destroy();
+    },
+  };
 }
 
 export async function migrate(db: Db): Promise<void> {
