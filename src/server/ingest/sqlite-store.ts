@@ -48,13 +48,16 @@ function prepareAll(h: SQLite.Database) {
     dropReply: p('delete from daily_replies where balf = ? and day = ? and delay = ? and count <= 0'),
     dropDepartmentReply: p(`delete from department_daily_replies
         where day = ? and department = ? and region = ? and delay = ? and count <= 0`),
+    // Lookups by a list of keys: one statement per list (a JSON array read by json_each), each key
+    // still an index search — five times faster than one statement run per key (bench).
     received: p(`select key, at, day, cat, answered_at, answer_heuristic from records
-        where balf = ? and key = ? and dir = 'in'`),
+        where balf = ? and key in (select value from json_each(?)) and dir = 'in'`),
     // Without statistics SQLite prefers the covering primary key (balf prefix only: every reference
     // of the BALF) to the (balf, ref_key) index: name the index.
     refsTo: p(`select sent_key, ref_key from record_refs indexed by record_refs_target
-        where balf = ? and ref_key = ?`),
-    sent: p(`select key, at, cat, heuristic from records where balf = ? and key = ? and dir = 'out'`),
+        where balf = ? and ref_key in (select value from json_each(?))`),
+    sent: p(`select key, at, cat, heuristic from records
+        where balf = ? and key in (select value from json_each(?)) and dir = 'out'`),
     updateAnswer: p('update records set answered_at = ?, answer_heuristic = ? where balf = ? and key = ?'),
     insertBatch: p(`insert into batches (batch_id, token_id, balf, client_id, seq, records, accepted,
         duplicates, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -66,14 +69,9 @@ function sortedNonZero(counts: ReadonlyMap<string, number>): [string, number][] 
   return [...counts].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** One indexed point lookup per key on a prepared statement; keys not stored are left out. */
-function rowsByKey<T>(statement: Statement, balf: string, keys: readonly string[]): T[] {
-  const out: T[] = [];
-  for (const key of keys) {
-    const row = statement.get(balf, key) as T | undefined;
-    if (row) out.push(row);
-  }
-  return out;
+/** Rows of a lookup statement for a list of keys (see `received`); keys not stored are left out. */
+function rowsByKeys<T>(statement: Statement, balf: string, keys: readonly string[]): T[] {
+  return keys.length === 0 ? [] : (statement.all(balf, JSON.stringify(keys)) as T[]);
 }
 
 export function sqliteStore(handle: SQLite.Database): IngestStore {
@@ -143,17 +141,13 @@ export function sqliteStore(handle: SQLite.Database): IngestStore {
       }
     },
     async receivedByKeys(balf, keys) {
-      return rowsByKey<StoredReceived>(st.received, balf, keys);
+      return rowsByKeys<StoredReceived>(st.received, balf, keys);
     },
     async refsTo(balf, keys) {
-      const out: { sent_key: string; ref_key: string }[] = [];
-      for (const key of keys) {
-        for (const row of st.refsTo.all(balf, key)) out.push(row as { sent_key: string; ref_key: string });
-      }
-      return out;
+      return rowsByKeys<{ sent_key: string; ref_key: string }>(st.refsTo, balf, keys);
     },
     async sentByKeys(balf, keys) {
-      return rowsByKey<StoredSent>(st.sent, balf, keys);
+      return rowsByKeys<StoredSent>(st.sent, balf, keys);
     },
     async updateAnswers(balf, changes: readonly AnswerChange[]) {
       for (const c of changes) st.updateAnswer.run(c.answeredAt, c.heuristic, balf, c.key);
