@@ -159,16 +159,6 @@ type Scope = 'full' | 'folders' | 'incremental';
 
 const DAY_MS = 86_400_000;
 
-/**
- * Scans one BALF account. The mark is persisted before the walk, so an event page unloaded
- * mid-scan leaves `runningSince`; the next instance scans again from the same point and the
- * ledger makes the already counted part cheap.
- *
- * Which walk: the whole back-fill window the first time (and daily); afterwards, when Thunderbird's
- * folder counts show folders no walk has covered (opened or synced after start-up), those folders
- * alone over the window; otherwise the incremental window. Without folder counts, the account is
- * taken as synced once two full walks agree.
- */
 export interface ScanOptions {
   /** Walk the whole back-fill window whatever the mark says. */
   full?: boolean;
@@ -186,6 +176,16 @@ export function fullWalkDue(mark: Pick<ScanMark, 'lastFullAt'>, now: Date, withi
   return !(now.getTime() - last < withinMs && last <= now.getTime());
 }
 
+/**
+ * Scans one BALF account. The mark is persisted before the walk, so an event page unloaded
+ * mid-scan leaves `runningSince`; the next instance scans again from the same point and the
+ * ledger makes the already counted part cheap.
+ *
+ * Which walk: the whole back-fill window the first time (and daily); afterwards, when Thunderbird's
+ * folder counts show folders no walk has covered (opened or synced after start-up), those folders
+ * alone over the window; otherwise the incremental window. Without folder counts, the account is
+ * taken as synced once two full walks agree.
+ */
 export async function scanAccount(
   deps: ScanDeps,
   config: Config,
