@@ -34,6 +34,11 @@ export function sqliteHandleOf(db: Db): SQLite.Database | undefined {
   return sqliteHandles.get(db);
 }
 
+/** True for a SQLite file (not `:memory:`) in WAL mode. */
+export function isWalFile(handle: SQLite.Database): boolean {
+  return !handle.memory && String(handle.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+}
+
 /** Read-only second connections, opened on first use (see `sqliteReaderOf`), closed with the database. */
 const sqliteReaders = new WeakMap<Db, SQLite.Database>();
 
@@ -47,8 +52,7 @@ export function sqliteReaderOf(db: Db): SQLite.Database | undefined {
   const existing = sqliteReaders.get(db);
   if (existing) return existing;
   const handle = sqliteHandles.get(db);
-  if (!handle?.open || handle.memory) return undefined;
-  if (String(handle.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
+  if (!handle?.open || !isWalFile(handle)) return undefined;
   const reader = new SQLite(handle.name, { readonly: true, fileMustExist: true });
   reader.pragma('busy_timeout = 5000');
   sqliteReaders.set(db, reader);

@@ -13,7 +13,7 @@ import { open } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type SQLite from 'better-sqlite3';
 import { sql, type ControlledTransaction, type Kysely } from 'kysely';
-import { sqliteHandleOf } from '../db/connect.ts';
+import { isWalFile, sqliteHandleOf } from '../db/connect.ts';
 import type { Database, Db } from '../db/schema.ts';
 
 /** Stores one batch inside the group's transaction (its own savepoint); throws to refuse it alone. */
@@ -57,8 +57,7 @@ export function setWalSyncForTests(sync: FileSync | null): FileSync {
 /** The handle and WAL path when the database is a file in WAL mode; null otherwise (`:memory:`). */
 function walOf(db: Db): { handle: SQLite.Database; path: string } | null {
   const handle = sqliteHandleOf(db);
-  if (!handle || handle.memory) return null;
-  if (String(handle.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return null;
+  if (!handle || !isWalFile(handle)) return null;
   return { handle, path: `${handle.name}-wal` };
 }
 
