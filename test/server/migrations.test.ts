@@ -43,6 +43,7 @@ describe.each(databaseKinds)('migrations on %s', (kind) => {
         '0001-initial',
         '0002-ref-order',
         '0003-department-rollups',
+        '0004-drop-day-indexes',
       ]);
     } finally {
       await close();
@@ -92,6 +93,32 @@ describe.each(databaseKinds)('migration 0003 on %s', (kind) => {
         ['971', 'guadeloupe', 1, 3],
         ['unattached', 'metropole', -1, 2],
       ]);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe.each(databaseKinds)('migration 0004 on %s', (kind) => {
+  it('drops the day indexes of the BALF rollups and keeps their primary keys', async () => {
+    const { db, close } = await openTestDbAt(kind, '0003-department-rollups');
+    try {
+      const indexes = async (): Promise<string[]> => {
+        const query =
+          kind === 'sqlite'
+            ? sql<{ name: string }>`select name from sqlite_master
+                where type = 'index' and tbl_name in ('daily_flows', 'daily_replies')`
+            : sql<{ name: string }>`select indexname as name from pg_indexes
+                where tablename in ('daily_flows', 'daily_replies')`;
+        return (await query.execute(db)).rows.map((r) => r.name).sort();
+      };
+      expect(await indexes()).toEqual(expect.arrayContaining(['daily_flows_day', 'daily_replies_day']));
+      await migrate(db);
+      const after = await indexes();
+      expect(after).not.toContain('daily_flows_day');
+      expect(after).not.toContain('daily_replies_day');
+      // The primary keys stay (SQLite names them sqlite_autoindex_…, PostgreSQL by constraint).
+      expect(after).toHaveLength(2);
     } finally {
       await close();
     }

@@ -239,6 +239,18 @@ describe.each(databaseKinds)('stats against an independent computation on %s', (
       ],
     },
     {
+      // Unattached BALFs: found through balf_homes, read by primary key (no day index, migration 0004).
+      query: {
+        level: 'department',
+        id: 'unattached',
+        from: '2025-04-01',
+        to: '2025-06-30',
+        granularity: 'month',
+      },
+      filter: (b) => b === UNATTACHED,
+      children: [[UNATTACHED, (b) => b === UNATTACHED]],
+    },
+    {
       query: { level: 'balf', id: 'd1@x.fr', from: '2025-04-01', to: '2025-06-30', granularity: 'week' },
       filter: (b) => b === 'd1@x.fr',
       children: [],

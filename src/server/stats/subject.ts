@@ -81,7 +81,11 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
           level,
           id,
           name: UNATTACHED_NAME,
-          where: sql`b.address is null`,
+          // Candidates from `balf_homes` (one row per BALF with rollups: the ingest writes it before
+          // a BALF's first rollup, a rebuild after; migration 0003 for older data), each read by
+          // primary key: the rollups have no day index to scan every BALF's days by (migration 0004).
+          where: sql`b.address is null and f.balf in (select h.balf from balf_homes h
+            where not exists (select 1 from balfs x where x.address = h.balf))`,
           childExpr: sql`f.balf`,
           children: [],
           childrenFromData: true,
