@@ -44,6 +44,7 @@ describe.each(databaseKinds)('migrations on %s', (kind) => {
         '0002-ref-order',
         '0003-department-rollups',
         '0004-drop-day-indexes',
+        '0005-refs-by-target',
       ]);
     } finally {
       await close();
@@ -119,6 +120,49 @@ describe.each(databaseKinds)('migration 0004 on %s', (kind) => {
       expect(after).not.toContain('daily_replies_day');
       // The primary keys stay (SQLite names them sqlite_autoindex_…, PostgreSQL by constraint).
       expect(after).toHaveLength(2);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe.each(databaseKinds)('migration 0005 on %s', (kind) => {
+  it('keys record_refs by (balf, ref_key, sent_key), keeping every reference and its position', async () => {
+    const { db, close } = await openTestDbAt(kind, '0004-drop-day-indexes');
+    try {
+      const refs = [
+        { balf: 'a@x.fr', sent_key: 's1', ref_key: 'r1', position: 0 },
+        { balf: 'a@x.fr', sent_key: 's1', ref_key: 'r2', position: 1 },
+        { balf: 'a@x.fr', sent_key: 's2', ref_key: 'r1', position: 0 },
+        { balf: 'b@x.fr', sent_key: 's1', ref_key: 'r1', position: 0 },
+      ];
+      await db.insertInto('record_refs').values(refs).execute();
+      await migrate(db);
+      const rows = await db
+        .selectFrom('record_refs')
+        .select(['balf', 'sent_key', 'ref_key', 'position'])
+        .orderBy('balf')
+        .orderBy('sent_key')
+        .orderBy('ref_key')
+        .execute();
+      expect(rows.map((r) => ({ ...r, position: Number(r.position) }))).toEqual(refs);
+      // Still unique on the same three columns: a repeated reference is a conflict, ignored by the ingest.
+      await expect(db.insertInto('record_refs').values(refs[1]!).execute()).rejects.toThrow();
+      await db
+        .insertInto('record_refs')
+        .values(refs[1]!)
+        .onConflict((oc) => oc.columns(['balf', 'ref_key', 'sent_key']).doNothing())
+        .execute();
+      const indexes =
+        kind === 'sqlite'
+          ? sql<{
+              name: string;
+            }>`select name from sqlite_master where type = 'index' and tbl_name = 'record_refs'`
+          : sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'record_refs'`;
+      // One b-tree: SQLite's WITHOUT ROWID table is its primary key; PostgreSQL keeps only the key's index.
+      expect((await indexes.execute(db)).rows.map((r) => r.name)).toEqual(
+        kind === 'sqlite' ? [] : ['record_refs_pk'],
+      );
     } finally {
       await close();
     }

@@ -11,6 +11,7 @@ import * as m0001 from './migrations/0001-initial.ts';
 import * as m0002 from './migrations/0002-ref-order.ts';
 import * as m0003 from './migrations/0003-department-rollups.ts';
 import * as m0004 from './migrations/0004-drop-day-indexes.ts';
+import * as m0005 from './migrations/0005-refs-by-target.ts';
 import type { Database, Db } from './schema.ts';
 
 export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   '0002-ref-order': m0002,
   '0003-department-rollups': m0003,
   '0004-drop-day-indexes': m0004,
+  '0005-refs-by-target': m0005,
 };
 
 /** The better-sqlite3 handle under a SQLite Kysely, for the ingest hot path's prepared statements. */

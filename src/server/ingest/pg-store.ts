@@ -46,7 +46,7 @@ export function pgStore(trx: Transaction<Database>): IngestStore {
         insert into record_refs (balf, sent_key, ref_key, position)
         select ${first.balf}, c->>0, c->>1, (c->>2)::integer
         from json_array_elements(${JSON.stringify(cells)}::json) as c
-        on conflict (balf, sent_key, ref_key) do nothing`.execute(trx);
+        on conflict (balf, ref_key, sent_key) do nothing`.execute(trx);
     },
     async receivedByKeys(balf, keys) {
       if (keys.length === 0) return [];

@@ -30,8 +30,8 @@ function prepareAll(h: SQLite.Database) {
     insertRecord: p(`insert into records (balf, key, dir, at, day, cat, heuristic, answered_at,
         answer_heuristic, batch_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         on conflict (balf, key) do nothing`),
-    insertRef: p(`insert into record_refs (balf, sent_key, ref_key, position) values (?, ?, ?, ?)
-        on conflict (balf, sent_key, ref_key) do nothing`),
+    insertRef: p(`insert into record_refs (balf, ref_key, sent_key, position) values (?, ?, ?, ?)
+        on conflict (balf, ref_key, sent_key) do nothing`),
     addFlow: p(`insert into daily_flows (balf, day, dir, cat, count) values (?, ?, ?, ?, ?)
         on conflict (balf, day, dir, cat) do update set count = daily_flows.count + excluded.count`),
     addDepartmentFlow: p(`insert into department_daily_flows (department, day, dir, cat, count)
@@ -52,9 +52,8 @@ function prepareAll(h: SQLite.Database) {
     // still an index search — five times faster than one statement run per key (bench).
     received: p(`select key, at, day, cat, answered_at, answer_heuristic from records
         where balf = ? and key in (select value from json_each(?)) and dir = 'in'`),
-    // Without statistics SQLite prefers the covering primary key (balf prefix only: every reference
-    // of the BALF) to the (balf, ref_key) index: name the index.
-    refsTo: p(`select sent_key, ref_key from record_refs indexed by record_refs_target
+    // The primary key is (balf, ref_key, sent_key): one search per key (migration 0005).
+    refsTo: p(`select sent_key, ref_key from record_refs
         where balf = ? and ref_key in (select value from json_each(?))`),
     sent: p(`select key, at, cat, heuristic from records
         where balf = ? and key in (select value from json_each(?)) and dir = 'out'`),
@@ -115,7 +114,7 @@ export function sqliteStore(handle: SQLite.Database): IngestStore {
       return inserted;
     },
     async insertRefs(refs) {
-      for (const r of refs) st.insertRef.run(r.balf, r.sent_key, r.ref_key, r.position);
+      for (const r of refs) st.insertRef.run(r.balf, r.ref_key, r.sent_key, r.position);
     },
     async addFlowCounts(balf, home, counts) {
       for (const [k, count] of sortedNonZero(counts)) {

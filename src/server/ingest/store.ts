@@ -92,7 +92,7 @@ export function kyselyStore(trx: Transaction<Database>): IngestStore {
         await trx
           .insertInto('record_refs')
           .values(part)
-          .onConflict((oc) => oc.columns(['balf', 'sent_key', 'ref_key']).doNothing())
+          .onConflict((oc) => oc.columns(['balf', 'ref_key', 'sent_key']).doNothing())
           .execute();
       }
     },
