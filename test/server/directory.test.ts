@@ -278,6 +278,14 @@ describe.each(databaseKinds)('directory on %s', (kind) => {
 
   it('lists unattached BALFs (national only) from the rollups', async () => {
     await importDirectoryCsv(db, GOOD);
+    // What the ingest writes with a BALF's first rollup (src/server/ingest/ingest.ts).
+    await db
+      .insertInto('balf_homes')
+      .values([
+        { balf: 'inconnue@dgfip.fr', department: 'unattached', region: 'metropole' },
+        { balf: 'sip.strasbourg@dgfip.finances.gouv.fr', department: '67', region: 'alsace-moselle' },
+      ])
+      .execute();
     await db
       .insertInto('daily_flows')
       .values([

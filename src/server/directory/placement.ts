@@ -101,11 +101,16 @@ export interface UnattachedBalf {
   records: number;
 }
 
-/** BALFs that sent records but are missing from the directory (from the daily rollups). */
+/**
+ * BALFs that sent records but are missing from the directory (from the daily rollups). Found through
+ * `balf_homes` (one row per BALF with rollups), then each one's days read by primary key: no scan of
+ * every BALF's rollups, which nationally are tens of millions of rows.
+ */
 export async function unattachedBalfs(db: Db): Promise<UnattachedBalf[]> {
   const rows = await db
-    .selectFrom('daily_flows as f')
-    .leftJoin('balfs as b', 'b.address', 'f.balf')
+    .selectFrom('balf_homes as h')
+    .leftJoin('balfs as b', 'b.address', 'h.balf')
+    .innerJoin('daily_flows as f', 'f.balf', 'h.balf')
     .where('b.address', 'is', null)
     .select((eb) => [
       'f.balf',
