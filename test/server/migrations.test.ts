@@ -2,7 +2,8 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/server/db/connect.ts';
-import { databaseKinds, openTestDb, openTestDbAt } from './support.ts';
+import type { Db } from '../../src/server/db/schema.ts';
+import { databaseKinds, openTestDb, openTestDbAt, type DatabaseKind } from './support.ts';
 
 const TABLES = [
   'departments',
@@ -100,19 +101,21 @@ describe.each(databaseKinds)('migration 0003 on %s', (kind) => {
   });
 });
 
+/** Names of the indexes on `tables` (SQLite: from sqlite_master; PostgreSQL: pg_indexes), sorted. */
+async function indexNames(db: Db, kind: DatabaseKind, tables: readonly string[]): Promise<string[]> {
+  const list = sql.join(tables.map((t) => sql.lit(t)));
+  const query =
+    kind === 'sqlite'
+      ? sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name in (${list})`
+      : sql<{ name: string }>`select indexname as name from pg_indexes where tablename in (${list})`;
+  return (await query.execute(db)).rows.map((r) => r.name).sort();
+}
+
 describe.each(databaseKinds)('migration 0004 on %s', (kind) => {
   it('drops the day indexes of the BALF rollups and keeps their primary keys', async () => {
     const { db, close } = await openTestDbAt(kind, '0003-department-rollups');
     try {
-      const indexes = async (): Promise<string[]> => {
-        const query =
-          kind === 'sqlite'
-            ? sql<{ name: string }>`select name from sqlite_master
-                where type = 'index' and tbl_name in ('daily_flows', 'daily_replies')`
-            : sql<{ name: string }>`select indexname as name from pg_indexes
-                where tablename in ('daily_flows', 'daily_replies')`;
-        return (await query.execute(db)).rows.map((r) => r.name).sort();
-      };
+      const indexes = (): Promise<string[]> => indexNames(db, kind, ['daily_flows', 'daily_replies']);
       expect(await indexes()).toEqual(expect.arrayContaining(['daily_flows_day', 'daily_replies_day']));
       await migrate(db);
       const after = await indexes();
@@ -153,14 +156,8 @@ describe.each(databaseKinds)('migration 0005 on %s', (kind) => {
         .values(refs[1]!)
         .onConflict((oc) => oc.columns(['balf', 'ref_key', 'sent_key']).doNothing())
         .execute();
-      const indexes =
-        kind === 'sqlite'
-          ? sql<{
-              name: string;
-            }>`select name from sqlite_master where type = 'index' and tbl_name = 'record_refs'`
-          : sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'record_refs'`;
       // One b-tree: SQLite's WITHOUT ROWID table is its primary key; PostgreSQL keeps only the key's index.
-      expect((await indexes.execute(db)).rows.map((r) => r.name)).toEqual(
+      expect(await indexNames(db, kind, ['record_refs'])).toEqual(
         kind === 'sqlite' ? [] : ['record_refs_pk'],
       );
     } finally {

@@ -1,4 +1,5 @@
 /** Where a level/id sits in the directory: its placement (for scope checks) and its breadcrumbs. */
+import { sql } from 'kysely';
 import type { Placement } from '../auth/scope.ts';
 import type { Db } from '../db/schema.ts';
 
@@ -102,16 +103,20 @@ export interface UnattachedBalf {
 }
 
 /**
- * BALFs that sent records but are missing from the directory (from the daily rollups). Found through
- * `balf_homes` (one row per BALF with rollups), then each one's days read by primary key: no scan of
- * every BALF's rollups, which nationally are tens of millions of rows.
+ * Addresses of the BALFs with rollups that are missing from the directory, as a subquery. Found
+ * through `balf_homes` (one row per BALF with rollups: the ingest writes it before a BALF's first
+ * rollup, a rebuild after, migration 0003 for older data), so that their rollups are then read by
+ * primary key: no scan of every BALF's rollups, which nationally are tens of millions of rows (the
+ * rollups have no day index, migration 0004).
  */
+export const unattachedAddresses = sql<string>`select h.balf from balf_homes h
+  where not exists (select 1 from balfs x where x.address = h.balf)`;
+
+/** BALFs that sent records but are missing from the directory (from the daily rollups). */
 export async function unattachedBalfs(db: Db): Promise<UnattachedBalf[]> {
   const rows = await db
-    .selectFrom('balf_homes as h')
-    .leftJoin('balfs as b', 'b.address', 'h.balf')
-    .innerJoin('daily_flows as f', 'f.balf', 'h.balf')
-    .where('b.address', 'is', null)
+    .selectFrom('daily_flows as f')
+    .where(sql<boolean>`f.balf in (${unattachedAddresses})`)
     .select((eb) => [
       'f.balf',
       eb.fn.min('f.day').as('firstDay'),

@@ -7,6 +7,7 @@ import type { Level } from '../../core/protocol.ts';
 import type { Db } from '../db/schema.ts';
 import { HttpError } from '../http-error.ts';
 import { canSee, formatScope, type Placement, type Scope } from '../auth/scope.ts';
+import { unattachedAddresses } from '../directory/placement.ts';
 
 export const UNATTACHED_ID = 'unattached';
 export const UNATTACHED_NAME = 'Non rattachées';
@@ -81,11 +82,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
           level,
           id,
           name: UNATTACHED_NAME,
-          // Candidates from `balf_homes` (one row per BALF with rollups: the ingest writes it before
-          // a BALF's first rollup, a rebuild after; migration 0003 for older data), each read by
-          // primary key: the rollups have no day index to scan every BALF's days by (migration 0004).
-          where: sql`b.address is null and f.balf in (select h.balf from balf_homes h
-            where not exists (select 1 from balfs x where x.address = h.balf))`,
+          where: sql`f.balf in (${unattachedAddresses})`,
           childExpr: sql`f.balf`,
           children: [],
           childrenFromData: true,
