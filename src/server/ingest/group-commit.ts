@@ -9,12 +9,12 @@
  * — while the thread goes on with the next group. The connection is back to FULL before anyone
  * else can use it, so the other writers (tokens, users, directory, purge) keep FULL as set at open.
  */
-import { open } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type SQLite from 'better-sqlite3';
 import { sql, type ControlledTransaction, type Kysely } from 'kysely';
 import { isWalFile, sqliteHandleOf } from '../db/connect.ts';
 import type { Database, Db } from '../db/schema.ts';
+import { syncFile } from './wal-sync.ts';
 
 /** Stores one batch inside the group's transaction (its own savepoint); throws to refuse it alone. */
 export type GroupWork<T> = (trx: ControlledTransaction<Database>) => Promise<T>;
@@ -36,29 +36,47 @@ const MAX_GROUP = 16;
 /** Makes everything written to the file so far durable (`fdatasync`, as SQLite does for its WAL). */
 export type FileSync = (path: string) => Promise<void>;
 
-const dataSync: FileSync = async (path) => {
-  const handle = await open(path, 'r');
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-};
-
-let walSync: FileSync = dataSync;
+let walSync: FileSync = syncFile;
 
 /** Tests only: observe or fail the WAL sync that precedes every answer. Returns the previous one. */
 export function setWalSyncForTests(sync: FileSync | null): FileSync {
   const previous = walSync;
-  walSync = sync ?? dataSync;
+  walSync = sync ?? syncFile;
   return previous;
 }
 
+/**
+ * The statements a group runs around its batches, prepared once per connection: through Kysely each
+ * was compiled and prepared anew (two savepoint statements per batch, two pragmas per group).
+ */
+const SAVEPOINT_SQL = {
+  savepoint: 'savepoint batch',
+  release: 'release savepoint batch',
+  rollbackTo: 'rollback to savepoint batch',
+} as const;
+
+function controlStatements(handle: SQLite.Database) {
+  const p = (text: string) => handle.prepare(text);
+  return {
+    savepoint: p(SAVEPOINT_SQL.savepoint),
+    release: p(SAVEPOINT_SQL.release),
+    rollbackTo: p(SAVEPOINT_SQL.rollbackTo),
+    normal: p('pragma synchronous = NORMAL'),
+    full: p('pragma synchronous = FULL'),
+  };
+}
+type ControlStatements = ReturnType<typeof controlStatements>;
+
+interface Wal {
+  handle: SQLite.Database;
+  path: string;
+  control: ControlStatements;
+}
+
 /** The handle and WAL path when the database is a file in WAL mode; null otherwise (`:memory:`). */
-function walOf(db: Db): { handle: SQLite.Database; path: string } | null {
-  const handle = sqliteHandleOf(db);
-  if (!handle || !isWalFile(handle)) return null;
-  return { handle, path: `${handle.name}-wal` };
+function walOf(handle: SQLite.Database | null, control: ControlStatements | null): Wal | null {
+  if (!handle || !control || !isWalFile(handle)) return null;
+  return { handle, path: `${handle.name}-wal`, control };
 }
 
 /** Why an answer failed when its group could not be synced: the database layer's 503 (retryable). */
@@ -73,10 +91,14 @@ function syncFailure(error: unknown): Error {
 class GroupCommitter {
   private queue: Pending[] = [];
   private running = false;
-  private readonly wal: { handle: SQLite.Database; path: string } | null;
+  private readonly wal: Wal | null;
+  /** Null only when the database is not reached through better-sqlite3: Kysely runs them then. */
+  private readonly control: ControlStatements | null;
 
   constructor(private readonly db: Db) {
-    this.wal = walOf(db);
+    const handle = sqliteHandleOf(db) ?? null;
+    this.control = handle && controlStatements(handle);
+    this.wal = walOf(handle, this.control);
   }
 
   submit<T>(work: GroupWork<T>): Promise<T> {
@@ -104,7 +126,7 @@ class GroupCommitter {
     try {
       // The connection is held for the whole group: no other writer can commit while it is at NORMAL.
       outcomes = await this.db.connection().execute(async (connection) => {
-        wal?.handle.pragma('synchronous = NORMAL');
+        wal?.control.normal.run();
         try {
           return await this.store(connection, group);
         } finally {
@@ -112,7 +134,7 @@ class GroupCommitter {
           // a transaction left open by a failed COMMIT and a failed rollback is rolled back here.
           if (wal) {
             if (wal.handle.inTransaction) wal.handle.exec('rollback');
-            wal.handle.pragma('synchronous = FULL');
+            wal.control.full.run();
           }
         }
       });
@@ -140,6 +162,11 @@ class GroupCommitter {
   private async store(connection: Kysely<Database>, group: readonly Pending[]): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     const trx = await connection.startTransaction().execute();
+    const control = this.control;
+    const savepoint = async (step: keyof typeof SAVEPOINT_SQL): Promise<void> => {
+      if (control) control[step].run();
+      else await sql.raw(SAVEPOINT_SQL[step]).execute(trx);
+    };
     try {
       // A write first, which nothing matches: the write lock is taken now, before any read (the
       // busy timeout waits for another connection's writer). A transaction that read first could
@@ -153,20 +180,20 @@ class GroupCommitter {
         // sent their next batches (~17 % of an ingest benchmark's time).
         await nextTurn();
         // Savepoint: a refused batch (scope, conflicting batchId, …) rolls back only its own writes.
-        await sql`savepoint batch`.execute(trx);
+        await savepoint('savepoint');
         try {
           outcomes.push({ ok: true, value: await p.work(trx) });
         } catch (error) {
           outcomes.push({ ok: false, value: error });
           try {
-            await sql`rollback to savepoint batch`.execute(trx);
+            await savepoint('rollbackTo');
           } catch {
             // SQLite rolled the whole transaction back itself (disk full, I/O error): the group fails
             // with the batch's own error, which says why (and whether to retry).
             throw error;
           }
         }
-        await sql`release savepoint batch`.execute(trx);
+        await savepoint('release');
       }
       await trx.commit().execute();
     } catch (error) {
