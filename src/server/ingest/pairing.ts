@@ -75,11 +75,15 @@ export async function pairTouched(
   }
   if (storedSent.length > 0) for (const row of await store.sentByKeys(ctx.balf, storedSent)) addSent(row);
 
-  const forMatch: ReceivedForMatch[] = received.map((r) => ({
-    key: r.key,
-    at: r.at,
-    category: r.cat as ReceivedForMatch['category'],
-  }));
+  // Only a received message some stored reply refers to can be answered (the server has no subjects
+  // for the heuristic): the others — most of a batch's fresh mail — stay unanswered without matching.
+  const referred = new Set<string>();
+  for (const r of refs) referred.add(r.ref_key);
+  const forMatch: ReceivedForMatch[] = [];
+  for (const r of received) {
+    if (referred.has(r.key))
+      forMatch.push({ key: r.key, at: r.at, category: r.cat as ReceivedForMatch['category'] });
+  }
   const matches = matchReplies(forMatch, sent);
 
   const bucketDeltas = new Map<string, number>();
