@@ -32,7 +32,7 @@ export function civilFromDays(n: number): [number, number, number] {
   return [yoe + era * 400 + (month <= 2 ? 1 : 0), month, day];
 }
 
-function daysInMonth(year: number, month: number): number {
+export function daysInMonth(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

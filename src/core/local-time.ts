@@ -6,6 +6,7 @@ import {
   civilFromDays,
   dayFromNumber,
   daysFromCivil,
+  daysInMonth,
   parseDay,
 } from './civil-days.ts';
 import { TIME_ZONES, assertRegion, type Region } from './regions.ts';
@@ -18,6 +19,10 @@ const INSTANT_RE = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+
  * which Date.parse silently rolls over) are refused too.
  */
 export function parseInstant(instant: Date | string): number {
+  if (typeof instant === 'string') {
+    const ms = canonicalUtcMs(instant);
+    if (ms !== null) return ms;
+  }
   if (instant instanceof Date) {
     const ms = instant.getTime();
     if (Number.isNaN(ms)) throw new RangeError('Instant invalide : Date invalide');
@@ -63,6 +68,43 @@ export function parseInstant(instant: Date | string): number {
     daysFromCivil(p.year, p.month, p.day) * MS_PER_DAY +
     ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 +
     ms
+  );
+}
+
+/** Positions of the digits in `YYYY-MM-DDTHH:MM:SS.mmmZ`, what `Date#toISOString` writes. */
+const CANONICAL_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+
+/**
+ * The instant of a string written exactly as `Date#toISOString` writes it (years 0000–9999), read
+ * without a regular expression — nearly every instant an ingest receives; null for anything else,
+ * including an impossible date or time, which `parseInstant` then reads (and refuses) the general way.
+ */
+function canonicalUtcMs(s: string): number | null {
+  if (s.length !== 24 || s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':') {
+    return null;
+  }
+  if (s[19] !== '.' || s[23] !== 'Z') return null;
+  for (const i of CANONICAL_DIGITS) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
+  const digits = (from: number, to: number): number => {
+    let n = 0;
+    for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
+    return n;
+  };
+  const year = digits(0, 4);
+  const month = digits(5, 7);
+  const day = digits(8, 10);
+  const hour = digits(11, 13);
+  const minute = digits(14, 16);
+  const second = digits(17, 19);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  return (
+    daysFromCivil(year, month, day) * MS_PER_DAY +
+    ((hour * 60 + minute) * 60 + second) * 1000 +
+    digits(20, 23)
   );
 }
 
@@ -132,14 +174,27 @@ export function localDay(instant: Date | string, region: Region): string {
     );
   }
   const n = Math.floor((ms + offsetCached(ms, TIME_ZONES[region])) / MS_PER_DAY);
+  const known = dayTexts.get(n);
+  if (known !== undefined) return known;
   const year = civilFromDays(n)[0];
   if (year < MIN_YEAR || year > MAX_YEAR) {
     throw new RangeError(
       `Instant hors du calendrier : ${JSON.stringify(instant)} (années ${MIN_YEAR} à ${MAX_YEAR})`,
     );
   }
-  return dayFromNumber(n);
+  const text = dayFromNumber(n);
+  if (dayTexts.size >= MAX_DAY_TEXTS) dayTexts.clear();
+  dayTexts.set(n, text);
+  return text;
 }
+
+/**
+ * Day number → `YYYY-MM-DD` of the days met lately (within the calendar): an ingest reads thousands of
+ * instants over a few weeks, and one string per day (not per instant) is less to format, to allocate
+ * and to hash in the maps keyed by day downstream.
+ */
+const dayTexts = new Map<number, string>();
+const MAX_DAY_TEXTS = 4096;
 
 /** Today's day in the region, for an injected clock reading. */
 export function todayIn(region: Region, now: Date): string {

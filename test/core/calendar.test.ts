@@ -14,6 +14,7 @@ import {
   localDay,
   monthStart,
   parseDay,
+  parseInstant,
   publicHolidays,
   regionForDepartment,
   regions,
@@ -479,5 +480,57 @@ describe('localDay', () => {
     year50.setUTCFullYear(50);
     expect(() => localDay(year50, 'metropole')).toThrow(RangeError);
     expect(() => localDay('2025-03-10T10:00:00Z', 'UTC' as Region)).toThrow(/UTC/);
+  });
+});
+
+describe('parseInstant: the reading of Date#toISOString strings', () => {
+  /** The same instant through the general reading (an explicit +00:00 offset instead of Z). */
+  const general = (canonical: string): number => parseInstant(canonical.replace(/Z$/, '+00:00'));
+  const outcome = (read: () => number): number | string => {
+    try {
+      return read();
+    } catch (error) {
+      return error instanceof RangeError ? 'refused' : `other error: ${String(error)}`;
+    }
+  };
+
+  it('reads what toISOString writes as the instant it came from, like the general reading', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }),
+        (ms) => {
+          const text = new Date(ms).toISOString();
+          expect(parseInstant(text)).toBe(ms);
+          expect(general(text)).toBe(ms);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('accepts and refuses exactly what the general reading does (impossible days, hours, minutes)', () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+    const shaped = fc
+      .tuple(
+        fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+        two(14),
+        two(33),
+        two(25),
+        two(61),
+        two(61),
+        fc.integer({ min: 0, max: 999 }).map((n) => String(n).padStart(3, '0')),
+      )
+      .map(([y, mo, d, h, mi, s, ms]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+    fc.assert(
+      fc.property(shaped, (text) => {
+        expect(outcome(() => parseInstant(text))).toEqual(outcome(() => general(text)));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const text of ['2024-02-29T12:00:00.000Z', '2025-02-29T12:00:00.000Z', '2025-04-31T00:00:00.000Z']) {
+      expect(outcome(() => parseInstant(text))).toEqual(outcome(() => general(text)));
+    }
+    expect(() => parseInstant('2025-02-29T12:00:00.000Z')).toThrow(/cette date n'existe pas/);
+    expect(() => parseInstant('2025-03-10T24:00:00.000Z')).toThrow(/heure/);
   });
 });
