@@ -79,7 +79,7 @@ const CANONICAL_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21
  * without a regular expression — nearly every instant an ingest receives; null for anything else,
  * including an impossible date or time, which `parseInstant` then reads (and refuses) the general way.
  */
-function canonicalUtcMs(s: string): number | null {
+export function canonicalUtcMs(s: string): number | null {
   if (s.length !== 24 || s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':') {
     return null;
   }

@@ -1,6 +1,13 @@
 // The wire schemas refuse what the databases cannot store faithfully (control characters, NUL above all).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { spotCheckSummarySchema, tallyBatchSchema } from '../../src/core/protocol.ts';
+import {
+  parseTallyBatch,
+  receivedCategories,
+  sentCategories,
+  spotCheckSummarySchema,
+  tallyBatchSchema,
+} from '../../src/core/protocol.ts';
 
 const batch = (over: Record<string, unknown> = {}) => ({
   schema: 1,
@@ -64,5 +71,116 @@ describe('spotCheckSummarySchema', () => {
     });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path[0]).toBe('seed');
+  });
+});
+
+describe("parseTallyBatch (the fast reading of the add-on's batches)", () => {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const validKey = fc.string({ unit: fc.constantFrom(...alphabet), minLength: 22, maxLength: 22 });
+  const anyKey = fc.oneof(
+    { weight: 6, arbitrary: validKey },
+    { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom(...alphabet), minLength: 21, maxLength: 23 }) },
+    { weight: 1, arbitrary: validKey.map((k) => `${k.slice(0, 21)}+`) },
+    { weight: 1, arbitrary: fc.constantFrom(42, null, ['x']) },
+  );
+  const canonical = fc
+    .integer({ min: Date.UTC(1, 0, 1), max: Date.UTC(9999, 11, 31) })
+    .map((ms) => new Date(ms).toISOString());
+  const instant = fc.oneof(
+    { weight: 6, arbitrary: canonical },
+    { weight: 1, arbitrary: canonical.map((t) => t.replace('Z', '+01:00')) },
+    { weight: 1, arbitrary: canonical.map((t) => `${t.slice(0, 19)}Z`) },
+    { weight: 1, arbitrary: canonical.map((t) => t.replace(/-\d\dT/, '-30T').replace(/-\d\d-/, '-02-')) },
+    { weight: 1, arbitrary: canonical.map((t) => t.replace(/T\d\d/, 'T24')) },
+    { weight: 1, arbitrary: fc.constantFrom(0, '', '2025-03-10', '0000-01-01T00:00:00.000Z') },
+  );
+  type Rec = Record<string, unknown>;
+  const valid: fc.Arbitrary<Rec> = fc.oneof(
+    fc.record(
+      {
+        k: validKey,
+        dir: fc.constant('in'),
+        at: canonical,
+        cat: fc.constantFrom(...receivedCategories),
+        re: fc.constant([]),
+        heuristic: fc.boolean(),
+      },
+      { requiredKeys: ['k', 'dir', 'at', 'cat'] },
+    ),
+    fc.record(
+      {
+        k: validKey,
+        dir: fc.constant('out'),
+        at: canonical,
+        cat: fc.constantFrom(...sentCategories),
+        re: fc.array(validKey, { maxLength: 20 }),
+        heuristic: fc.boolean(),
+      },
+      { requiredKeys: ['k', 'dir', 'at', 'cat'] },
+    ),
+  );
+  /** One change that may or may not make a record invalid (zod is the judge). */
+  const mutation: fc.Arbitrary<(r: Rec) => Rec> = fc.oneof(
+    anyKey.map((k) => (r: Rec) => ({ ...r, k })),
+    instant.map((at) => (r: Rec) => ({ ...r, at })),
+    fc.constantFrom('in', 'out', 'sideways').map((dir) => (r: Rec) => ({ ...r, dir })),
+    fc
+      .constantFrom(...receivedCategories, ...sentCategories, 'bogus')
+      .map((cat) => (r: Rec) => ({ ...r, cat })),
+    fc.array(anyKey, { minLength: 0, maxLength: 22 }).map((re) => (r: Rec) => ({ ...r, re })),
+    fc.array(validKey, { minLength: 19, maxLength: 22 }).map((re) => (r: Rec) => ({ ...r, re })),
+    fc.constantFrom('yes', 1, null).map((heuristic) => (r: Rec) => ({ ...r, heuristic })),
+    fc.constant((r: Rec) => ({ ...r, extra: 1 })),
+    fc.constant((r: Rec) => Object.assign(Object.create(null) as Rec, r)),
+    fc.constant((r: Rec) => [r] as unknown as Rec),
+  );
+  const records = fc
+    .tuple(
+      fc.array(valid, { minLength: 1, maxLength: 4 }),
+      fc.option(fc.tuple(fc.nat(), mutation), { freq: 2 }),
+    )
+    .map(([list, change]) => {
+      if (change === null) return list;
+      const [at, apply] = change;
+      return list.map((r, i) => (i === at % list.length ? apply(r) : r));
+    });
+  const envelope: fc.Arbitrary<Rec> = fc.oneof(
+    { weight: 6, arbitrary: fc.constant({}) },
+    { weight: 1, arbitrary: fc.constant({ extra: true }) },
+    { weight: 1, arbitrary: fc.constant({ schema: 2 }) },
+    { weight: 1, arbitrary: fc.constant({ balf: 'pas une adresse' }) },
+    { weight: 1, arbitrary: fc.constant({ records: [] }) },
+  );
+  const body = fc.tuple(records, envelope).map(([list, over]) => ({ records: list, ...over }));
+
+  it('accepts exactly what tallyBatchSchema accepts, with the same value', () => {
+    fc.assert(
+      fc.property(body, (over) => {
+        const input = batch(over);
+        const fast = parseTallyBatch(input);
+        const reference = tallyBatchSchema.safeParse(input);
+        expect(fast.success).toBe(reference.success);
+        if (fast.success) expect(fast.data).toEqual(reference.data);
+        else expect(fast.error.issues).toEqual(reference.error?.issues);
+      }),
+      { numRuns: 4000 },
+    );
+  });
+
+  it("reads the add-on's own form without falling back, and still names a bad record's path", () => {
+    const good = parseTallyBatch(
+      batch({ records: [{ k: 'A'.repeat(22), dir: 'in', at: '2025-03-10T09:00:00.000Z', cat: 'usager' }] }),
+    );
+    expect(good.success && good.data.balf).toBe('sip.paris@dgfip.finances.gouv.fr');
+    const bad = parseTallyBatch(
+      batch({
+        records: [
+          { k: 'A'.repeat(22), dir: 'in', at: '2025-03-10T09:00:00.000Z', cat: 'usager' },
+          { k: 'B'.repeat(22), dir: 'in', at: '2025-03-10T09:00:00.000Z', cat: 'reply' },
+        ],
+      }),
+    );
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => i.path)).toEqual([['records', 1, 'cat']]);
   });
 });

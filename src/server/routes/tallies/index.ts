@@ -1,7 +1,7 @@
 /** `POST /api/v1/tallies`: bearer ingest token, JSON ≤ 1 MB, schema-checked, answered after commit. */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { MAX_BODY_BYTES, tallyBatchSchema } from '../../../core/protocol.ts';
+import { MAX_BODY_BYTES, parseTallyBatch } from '../../../core/protocol.ts';
 import { requireIngest } from '../../auth/plugin.ts';
 import type { Db } from '../../db/schema.ts';
 import { HttpError, zodIssues } from '../../http-error.ts';
@@ -70,7 +70,7 @@ export default async function talliesRoutes(app: FastifyInstance, options: Talli
     },
     async (request, reply) => {
       const principal = requireIngest(request);
-      const parsed = tallyBatchSchema.safeParse(request.body);
+      const parsed = parseTallyBatch(request.body);
       if (!parsed.success) {
         throw new HttpError(
           400,
