@@ -45,16 +45,17 @@ export function setWalSyncForTests(sync: FileSync | null): FileSync {
   return previous;
 }
 
-/**
- * The statements a group runs around its batches, prepared once per connection: through Kysely each
- * was compiled and prepared anew (two savepoint statements per batch, two pragmas per group).
- */
+/** The savepoint of each batch of a group (see `store`). */
 const SAVEPOINT_SQL = {
   savepoint: 'savepoint batch',
   release: 'release savepoint batch',
   rollbackTo: 'rollback to savepoint batch',
 } as const;
 
+/**
+ * The statements a group runs around its batches, prepared once per connection: through Kysely each
+ * was compiled and prepared anew (two savepoint statements per batch, two pragmas per group).
+ */
 function controlStatements(handle: SQLite.Database) {
   const p = (text: string) => handle.prepare(text);
   return {
