@@ -135,9 +135,25 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
       // Progress for a post-mortem (SUIVI_E2E_KEEP=1 keeps it): the run lasts minutes.
       const trace = (text: string): Promise<void> =>
         appendFile(join(work, 'trace.log'), `${new Date().toISOString()} +${elapsed()} ms ${text}\n`);
+      const restart = async (why: string): Promise<void> => {
+        const ledger = latest()?.ledger ?? 0;
+        restarts.push({
+          atMs: elapsed(),
+          ledger,
+          thunderbirdInboxIds: idsInThunderbirdInbox(client!.profileDir),
+        });
+        await trace(`registre à ${ledger}, ${why} : Thunderbird relancé`);
+        client = await restartClient(client!);
+      };
       const cut = async (phase: string): Promise<void> => {
         // Between two checks Thunderbird may hold no connection: wait for one, there is nothing to cut.
         for (let i = 0; i < 120 && ownImapProcesses().length === 0; i += 1) await sleep(500);
+        if (ownImapProcesses().length === 0 && restarts.length < MAX_RESTARTS) {
+          // Still none after a minute: Thunderbird is stuck since the previous cut (its connection left in
+          // CLOSE-WAIT, seen on 30 November 2026 at 20,000 messages); an agent would restart it.
+          await restart('aucune session IMAP depuis 1 min avant une coupure');
+          for (let i = 0; i < 240 && ownImapProcesses().length === 0; i += 1) await sleep(500);
+        }
         const killed = cutImapSessions('SIGKILL');
         cuts.push({ atMs: elapsed(), phase, ledger: latest()?.ledger ?? 0, killed });
         await trace(
@@ -171,15 +187,7 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
             ledger = Math.max(ledger, now);
             grewAt = Date.now();
           } else if (Date.now() - grewAt > STALL_MS && now < COUNT && restarts.length < MAX_RESTARTS) {
-            restarts.push({
-              atMs: elapsed(),
-              ledger: now,
-              thunderbirdInboxIds: idsInThunderbirdInbox(client!.profileDir),
-            });
-            await trace(
-              `registre à ${now} et aucun octet IMAP depuis ${STALL_MS / 60_000} min : Thunderbird relancé`,
-            );
-            client = await restartClient(client!);
+            await restart(`aucun octet IMAP ni relevé nouveau depuis ${STALL_MS / 60_000} min`);
             grewAt = Date.now();
           }
         }
