@@ -21,7 +21,7 @@ export {
   monthStart,
   parseDay,
 } from './civil-days.ts';
-export { localDay, parseInstant, todayIn } from './local-time.ts';
+export { canonicalUtcMs, localDay, parseInstant, todayIn } from './local-time.ts';
 export { isRegion, regionForDepartment, regions, timeZoneForRegion, type Region } from './regions.ts';
 
 export interface Holiday {

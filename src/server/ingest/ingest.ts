@@ -3,7 +3,7 @@
  * pairing, remember — in ONE transaction; the answer exists only once the transaction committed.
  */
 import { PostgresAdapter, SqliteAdapter, sql, type Transaction } from 'kysely';
-import { localDay, parseInstant } from '../../core/calendar.ts';
+import { canonicalUtcMs, localDay, parseInstant } from '../../core/calendar.ts';
 import { FUTURE_TOLERANCE_MS, type TallyBatch } from '../../core/protocol.ts';
 import { whitMondayWorkedFromEnv } from '../config.ts';
 import type { Database, Db } from '../db/schema.ts';
@@ -215,9 +215,11 @@ function dedupe(
     let at: string;
     let day: string;
     try {
-      const ms = parseInstant(r.at);
+      // Nearly every instant is already written as `toISOString` writes it: stored as is, read once.
+      const canonical = canonicalUtcMs(r.at);
+      const ms = canonical ?? parseInstant(r.at);
       const date = new Date(ms);
-      at = isCanonicalUtc(r.at) ? r.at : date.toISOString();
+      at = canonical === null ? date.toISOString() : r.at;
       // The Date, not the string: the instant is not parsed a second time.
       day = localDay(date, placement.region);
       if (ms > latest) {
@@ -252,14 +254,6 @@ function dedupe(
     }
   }
   return { rows, refs, inBatchDuplicates, rejects };
-}
-
-/**
- * True for an instant `parseInstant` accepted that is already what `Date#toISOString` writes
- * (`YYYY-MM-DDTHH:MM:SS.mmmZ`, what the add-on sends): it is stored as is, without formatting it again.
- */
-function isCanonicalUtc(instant: string): boolean {
-  return instant.length === 24 && instant[10] === 'T' && instant[19] === '.' && instant[23] === 'Z';
 }
 
 /** Step 5: daily counts per (day, direction, category), per BALF and per department. */
