@@ -263,26 +263,12 @@ async function addFlows(
   home: Home,
   fresh: readonly NewRecord[],
 ): Promise<void> {
-  // Counted per day, then per direction and category: one key text per count, not per record.
-  const byDay = new Map<string, Map<string, number>>();
-  for (const r of fresh) {
-    let kinds = byDay.get(r.day);
-    if (kinds === undefined) byDay.set(r.day, (kinds = new Map()));
-    const kind = flowKind(r.dir, r.cat);
-    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-  }
   const counts = new Map<string, number>();
-  for (const [day, kinds] of byDay) for (const [kind, n] of kinds) counts.set(`${day}|${kind}`, n);
+  for (const r of fresh) {
+    const k = `${r.day}|${r.dir}|${r.cat}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
   await store.addFlowCounts(balf, home, counts);
-}
-
-const flowKinds = { in: new Map<string, string>(), out: new Map<string, string>() };
-/** `dir|cat`, one string per pair (the protocol has eight). */
-function flowKind(dir: 'in' | 'out', cat: string): string {
-  const kinds = flowKinds[dir];
-  let kind = kinds.get(cat);
-  if (kind === undefined) kinds.set(cat, (kind = `${dir}|${cat}`));
-  return kind;
 }
 
 function isRetryable(error: unknown): boolean {
