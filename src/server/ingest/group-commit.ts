@@ -54,11 +54,13 @@ const SAVEPOINT_SQL = {
 
 /**
  * The statements a group runs around its batches, prepared once per connection: through Kysely each
- * was compiled and prepared anew (two savepoint statements per batch, two pragmas per group).
+ * was compiled and prepared anew (two savepoint statements per batch, two pragmas per group). With the
+ * connection they run on.
  */
 function controlStatements(handle: SQLite.Database) {
   const p = (text: string) => handle.prepare(text);
   return {
+    handle,
     savepoint: p(SAVEPOINT_SQL.savepoint),
     release: p(SAVEPOINT_SQL.release),
     rollbackTo: p(SAVEPOINT_SQL.rollbackTo),
@@ -69,15 +71,14 @@ function controlStatements(handle: SQLite.Database) {
 type ControlStatements = ReturnType<typeof controlStatements>;
 
 interface Wal {
-  handle: SQLite.Database;
   path: string;
   control: ControlStatements;
 }
 
-/** The handle and WAL path when the database is a file in WAL mode; null otherwise (`:memory:`). */
-function walOf(handle: SQLite.Database | null, control: ControlStatements | null): Wal | null {
-  if (!handle || !control || !isWalFile(handle)) return null;
-  return { handle, path: `${handle.name}-wal`, control };
+/** The statements and WAL path when the database is a file in WAL mode; null otherwise (`:memory:`). */
+function walOf(control: ControlStatements | null): Wal | null {
+  if (!control || !isWalFile(control.handle)) return null;
+  return { path: `${control.handle.name}-wal`, control };
 }
 
 /** Why an answer failed when its group could not be synced: the database layer's 503 (retryable). */
@@ -99,7 +100,7 @@ class GroupCommitter {
   constructor(private readonly db: Db) {
     const handle = sqliteHandleOf(db) ?? null;
     this.control = handle && controlStatements(handle);
-    this.wal = walOf(handle, this.control);
+    this.wal = walOf(this.control);
   }
 
   submit<T>(work: GroupWork<T>): Promise<T> {
@@ -134,7 +135,7 @@ class GroupCommitter {
           // Back to the connection's FULL, outside any transaction (the level cannot change inside one):
           // a transaction left open by a failed COMMIT and a failed rollback is rolled back here.
           if (wal) {
-            if (wal.handle.inTransaction) wal.handle.exec('rollback');
+            if (wal.control.handle.inTransaction) wal.control.handle.exec('rollback');
             wal.control.full.run();
           }
         }
