@@ -75,9 +75,10 @@ export function parseInstant(instant: Date | string): number {
 const CANONICAL_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
 
 /**
- * The instant of a string written exactly as `Date#toISOString` writes it (years 0000–9999), read
- * without a regular expression — nearly every instant an ingest receives; null for anything else,
- * including an impossible date or time, which `parseInstant` then reads (and refuses) the general way.
+ * The instant of a string written exactly as `Date#toISOString` writes it (years 0001–9999; year
+ * 0000 is left to the general reading, which refuses it), read without a regular expression — nearly
+ * every instant an ingest receives; null for anything else, including an impossible date or time,
+ * which `parseInstant` then reads (and refuses) the general way.
  */
 export function canonicalUtcMs(s: string): number | null {
   if (s.length !== 24 || s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':') {
