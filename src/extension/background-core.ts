@@ -118,6 +118,16 @@ export function startBackground(deps: BackgroundDeps): Background {
     return effective;
   };
 
+  /**
+   * The BALF accounts to count. None without a secret: no key can be derived, and a walk would read every
+   * message for nothing, again and again (the account never looks counted) — seen on 30 November 2026
+   * with a too-short managed secret, Thunderbird's first header download took twice as long. The options
+   * page says why; the minute check walks as soon as a valid secret is set.
+   */
+  async function countedAccounts(cfg: EffectiveConfig['config']): Promise<BalfAccount[]> {
+    return cfg.secret === undefined ? [] : balfAccounts(cfg, await m.accounts.list(false));
+  }
+
   // The fake messenger of the unit tests throws on reading what it does not model: ask with `in` first.
   const hasGetHeaders = (): boolean =>
     'getHeaders' in m.messages && typeof m.messages.getHeaders === 'function';
@@ -306,7 +316,7 @@ export function startBackground(deps: BackgroundDeps): Background {
   async function scanIfFoldersChanged(ledger: Ledger): Promise<void> {
     if (scanning) return;
     const { config: cfg } = await config();
-    const accounts = balfAccounts(cfg, await m.accounts.list(false));
+    const accounts = await countedAccounts(cfg);
     if (accounts.length > 0 && !(await scanComplete({ ledger, folderSignature }, accounts))) {
       await runScan(ledger);
     }
@@ -323,7 +333,7 @@ export function startBackground(deps: BackgroundDeps): Background {
     const work = (async () => {
       const started = deps.clock().getTime();
       const { config: cfg } = await config();
-      const accounts = balfAccounts(cfg, await m.accounts.list(false));
+      const accounts = await countedAccounts(cfg);
       const result = await reconcile(
         {
           ...ingestDeps(ledger),
@@ -411,7 +421,7 @@ export function startBackground(deps: BackgroundDeps): Background {
   async function ingestLive(ledger: Ledger, messages: readonly MessageHeader[]): Promise<IngestStats | null> {
     const t0 = performance.now();
     const { config: cfg } = await config();
-    const accounts = balfAccounts(cfg, await m.accounts.list(false));
+    const accounts = await countedAccounts(cfg);
     let added = 0;
     for (const a of accounts) {
       const mine = messages.filter((h) => h.folder?.accountId === a.accountId);

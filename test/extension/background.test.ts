@@ -371,6 +371,37 @@ describe('background event page', () => {
     expect(await (await bg.ready).count()).toBe(2);
   });
 
+  it('walks nothing without a valid secret, tells why, and counts once a valid one is set', async () => {
+    const fake = thunderbird();
+    fake.managed = { ...fake.managed, secret: 'trop-court' };
+    const question = eml('question-from-usager', INBOX);
+    fake.addMessage(question);
+    const clock = new TestClock(new Date('2026-11-22T12:00:00Z'));
+    const { bg, posted } = boot(fake, freshDbName(), clock);
+    await fake.events.onStartup.fire();
+    await bg.idle();
+    await fake.events.onNewMailReceived.fire(INBOX, { id: null, messages: [question.header] });
+    await fake.events.onAlarm.fire({ name: ALARM_FOLDERS });
+    await bg.idle();
+    // No walk, no walk planned: without a key nothing can be counted, and the account would never look counted.
+    expect(fake.calls.query).toBe(0);
+    expect(fake.alarms.get(ALARM_SCAN_SOON)).toBeUndefined();
+    expect(await (await bg.ready).count()).toBe(0);
+    const state = (await bg.handle({ type: 'options/state' })) as OptionsState;
+    expect(state.errors).toContainEqual(expect.objectContaining({ key: 'secret', source: 'managed' }));
+    // The deployment fixes the secret: the minute check walks and counts.
+    fake.managed = { ...fake.managed, secret: SECRET };
+    clock.advance(60_000);
+    await fake.events.onAlarm.fire({ name: ALARM_FOLDERS });
+    await bg.idle();
+    expect(fake.calls.query).toBe(1);
+    expect(await (await bg.ready).count()).toBe(1);
+    clock.advance(10_000);
+    await fake.events.onAlarm.fire({ name: ALARM_UPLOAD_SOON });
+    await bg.idle();
+    expect(posted.flatMap((b) => b.records)).toHaveLength(1);
+  });
+
   it('opens the sampling panel from the tools menu', async () => {
     const fake = thunderbird();
     const { bg } = boot(fake, freshDbName(), new TestClock(new Date('2026-11-20T12:00:00Z')));
