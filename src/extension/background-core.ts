@@ -312,9 +312,20 @@ export function startBackground(deps: BackgroundDeps): Background {
     });
   }
 
+  /**
+   * True while the next walk of an account Thunderbird is still syncing is planned (ALARM_SCAN_SOON, paced
+   * by nextScanDelay): the minute check and the periodic scan leave it to that walk. They walked every
+   * minute instead (seen on 30 November 2026: walks of 55 s, one a minute, while a 100,000-message INBOX
+   * downloaded), and Thunderbird, whose main thread builds every page of a walk, barely downloaded.
+   */
+  async function walkPlanned(): Promise<boolean> {
+    const soon = await m.alarms.get(ALARM_SCAN_SOON);
+    return soon?.scheduledTime !== undefined && soon.scheduledTime > deps.clock().getTime();
+  }
+
   /** Cheap minute check: a folder Thunderbird has just synced (even with old mail) triggers a walk. */
   async function scanIfFoldersChanged(ledger: Ledger): Promise<void> {
-    if (scanning) return;
+    if (scanning || (await walkPlanned())) return;
     const { config: cfg } = await config();
     const accounts = await countedAccounts(cfg);
     if (accounts.length > 0 && !(await scanComplete({ ledger, folderSignature }, accounts))) {
@@ -529,8 +540,10 @@ export function startBackground(deps: BackgroundDeps): Background {
   m.alarms.onAlarm.addListener(
     on('onAlarm', async (ledger, alarm: { name: string }) => {
       log.debug(`alarm ${alarm.name}`);
-      if (alarm.name === ALARM_SCAN || alarm.name === ALARM_SCAN_SOON) await runScan(ledger);
-      else if (alarm.name === ALARM_FOLDERS) await scanIfFoldersChanged(ledger);
+      if (alarm.name === ALARM_SCAN_SOON) await runScan(ledger);
+      else if (alarm.name === ALARM_SCAN) {
+        if (!(await walkPlanned())) await runScan(ledger);
+      } else if (alarm.name === ALARM_FOLDERS) await scanIfFoldersChanged(ledger);
       else if (alarm.name === ALARM_BACKFILL)
         await runScan(ledger, { fullUnlessWithinMs: DAILY_WALK_SKIP_MS });
       else if ([ALARM_UPLOAD, ALARM_UPLOAD_RETRY, ALARM_UPLOAD_SOON].includes(alarm.name)) {

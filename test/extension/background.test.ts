@@ -6,6 +6,7 @@ import {
   startBackground,
   ALARM_BACKFILL,
   ALARM_FOLDERS,
+  ALARM_SCAN,
   ALARM_SCAN_SOON,
   ALARM_UPLOAD,
   ALARM_UPLOAD_SOON,
@@ -286,7 +287,7 @@ describe('background event page', () => {
     expect(quiet.tabsCreated).toEqual([]);
   });
 
-  it('waits twice as long as the last walk before walking again an account Thunderbird is still syncing', async () => {
+  it('waits twice as long as the last walk before walking again an account Thunderbird is still syncing, whatever alarm fires', async () => {
     const fake = thunderbird();
     fake.addMessage(eml('question-from-usager', INBOX));
     fake.addMessage(eml('internal-colleague', INBOX));
@@ -298,6 +299,17 @@ describe('background event page', () => {
     await bg.idle();
     // The walk took 30 s: the next one comes 60 s after it, not 2 s.
     expect(fake.alarms.get(ALARM_SCAN_SOON)?.when).toBe(Date.parse('2026-11-20T12:01:30Z'));
+    // Meanwhile the minute check and the periodic scan leave the account to that walk.
+    const walks = fake.calls.query;
+    clock.advance(30_000);
+    await fake.events.onAlarm.fire({ name: ALARM_FOLDERS });
+    await fake.events.onAlarm.fire({ name: ALARM_SCAN });
+    await bg.idle();
+    expect(fake.calls.query).toBe(walks);
+    clock.advance(30_000);
+    await fake.events.onAlarm.fire({ name: ALARM_SCAN_SOON });
+    await bg.idle();
+    expect(fake.calls.query).toBe(walks + 1);
     expect(nextScanDelay(0)).toBe(SCAN_SOON_MS);
     expect(nextScanDelay(45_000)).toBe(90_000);
     expect(nextScanDelay(3_600_000)).toBe(SCAN_SOON_MAX_MS);

@@ -187,8 +187,14 @@ export class FakeMessenger {
         clear: async (name: string) => this.alarms.delete(name),
         get: async (name: string) => {
           const info = this.alarms.get(name);
+          // Thunderbird removes a one-shot alarm once fired; here it stays, with its time in the past (the
+          // tests advance the clock before firing it). The time is known for `when` alarms only.
           return info
-            ? { name, ...(info.periodInMinutes ? { periodInMinutes: info.periodInMinutes } : {}) }
+            ? {
+                name,
+                ...(info.periodInMinutes ? { periodInMinutes: info.periodInMinutes } : {}),
+                ...(info.when !== undefined ? { scheduledTime: info.when } : {}),
+              }
             : undefined;
         },
         onAlarm: this.events.onAlarm,
