@@ -52,6 +52,15 @@ function mailbox(): FakeMessenger {
   return fake;
 }
 
+/** An IMAP INBOX whose count Thunderbird reports at once (the server's), headers still to come. */
+async function announcedInbox(count: number) {
+  const fake = new FakeMessenger();
+  const ledger = await freshLedger();
+  const clock = new TestClock(new Date('2026-11-22T12:00:00Z'));
+  const deps = scanDeps(fake, ledger, clock, { folderSignature: async () => `/INBOX:${count}|/Sent:0` });
+  return { fake, ledger, clock, deps };
+}
+
 const byId = async (ledger: Ledger, id: string): Promise<LedgerRow | undefined> =>
   ledger.get(BALF, await messageKey(SECRET, id));
 
@@ -343,12 +352,8 @@ describe('scan and ingest', () => {
   });
 
   it('keeps walking while Thunderbird downloads a large folder whose count (the server’s) does not move', async () => {
-    const fake = new FakeMessenger();
-    const ledger = await freshLedger();
-    const clock = new TestClock(new Date('2026-11-22T12:00:00Z'));
     // The server announced 3 messages at once; Thunderbird's database gets their headers one by one.
-    const folderSignature = async () => '/INBOX:3|/Sent:0';
-    const deps = scanDeps(fake, ledger, clock, { folderSignature });
+    const { fake, ledger, clock, deps } = await announcedInbox(3);
     const ids = ['question-from-usager', 'internal-colleague', 'acknowledgement-auto-submitted'];
     const seen: number[] = [];
     for (const [i, name] of ids.entries()) {
@@ -363,13 +368,9 @@ describe('scan and ingest', () => {
   });
 
   it('confirms with a walk that finds nothing new when a folder holds mail the window does not show', async () => {
-    const fake = new FakeMessenger();
-    const ledger = await freshLedger();
-    const clock = new TestClock(new Date('2026-11-22T12:00:00Z'));
     // 4 messages on the server, one of them older than the back-fill window: a walk sees 3 at most, and
     // cannot tell the old one from a header still to download.
-    const folderSignature = async () => '/INBOX:4|/Sent:0';
-    const deps = scanDeps(fake, ledger, clock, { folderSignature });
+    const { fake, ledger, clock, deps } = await announcedInbox(4);
     const old = eml('internal-colleague', INBOX);
     fake.addMessage({ ...old, header: { ...old.header, date: new Date('2025-01-06T09:00:00Z') } });
     fake.addMessage(eml('question-from-usager', INBOX));
