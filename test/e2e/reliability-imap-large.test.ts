@@ -23,6 +23,7 @@ import {
   writeLargeInbox,
   type LargeInbox,
 } from '../support/imap-large/large-maildir.ts';
+import { freePort, quitLikeAUser, withMarionetteEnv } from '../support/marionette/thunderbird-ui.ts';
 import { restartClient, startClient, type Client } from '../support/thunderbird/client.ts';
 import type { AddonStatus } from '../support/thunderbird/console-log.ts';
 import { acquirePolicies, managedPolicies, type PoliciesHandle } from '../support/thunderbird/policies.ts';
@@ -52,11 +53,20 @@ const BUDGET_MS = 30 * 60_000;
  * ~2,800 headers on disk while Thunderbird had fetched up to 47,000).
  */
 const STALL_MS = 2 * 60_000;
+/**
+ * A Thunderbird that holds no IMAP session for NO_SESSION_MS while the back-fill is not done is stuck too:
+ * after a cut, Thunderbird 153 sometimes leaves its connection in CLOSE-WAIT and never reads it again (seen 2
+ * times out of 2 cuts during the back-fill on 30 November 2026), and reconnects only once restarted.
+ */
+const NO_SESSION_MS = 45_000;
 const MAX_RESTARTS = 3;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 interface Restart {
   atMs: number;
+  why: string;
+  /** Thunderbird quit from its menu (Marionette) rather than being stopped by signal. */
+  quit: boolean;
   ledger: number;
   thunderbirdInboxIds: number;
 }
@@ -122,7 +132,17 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         }),
         { waitMs: 15 * 60_000 },
       );
-      client = await startClient({ workDir: work, imapPort: imap!.port, balf: BALF, addons: [{ id, xpi }] });
+      // Marionette on: a restart quits Thunderbird as an agent does, so that it keeps what it downloaded.
+      const marionettePort = await freePort();
+      client = await withMarionetteEnv({}, () =>
+        startClient({
+          workDir: work,
+          imapPort: imap!.port,
+          balf: BALF,
+          addons: [{ id, xpi }],
+          prefs: { 'marionette.port': marionettePort },
+        }),
+      );
       const started = Date.now();
       const elapsed = (): number => Date.now() - started;
       let lastSeen: AddonStatus | undefined;
@@ -137,13 +157,18 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         appendFile(join(work, 'trace.log'), `${new Date().toISOString()} +${elapsed()} ms ${text}\n`);
       const restart = async (why: string): Promise<void> => {
         const ledger = latest()?.ledger ?? 0;
+        const atMs = elapsed();
+        const quit = await quitLikeAUser(client!.tb, marionettePort, 60_000);
         restarts.push({
-          atMs: elapsed(),
+          atMs,
+          why,
+          quit,
           ledger,
           thunderbirdInboxIds: idsInThunderbirdInbox(client!.profileDir),
         });
-        await trace(`registre à ${ledger}, ${why} : Thunderbird relancé`);
-        client = await restartClient(client!);
+        await trace(`registre à ${ledger}, ${why} : Thunderbird ${quit ? 'quitté' : 'arrêté'} et relancé`);
+        client = await withMarionetteEnv({}, () => restartClient(client!));
+        await trace('Thunderbird relancé');
       };
       const cut = async (phase: string): Promise<void> => {
         // Between two checks Thunderbird may hold no connection: wait for one, there is nothing to cut.
@@ -168,27 +193,38 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         let ledger = latest()?.ledger ?? 0;
         let traffic = imapBytesWritten();
         let grewAt = Date.now();
+        let sessionSeenAt = Date.now();
         for (;;) {
           const remaining = BUDGET_MS - elapsed();
           if (remaining <= 0) throw new Error(`${what} : budget de ${BUDGET_MS / 60_000} min épuisé`);
           try {
             return await client!.tb.log.waitFor<AddonStatus>(accept, {
               what,
-              timeoutMs: Math.min(remaining, 20_000),
+              timeoutMs: Math.min(remaining, 10_000),
             });
           } catch (error) {
             if (!/timeout|délai|within/i.test(String((error as Error).message))) throw error;
           }
           const now = latest()?.ledger ?? 0;
+          if (ownImapProcesses().length > 0) sessionSeenAt = Date.now();
           const trafficNow = imapBytesWritten();
           const downloading = imapTrafficGrew(traffic, trafficNow);
           traffic = trafficNow;
           if (now > ledger || downloading) {
             ledger = Math.max(ledger, now);
             grewAt = Date.now();
-          } else if (Date.now() - grewAt > STALL_MS && now < COUNT && restarts.length < MAX_RESTARTS) {
-            await restart(`aucun octet IMAP ni relevé nouveau depuis ${STALL_MS / 60_000} min`);
-            grewAt = Date.now();
+          }
+          if (now < COUNT && restarts.length < MAX_RESTARTS) {
+            const why =
+              Date.now() - sessionSeenAt > NO_SESSION_MS
+                ? `aucune session IMAP depuis ${NO_SESSION_MS / 1000} s`
+                : Date.now() - grewAt > STALL_MS
+                  ? `aucun octet IMAP ni relevé nouveau depuis ${STALL_MS / 60_000} min`
+                  : null;
+            if (why) {
+              await restart(why);
+              grewAt = sessionSeenAt = Date.now();
+            }
           }
         }
       };

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { restartClient, startClient, type Client, type ClientOptions } from '../thunderbird/client.ts';
+import type { ThunderbirdProcess } from '../thunderbird/launcher.ts';
 import { Marionette } from './marionette.ts';
 
 export const FRENCH_LANGPACK = '/usr/lib/thunderbird/extensions/langpack-fr@thunderbird.mozilla.org.xpi';
@@ -47,6 +48,37 @@ export async function withMarionetteEnv<T>(
       else process.env[name] = value;
     }
   }
+}
+
+/**
+ * Quits Thunderbird from its menu, as an agent does (Marionette `eAttemptQuit`; its Marionette server must be
+ * on, see `withMarionetteEnv`): it then writes its folder summaries (`.msf`). On SIGTERM Thunderbird 153 exits
+ * at once without writing them, and at the next start downloads again what it had not written (seen on
+ * 30 November 2026: 45,000 IMAP headers, and offline copies). Stops it by signal if it has not quit within
+ * `timeoutMs`; true when it quit by itself.
+ */
+export async function quitLikeAUser(
+  tb: ThunderbirdProcess,
+  port: number,
+  timeoutMs = 120_000,
+): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((done) => (timer = setTimeout(() => done(false), timeoutMs)));
+  // Every step is bounded: a Marionette command can go unanswered (seen once: a session left open by
+  // another client), and Thunderbird may quit before answering.
+  void (async () => {
+    const ui = await Marionette.connect(port, Math.min(30_000, timeoutMs));
+    try {
+      await ui.startChromeSession();
+      await ui.send('Marionette:Quit', { flags: ['eAttemptQuit'] }).catch(() => undefined);
+    } finally {
+      ui.close();
+    }
+  })().catch(() => undefined);
+  const quit = await Promise.race([tb.exited.then(() => true), late]);
+  clearTimeout(timer);
+  await tb.stop();
+  return quit;
 }
 
 async function attach(
