@@ -24,8 +24,7 @@ import {
 } from '../test/support/thunderbird/console-log.ts';
 import { SAMPLING_MARKER, type DrawTiming } from '../src/extension/sampling/trace.ts';
 import { launchThunderbird, type ThunderbirdProcess } from '../test/support/thunderbird/launcher.ts';
-import { Marionette } from '../test/support/marionette/marionette.ts';
-import { freePort, withMarionetteEnv } from '../test/support/marionette/thunderbird-ui.ts';
+import { freePort, quitLikeAUser, withMarionetteEnv } from '../test/support/marionette/thunderbird-ui.ts';
 import { acquirePolicies, managedPolicies } from '../test/support/thunderbird/policies.ts';
 import { buildProfile } from '../test/support/thunderbird/profile.ts';
 import { startReceiver } from '../test/support/thunderbird/receiver.ts';
@@ -277,18 +276,27 @@ async function main(): Promise<void> {
     // 9,110 of 20,000 INBOX messages had no local copy and downloaded them again during the measures. A user quits
     // Thunderbird from its menu: so does the benchmark, through Marionette (eAttemptQuit).
     const stopStarted = Date.now();
-    const ui = await Marionette.connect(marionettePort);
-    await ui.startChromeSession();
-    await ui.send('Marionette:Quit', { flags: ['eAttemptQuit'] }).catch(() => undefined);
-    ui.close();
-    const quit = await Promise.race([
-      tb.exited.then(() => true),
-      new Promise<false>((done) => setTimeout(() => done(false), 120_000)),
-    ]);
-    await tb.stop();
+    const quit = await quitLikeAUser(tb, marionettePort);
     log(
       `  Thunderbird ${quit ? 'quitté' : 'arrêté (pas quitté en 2 min)'} en ${Date.now() - stopStarted} ms`,
     );
+
+    // Cold floor: the bare walk right at a start of Thunderbird (add-on still without configuration), as the
+    // add-on's first back-fill is in run 2; run 2's floor is walked after the back-fill, in a Thunderbird whose
+    // folder databases the back-fill has just opened. Both are reported.
+    log('passe 1 bis : parcours nu au démarrage de Thunderbird (plancher à froid)');
+    tb = await withMarionetteEnv({}, () =>
+      launchThunderbird({ profileDir, logFile: join(work, 'thunderbird-1b.log'), markers }),
+    );
+    await tb.log.waitFor(() => true, {
+      what: 'démarrage des extensions (passe 1 bis)',
+      timeoutMs: 120_000,
+      marker: 'suivi-bench:ready',
+    });
+    const coldWalk = await runCommand(tb, commands.send, { action: 'walk' }, 10 * 60_000);
+    log(`  plancher à froid : ${coldWalk['count']} en ${coldWalk['ms']} ms`);
+    const coldQuit = await quitLikeAUser(tb, marionettePort);
+    log(`  Thunderbird ${coldQuit ? 'quitté' : 'arrêté (pas quitté en 2 min)'}`);
 
     // Run 2: the add-on gets its configuration and back-fills the synced account; the floor is walked in the same run.
     policies.update(managed);
@@ -480,12 +488,19 @@ async function main(): Promise<void> {
         walks: walks.map((w) => ({ count: w['count'], ms: w['ms'] })),
         /** The same walk at the end of run 1 (after Thunderbird's first sync), for the load's drift. */
         run1WalkMs: synced['walkMs'] ?? null,
+        /** The same walk first thing after a start of Thunderbird (run 1 bis), like the add-on's back-fill. */
+        coldWalkMs: coldWalk['ms'] ?? null,
       },
       /** Header reads of sent messages, ms per message (after the back-fill: the add-on read them once already). */
       headerReads,
       /** The issue's ratio: floor walk time over the first full back-fill time (goal ≥ 0.5). */
       ratioToFloor: allCountedMs === null ? null : round3(floorMs / allCountedMs),
       ratioToFloorUntilComplete: round3(floorMs / backfillMs),
+      /** Cold floor (run 1 bis) over the first full back-fill: both start with Thunderbird. */
+      ratioToColdFloor:
+        allCountedMs === null || typeof coldWalk['ms'] !== 'number'
+          ? null
+          : round3(coldWalk['ms'] / allCountedMs),
       /**
        * Our part only: floor walk time over the time the add-on spent in its walks (Thunderbird's folder
        * opening delay and the waits between walks excluded; live events counted meanwhile are not).
