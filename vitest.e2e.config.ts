@@ -3,9 +3,9 @@
 import { defineConfig } from 'vitest/config';
 import { reporters } from './test/support/reporters.ts';
 
-// The 100,000-message IMAP test (issue 8) is part of `npm test` since 30 November 2026: 18 min on this
-// machine (docs/reliability.md, session 10), after the add-on stopped walking back to back while Thunderbird
-// downloads. `npm run test:large` runs it alone.
+// The 100,000-message IMAP test (issue 8) is part of `npm test` since 30 November 2026: 14 min in a clean-clone
+// CI run on this machine (docs/reliability.md, session 10), after the add-on stopped walking back to back while
+// Thunderbird downloads. `npm run test:large` runs it alone.
 const LARGE = 'test/e2e/reliability-imap-large.test.ts';
 
 export default defineConfig({

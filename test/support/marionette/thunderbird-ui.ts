@@ -65,18 +65,16 @@ export async function quitLikeAUser(
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((done) => (timer = setTimeout(() => done(false), timeoutMs)));
   // Every step is bounded: a Marionette command can go unanswered (seen once: a session left open by
-  // another client), and Thunderbird may quit before answering.
+  // another client), and Thunderbird may quit before answering. The connection is closed either way.
+  let ui: Marionette | undefined;
   void (async () => {
-    const ui = await Marionette.connect(port, Math.min(30_000, timeoutMs));
-    try {
-      await ui.startChromeSession();
-      await ui.send('Marionette:Quit', { flags: ['eAttemptQuit'] }).catch(() => undefined);
-    } finally {
-      ui.close();
-    }
+    ui = await Marionette.connect(port, Math.min(30_000, timeoutMs));
+    await ui.startChromeSession();
+    await ui.send('Marionette:Quit', { flags: ['eAttemptQuit'] });
   })().catch(() => undefined);
   const quit = await Promise.race([tb.exited.then(() => true), late]);
   clearTimeout(timer);
+  ui?.close();
   await tb.stop();
   return quit;
 }
