@@ -1,8 +1,10 @@
 // Benchmark of the add-on in a real Thunderbird: first back-fill of a large IMAP BALF against the floor (a bare
 // query + continueList walk in the same run), memory, and handling time of one new message. Prints JSON.
-// `npm run bench:addon [-- --messages 50000] [--keep] [--cold]`
+// `npm run bench:addon [-- --messages 50000] [--keep] [--cold] [--profile FILE]`
 // By default run 1 also waits for Thunderbird's offline copies of the messages (IMAP accounts keep them by
 // default: a workstation that has had the BALF open for a while); `--cold` starts the back-fill without them.
+// `--profile FILE` runs Thunderbird's own (Gecko) profiler from the start of run 2 and writes its profile to FILE
+// once the back-fill has counted every message (open it in profiler.firefox.com).
 import { createServer } from 'node:http';
 import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -25,6 +27,7 @@ import {
 import { SAMPLING_MARKER, type DrawTiming } from '../src/extension/sampling/trace.ts';
 import { launchThunderbird, type ThunderbirdProcess } from '../test/support/thunderbird/launcher.ts';
 import { freePort, quitLikeAUser, withMarionetteEnv } from '../test/support/marionette/thunderbird-ui.ts';
+import { Marionette } from '../test/support/marionette/marionette.ts';
 import { acquirePolicies, managedPolicies } from '../test/support/thunderbird/policies.ts';
 import { buildProfile } from '../test/support/thunderbird/profile.ts';
 import { startReceiver } from '../test/support/thunderbird/receiver.ts';
@@ -42,6 +45,7 @@ function arg(name: string): string | undefined {
 const total = Number(arg('--messages') ?? 50_000);
 const keep = process.argv.includes('--keep');
 const cold = process.argv.includes('--cold');
+const profileFile = arg('--profile');
 if (!Number.isInteger(total) || total < 10) throw new Error('--messages attend un entier ≥ 10');
 const receivedCount = Math.round(total * 0.8);
 const sentCount = total - receivedCount;
@@ -301,7 +305,20 @@ async function main(): Promise<void> {
     // Run 2: the add-on gets its configuration and back-fills the synced account; the floor is walked in the same run.
     policies.update(managed);
     log('passe 2 : premier rattrapage du module');
-    tb = await launchThunderbird({ profileDir, logFile: join(work, 'thunderbird-2.log'), markers });
+    // Gecko's start-up profiler: 1 ms samples of the threads the back-fill runs on (JS and native stacks).
+    const profilerEnv: Record<string, string> = profileFile
+      ? {
+          MOZ_PROFILER_STARTUP: '1',
+          MOZ_PROFILER_STARTUP_INTERVAL: '1',
+          MOZ_PROFILER_STARTUP_ENTRIES: String(64 * 2 ** 20),
+          MOZ_PROFILER_STARTUP_FEATURES: 'js,stackwalk,cpu',
+          MOZ_PROFILER_STARTUP_FILTERS: 'GeckoMain,IndexedDB,Cache2,StreamTrans,IMAP,mozStorage,Socket',
+        }
+      : {};
+    const launchRun2 = () =>
+      launchThunderbird({ profileDir, logFile: join(work, 'thunderbird-2.log'), markers });
+    // Marionette (to dump the profile) only when profiling: the measured run is otherwise as in run 3.
+    tb = await (profileFile ? withMarionetteEnv(profilerEnv, launchRun2) : launchRun2());
     const launch2 = Date.now();
     let peakRss = 0;
     const rssSamples: number[] = [];
@@ -335,6 +352,16 @@ async function main(): Promise<void> {
     const firstCountedMs = sinceReady((s) => s.ledger > 0);
     const allCountedMs = sinceReady((s) => s.ledger >= total);
     const rssAfterBackfill = await tb.memory();
+    if (profileFile) {
+      const ui = await Marionette.connect(marionettePort, 30_000);
+      try {
+        await ui.startChromeSession();
+        await ui.run('await Services.profiler.dumpProfileToFileAsync(args[0]);', [profileFile], 300_000);
+        log(`  profil de Thunderbird écrit : ${profileFile}`);
+      } finally {
+        ui.close();
+      }
+    }
     const peakDuringBackfill = peakRss;
     log(`  rattrapage en ${backfillMs} ms (registre ${backfilled.ledger})`);
     const drained = await tb.log.waitFor<AddonStatus>((s) => s.queue === 0 && s.lastUpload === 'ok', {
