@@ -350,6 +350,7 @@ export function startBackground(deps: BackgroundDeps): Background {
           ...ingestDeps(ledger),
           query: (info) => m.messages.query(info),
           continueList: (id) => m.messages.continueList(id),
+          abortList: async (id) => m.messages.abortList?.(id),
           yieldNow: deps.yieldNow,
           folderSignature,
           folderIdOf,

@@ -38,6 +38,9 @@ export function adaptMessenger(m: Messenger): Messenger {
     messages: {
       query,
       continueList: (id) => messages.continueList(id),
+      ...(typeof messages.abortList === 'function'
+        ? { abortList: (id: string) => (messages.abortList as (id: string) => Promise<void>)(id) }
+        : {}),
       getFull: (id) => messages.getFull(id),
       ...('getHeaders' in messages && typeof messages.getHeaders === 'function'
         ? {

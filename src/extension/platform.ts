@@ -97,6 +97,8 @@ export interface Messenger {
     /** With `returnMessageListId` Thunderbird answers the list id alone (a string). */
     query(info: QueryInfo): Promise<MessageList | string>;
     continueList(listId: string): Promise<MessageList>;
+    /** Thunderbird 120+: stops filling a list (its remaining pages are never built). */
+    abortList?(listId: string): Promise<void>;
     getFull(id: number): Promise<MessagePart>;
     /**
      * Thunderbird 147+: the message's headers without MIME parsing, "significantly faster than

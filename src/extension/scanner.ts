@@ -62,6 +62,8 @@ export const EMPTY_SETTLE_MS = 5 * 60_000;
 export interface ScanDeps extends IngestDeps {
   query: (info: QueryInfo) => Promise<MessageList | string>;
   continueList: (listId: string) => Promise<MessageList>;
+  /** Stops a list Thunderbird is still filling (Thunderbird 120+; absent before). */
+  abortList?: (listId: string) => Promise<void>;
   /** Folder message counts of an account, as one comparable string (see ScanMark.folders). */
   folderSignature?: (accountId: string) => Promise<string>;
   /** Thunderbird's id of a folder seen by the last folderSignature call, to walk that folder alone. */
@@ -359,39 +361,48 @@ async function walk(
       autoPaginationTimeout: 0,
     }),
   );
-  while (page) {
-    // Ask for the next page while this one is processed: Thunderbird fills it meanwhile. A page whose
-    // messages need their full header asks once those are read: Thunderbird builds pages on the thread
-    // that answers the reads, which took ~6 ms each behind a page being built instead of ~1.8 ms.
-    const pageId = page.id;
-    let next: Promise<MessageList | string> | null = null;
-    const requestNext = (): void => {
-      if (next || !pageId) return;
-      next = deps.continueList(pageId);
-      next.catch(() => undefined);
-    };
-    const messages = page.messages ?? [];
-    for (const h of messages) {
-      const path = h.folder?.path;
-      if (path !== undefined) byFolder.set(path, (byFolder.get(path) ?? 0) + 1);
+  try {
+    while (page) {
+      // Ask for the next page while this one is processed: Thunderbird fills it meanwhile. A page whose
+      // messages need their full header asks once those are read: Thunderbird builds pages on the thread
+      // that answers the reads, which took ~6 ms each behind a page being built instead of ~1.8 ms.
+      const pageId = page.id;
+      let next: Promise<MessageList | string> | null = null;
+      const requestNext = (): void => {
+        if (next || !pageId) return;
+        next = deps.continueList(pageId);
+        next.catch(() => undefined);
+      };
+      const messages = page.messages ?? [];
+      for (const h of messages) {
+        const path = h.folder?.path;
+        if (path !== undefined) byFolder.set(path, (byFolder.get(path) ?? 0) + 1);
+      }
+      if (!messages.some((h) => mayReadHeaders(ctx, h))) requestNext();
+      stats = addStats(
+        stats,
+        await ingestHeaders(deps, ctx, messages, {
+          deferHeuristic: true,
+          readsDone: requestNext,
+          ...(known ? { known } : {}),
+        }),
+      );
+      requestNext();
+      pages += 1;
+      const ms = Math.round(performance.now() - walkStart);
+      deps.trace?.(
+        `walk: ${JSON.stringify({ ms, pages, seen: stats.seen, headersRead: stats.headersRead })}`,
+      );
+      await deps.yieldNow();
+      const waitStart = performance.now();
+      page = next ? asList(await next) : null;
+      stats.phaseMs.pageWait += Math.round(performance.now() - waitStart);
     }
-    if (!messages.some((h) => mayReadHeaders(ctx, h))) requestNext();
-    stats = addStats(
-      stats,
-      await ingestHeaders(deps, ctx, messages, {
-        deferHeuristic: true,
-        readsDone: requestNext,
-        ...(known ? { known } : {}),
-      }),
-    );
-    requestNext();
-    pages += 1;
-    const ms = Math.round(performance.now() - walkStart);
-    deps.trace?.(`walk: ${JSON.stringify({ ms, pages, seen: stats.seen, headersRead: stats.headersRead })}`);
-    await deps.yieldNow();
-    const waitStart = performance.now();
-    page = next ? asList(await next) : null;
-    stats.phaseMs.pageWait += Math.round(performance.now() - waitStart);
+  } catch (error) {
+    // Thunderbird goes on building the pages of a list nobody reads (it converts every message of the
+    // window on its main thread, read or not): a walk that fails stops its list.
+    if (page?.id) await deps.abortList?.(page.id).catch(() => undefined);
+    throw error;
   }
   return { stats, byFolder };
 }

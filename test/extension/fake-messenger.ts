@@ -65,11 +65,15 @@ export class FakeMessenger {
   menus: { id: string; title: string; contexts: string[] }[] = [];
   opened: unknown[] = [];
   tabsCreated: string[] = [];
-  calls = { query: 0, continueList: 0, getFull: 0 };
+  calls = { query: 0, continueList: 0, abortList: 0, getFull: 0 };
   /** Every `messages.query` argument, in order. */
   queries: QueryInfo[] = [];
   pageSize = 1000;
   private lists = new Map<string, MessageHeader[][]>();
+  /** Lists Thunderbird would still be filling: neither read to their end nor aborted. */
+  get openLists(): number {
+    return this.lists.size;
+  }
   private nextListId = 1;
   /** Called before each continueList: tests use it to simulate an unload mid-scan. */
   onContinue: (() => void) | null = null;
@@ -152,7 +156,14 @@ export class FakeMessenger {
           const pages = this.lists.get(id);
           if (!pages) throw new Error(`unknown list ${id}`);
           const messages = pages.shift() ?? [];
-          return { id: pages.length > 0 ? id : null, messages };
+          if (pages.length > 0) return { id, messages };
+          this.lists.delete(id); // Thunderbird forgets a list once its last page is read
+          return { id: null, messages };
+        },
+        abortList: async (id: string): Promise<void> => {
+          this.calls.abortList += 1;
+          // Thunderbird: "No message list for id …" once a list is read to its end or aborted.
+          if (!this.lists.delete(id)) throw new Error(`No message list for id ${id}.`);
         },
         getFull: async (id: number): Promise<MessagePart> => {
           this.calls.getFull += 1;

@@ -460,6 +460,38 @@ describe('scan and ingest', () => {
     expect(mark?.lastError).toBe('Folder not found');
   });
 
+  it('stops its message list when a walk fails, so Thunderbird does not build pages nobody reads', async () => {
+    const fake = mailbox();
+    const ledger = await freshLedger();
+    const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
+    let writes = 0;
+    const failingLedger = Object.create(ledger, {
+      addIfAbsent: {
+        value: async (rows: readonly LedgerRow[]) => {
+          writes += 1;
+          if (writes === 2) throw new Error('QuotaExceededError');
+          return ledger.addIfAbsent(rows);
+        },
+      },
+    }) as Ledger;
+    const deps = scanDeps(fake, failingLedger, clock, {
+      abortList: fake.api.messages.abortList,
+      pageSize: 3,
+    });
+    await expect(scanAccount(deps, testConfig(), account)).rejects.toThrow('QuotaExceededError');
+    expect(fake.calls.abortList).toBe(1);
+    expect(fake.openLists).toBe(0);
+    // A walk read to its end leaves no list to stop.
+    await scanAccount(
+      scanDeps(fake, ledger, clock, { abortList: fake.api.messages.abortList, pageSize: 3 }),
+      testConfig(),
+      account,
+    );
+    expect(fake.calls.abortList).toBe(1);
+    expect(fake.openLists).toBe(0);
+    expect(await ledger.count()).toBe(9);
+  });
+
   it('counts the rest of a page when Thunderbird cannot stream one message, and reads it at the next scan', async () => {
     const fake = mailbox();
     const ledger = await freshLedger();
