@@ -45,3 +45,32 @@ export function decodeEncodedWords(value: string): string {
       }
     });
 }
+
+/** Characters of a binary string (one byte each) above ASCII: 8-bit header text not yet decoded. */
+const EIGHT_BIT = /[\x80-\xff]/;
+const WIDE = /[\u0100-\uffff]/;
+
+/** A binary string's bytes as text: UTF-8 (RFC 6532) when valid, Windows-1252 otherwise (old clients). */
+function text8Bit(value: string): string {
+  if (!EIGHT_BIT.test(value) || WIDE.test(value)) return value;
+  const bytes = Uint8Array.from(value, (ch) => ch.charCodeAt(0));
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder('windows-1252').decode(bytes);
+  }
+}
+
+/**
+ * Headers as `messages.getHeaders(id, { decodeHeaders: false })` gives them (the raw lines: folded, 8-bit
+ * bytes as binary strings, encoded words left) made text: unfolded as Thunderbird's decoding does (CR and LF
+ * removed) and 8-bit values decoded like Thunderbird's own parser (UTF-8 first). Encoded words stay: the
+ * add-on decodes the one it shows (the subject, `decodeEncodedWords`). Values already text pass unchanged.
+ */
+export function rawHeadersAsText(headers: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(headers)) {
+    out[name] = values.map((value) => text8Bit(value.replace(/[\r\n]/g, '')));
+  }
+  return out;
+}

@@ -104,7 +104,7 @@ export interface Messenger {
      * Thunderbird 147+: the message's headers without MIME parsing, "significantly faster than
      * getFull when only the header information is required". Absent on older versions.
      */
-    getHeaders?(id: number): Promise<Record<string, string[]>>;
+    getHeaders?(id: number, options?: { decodeHeaders?: boolean }): Promise<Record<string, string[]>>;
     onNewMailReceived: WebEvent<(folder: MailFolder, list: MessageList) => void>;
   };
   accounts: {

@@ -21,15 +21,42 @@ describe('compat adapter', () => {
     expect(seen.at(-1)).toEqual({ accountId: 'a' });
   });
 
-  it('passes messages.getHeaders through where Thunderbird has it (147+), and only there', async () => {
+  it('reads raw headers through messages.getHeaders where Thunderbird has it (147+), and only there', async () => {
     const older = new FakeMessenger();
     expect('getHeaders' in adaptMessenger(older.api).messages).toBe(false);
     const newer = new FakeMessenger();
+    const asked: unknown[] = [];
     Object.defineProperty(newer.api.messages, 'getHeaders', {
-      value: async (id: number) => ({ 'message-id': [`<m${id}@exemple.fr>`] }),
+      value: async (id: number, options?: unknown) => {
+        asked.push(options);
+        return { 'message-id': [`<m${id}@exemple.fr>`], references: ['<a@exemple.fr>\r\n <b@exemple.fr>'] };
+      },
     });
     const m = adaptMessenger(newer.api);
-    await expect(m.messages.getHeaders?.(7)).resolves.toEqual({ 'message-id': ['<m7@exemple.fr>'] });
+    await expect(m.messages.getHeaders?.(7)).resolves.toEqual({
+      'message-id': ['<m7@exemple.fr>'],
+      references: ['<a@exemple.fr> <b@exemple.fr>'],
+    });
+    expect(asked).toEqual([{ decodeHeaders: false }]);
+  });
+
+  it('falls back to decoded headers once a Thunderbird refuses the raw option, and rethrows read errors', async () => {
+    const fake = new FakeMessenger();
+    const asked: unknown[] = [];
+    Object.defineProperty(fake.api.messages, 'getHeaders', {
+      value: async (id: number, options?: unknown) => {
+        asked.push(options);
+        if (id === 9) throw new Error('Error reading message 9');
+        if (options !== undefined) throw new Error('Incorrect argument types for messages.getHeaders.');
+        return { subject: ['Réponse'] };
+      },
+    });
+    const m = adaptMessenger(fake.api);
+    await expect(m.messages.getHeaders?.(1)).resolves.toEqual({ subject: ['Réponse'] });
+    await expect(m.messages.getHeaders?.(2)).resolves.toEqual({ subject: ['Réponse'] });
+    // Refused once: later reads go straight to the plain call.
+    expect(asked).toEqual([{ decodeHeaders: false }, undefined, undefined]);
+    await expect(m.messages.getHeaders?.(9)).rejects.toThrow('Error reading message 9');
   });
 
   it('rethrows other query errors', async () => {
