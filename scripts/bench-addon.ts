@@ -121,6 +121,40 @@ async function waitOfflineStore(
   }
 }
 
+/** Runs `work` while sampling Thunderbird's memory (process tree RSS) every second; its peak included. */
+async function peakRssDuring<T>(
+  tb: ThunderbirdProcess,
+  work: () => Promise<T>,
+): Promise<{ value: T; peak: number }> {
+  let peak = await tb.memory();
+  const sampler = setInterval(() => {
+    void tb.memory().then((rss) => (peak = Math.max(peak, rss)));
+  }, 1000);
+  try {
+    const value = await work();
+    peak = Math.max(peak, await tb.memory());
+    return { value, peak };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** Bytes of the extensions' IndexedDB databases in a Thunderbird profile: the add-on's ledger (~26 MB at 25,000 rows), the rest is kB. */
+async function extensionDatabasesSize(profileDir: string): Promise<number> {
+  const root = join(profileDir, 'storage', 'default');
+  let total = 0;
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true }).catch(() => [])) {
+    if (
+      !entry.isFile() ||
+      !/moz-extension/.test(entry.parentPath) ||
+      !/[\\/]idb([\\/]|$)/.test(entry.parentPath)
+    )
+      continue;
+    total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
 /** Commands for the floor extension, served on loopback; results come back on Thunderbird's stdout. */
 function commandServer(): Promise<{ url: string; send: (c: BenchCommand) => void; close: () => void }> {
   let current: BenchCommand = { id: 0, action: 'idle' };
@@ -297,7 +331,10 @@ async function main(): Promise<void> {
       timeoutMs: 120_000,
       marker: 'suivi-bench:ready',
     });
-    const coldWalk = await runCommand(tb, commands.send, { action: 'walk' }, 10 * 60_000);
+    const coldRssAtStart = await tb.memory();
+    const { value: coldWalk, peak: coldPeakRss } = await peakRssDuring(tb, () =>
+      runCommand(tb, commands.send, { action: 'walk' }, 10 * 60_000),
+    );
     log(`  plancher à froid : ${coldWalk['count']} en ${coldWalk['ms']} ms`);
     const coldQuit = await quitLikeAUser(tb, marionettePort);
     log(`  Thunderbird ${coldQuit ? 'quitté' : 'arrêté (pas quitté en 2 min)'}`);
@@ -428,6 +465,7 @@ async function main(): Promise<void> {
     const rssEnd = await tb.memory();
     clearInterval(sampler);
     await tb.stop();
+    const ledgerBytes = await extensionDatabasesSize(profileDir);
 
     // Run 3 (issue 6): the sampling panel, opened at start-up on the real ledger, draws over every received
     // message of the BALF (the whole generated span), DRAWS times in a row (`draw=N`): the first on a cold
@@ -538,6 +576,13 @@ async function main(): Promise<void> {
         peakDuringBackfillMiB: Math.round(peakDuringBackfill / 2 ** 20),
         afterBackfillMiB: Math.round(rssAfterBackfill / 2 ** 20),
         atEndMiB: Math.round(rssEnd / 2 ** 20),
+        /**
+         * What the add-on adds: Thunderbird's growth during the back-fill (peak − start) against its growth during
+         * the bare walk at start-up (run 1 bis, same messages converted), next to the ledger's size on disk.
+         */
+        backfillGrowthMiB: Math.round((peakDuringBackfill - rssAtStart) / 2 ** 20),
+        bareWalkGrowthMiB: Math.round((coldPeakRss - coldRssAtStart) / 2 ** 20),
+        ledgerOnDiskMiB: Math.round((ledgerBytes / 2 ** 20) * 10) / 10,
       },
       steadyState: {
         /** From the floor extension's onNewMailReceived to the add-on's status counting it (same clock). */
