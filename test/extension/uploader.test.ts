@@ -306,6 +306,66 @@ describe('uploader', () => {
     expect(await ledger.queueSize()).toBe(0);
   });
 
+  it('reads a long queue a few batches at a time, and sends it all in one run', async () => {
+    const ledger = await freshLedger();
+    await seed(ledger, 19);
+    const read: number[] = [];
+    const watched = Object.create(ledger, {
+      rowsWithState: {
+        value: async (state: number, limit?: number) => {
+          const rows = await ledger.rowsWithState(state as never, limit);
+          if (state === Up.pending) read.push(rows.length);
+          return rows;
+        },
+      },
+    }) as Ledger;
+    const server = fakeServer([ok]);
+    const clock = new TestClock(new Date('2026-11-20T10:00:00Z'));
+    // Batches of 2 records: an enqueue reads at most 4 batches' worth (8 rows).
+    const last = await uploader(watched, server, clock, { maxRecords: 2 }).run(testConfig());
+    expect(read).toEqual([8, 8, 3]);
+    expect(last).toMatchObject({ result: 'ok', sentBatches: 10, sentRecords: 19 });
+    expect(new Set(server.sent.map((x) => x.body.batchId)).size).toBe(10);
+    expect(await ledger.queueSize()).toBe(0);
+  });
+
+  it('sends a refused batch once per "send now" even when the queue takes several rounds', async () => {
+    const ledger = await freshLedger();
+    await seed(ledger, 2);
+    const server = fakeServer([status(400, 'lot refusé'), status(400, 'lot refusé'), ok]);
+    const clock = new TestClock(new Date('2026-11-20T10:00:00Z'));
+    const up = uploader(ledger, server, clock, { maxRecords: 2 });
+    expect(await up.run(testConfig())).toMatchObject({ result: 'error', status: 400 });
+    await seed(ledger, 9);
+    // "Send now": the refused batch (refused again), then the 9 new rows over two rounds; nothing twice.
+    const last = await up.run(testConfig(), { force: true });
+    expect(last).toMatchObject({ result: 'error', status: 400 });
+    const ids = server.sent.map((x) => x.body.batchId);
+    expect(ids).toHaveLength(2 + 5);
+    expect(ids[1]).toBe(ids[0]);
+    expect(new Set(ids.slice(1)).size).toBe(6);
+    expect(await ledger.queueSize()).toBe(2);
+  });
+
+  it('keeps the rest of a long queue for later when the network fails in a later round', async () => {
+    const ledger = await freshLedger();
+    await seed(ledger, 12);
+    const server = fakeServer([ok, ok, ok, ok, () => Promise.reject(new TypeError('NetworkError'))]);
+    const clock = new TestClock(new Date('2026-11-20T10:00:00Z'));
+    const up = uploader(ledger, server, clock, { maxRecords: 2 });
+    expect(await up.run(testConfig())).toMatchObject({ result: 'error' });
+    expect(await ledger.queueSize()).toBe(4);
+    const failedId = server.sent[4]?.body.batchId;
+    clock.advance(BACKOFF_MAX_MS);
+    const retry = fakeServer([ok]);
+    expect(await uploader(ledger, retry, clock, { maxRecords: 2 }).run(testConfig())).toMatchObject({
+      result: 'ok',
+      sentRecords: 4,
+    });
+    expect(retry.sent[0]?.body.batchId).toBe(failedId);
+    expect(await ledger.queueSize()).toBe(0);
+  });
+
   it('reports the eviction of the oldest rows when the queue is over its bound', async () => {
     const ledger = await freshLedger();
     await seed(ledger, 3, { at: '2026-10-01T08:00:00.000Z' });
