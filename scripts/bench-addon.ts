@@ -406,6 +406,7 @@ async function main(): Promise<void> {
       timeoutMs: 30 * 60_000,
     });
     const uploadedMs = Date.now() - readyLocal;
+    const peakUntilUploaded = Math.max(peakRss, await tb.memory());
     log(`  téléversé (${receiver.records().length} enregistrements reçus) à ${uploadedMs} ms`);
 
     const walks = [];
@@ -575,6 +576,8 @@ async function main(): Promise<void> {
         rssAtStartMiB: Math.round(rssAtStart / 2 ** 20),
         peakDuringBackfillMiB: Math.round(peakDuringBackfill / 2 ** 20),
         afterBackfillMiB: Math.round(rssAfterBackfill / 2 ** 20),
+        /** Peak from the start to the upload of every record (the upload follows the back-fill). */
+        peakUntilUploadedMiB: Math.round(peakUntilUploaded / 2 ** 20),
         atEndMiB: Math.round(rssEnd / 2 ** 20),
         /**
          * What the add-on adds: Thunderbird's growth during the back-fill (peak − start) against its growth during

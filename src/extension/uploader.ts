@@ -182,9 +182,8 @@ export class Uploader {
 
   /**
    * Turns pending rows into persisted batches (before any network call): at most `enqueueLimit()` rows at
-   * a time, so a back-fill's or a long outage's queue (up to MAX_QUEUED_ROWS) is never read whole into
-   * memory (a read of every pending row after a 50,000-message back-fill coincided with a ~460 MiB jump of
-   * Thunderbird's memory, 1 December 2026). Returns how many rows it took.
+   * a time, so a back-fill's or a long outage's queue (up to MAX_QUEUED_ROWS, ~1 KB a row) is never read
+   * whole into memory. Returns how many rows it took.
    */
   async enqueue(): Promise<number> {
     const { ledger } = this.deps;
