@@ -49,7 +49,8 @@ export interface IngestOptions {
   known?: Set<string>;
   /**
    * Scan: called once every header this list needs has been read (before the ledger write). The walk
-   * asks Thunderbird for its next page then: a page built meanwhile holds up the reads on its main thread.
+   * asks Thunderbird for its next page then: the page's answer, serialized on Thunderbird's main thread,
+   * would hold up the reads.
    */
   readsDone?: () => void;
 }
