@@ -121,22 +121,13 @@ async function waitOfflineStore(
   }
 }
 
-/** Runs `work` while sampling Thunderbird's memory (process tree RSS) every second; its peak included. */
-async function peakRssDuring<T>(
-  tb: ThunderbirdProcess,
-  work: () => Promise<T>,
-): Promise<{ value: T; peak: number }> {
-  let peak = await tb.memory();
-  const sampler = setInterval(() => {
-    void tb.memory().then((rss) => (peak = Math.max(peak, rss)));
-  }, 1000);
-  try {
-    const value = await work();
-    peak = Math.max(peak, await tb.memory());
-    return { value, peak };
-  } finally {
-    clearInterval(sampler);
-  }
+/** Thunderbird's memory (process tree RSS) sampled every second until `stop`; `peak()` is the highest so far. */
+function rssSampler(tb: ThunderbirdProcess): { peak: () => number; stop: () => void } {
+  let peak = 0;
+  const sample = () => void tb.memory().then((rss) => (peak = Math.max(peak, rss)));
+  sample();
+  const timer = setInterval(sample, 1000);
+  return { peak: () => peak, stop: () => clearInterval(timer) };
 }
 
 /** Bytes of the extensions' IndexedDB databases in a Thunderbird profile: the add-on's ledger (~26 MB at 25,000 rows), the rest is kB. */
@@ -332,9 +323,11 @@ async function main(): Promise<void> {
       marker: 'suivi-bench:ready',
     });
     const coldRssAtStart = await tb.memory();
-    const { value: coldWalk, peak: coldPeakRss } = await peakRssDuring(tb, () =>
-      runCommand(tb, commands.send, { action: 'walk' }, 10 * 60_000),
+    const coldSampler = rssSampler(tb);
+    const coldWalk = await runCommand(tb, commands.send, { action: 'walk' }, 10 * 60_000).finally(() =>
+      coldSampler.stop(),
     );
+    const coldPeakRss = Math.max(coldSampler.peak(), await tb.memory());
     log(`  plancher à froid : ${coldWalk['count']} en ${coldWalk['ms']} ms`);
     const coldQuit = await quitLikeAUser(tb, marionettePort);
     log(`  Thunderbird ${coldQuit ? 'quitté' : 'arrêté (pas quitté en 2 min)'}`);
@@ -357,15 +350,8 @@ async function main(): Promise<void> {
     // Marionette (to dump the profile) only when profiling: the measured run is otherwise as in run 3.
     tb = await (profileFile ? withMarionetteEnv(profilerEnv, launchRun2) : launchRun2());
     const launch2 = Date.now();
-    let peakRss = 0;
-    const rssSamples: number[] = [];
-    const sampler = setInterval(() => {
-      void tb.memory().then((rss) => {
-        rssSamples.push(rss);
-        peakRss = Math.max(peakRss, rss);
-      });
-    }, 1000);
-    cleanups.push(() => clearInterval(sampler));
+    const sampler = rssSampler(tb);
+    cleanups.push(() => sampler.stop());
     const ready = await tb.log.waitFor<{ at: number }>(() => true, {
       what: 'démarrage des extensions',
       timeoutMs: 120_000,
@@ -399,14 +385,14 @@ async function main(): Promise<void> {
         ui.close();
       }
     }
-    const peakDuringBackfill = peakRss;
+    const peakDuringBackfill = sampler.peak();
     log(`  rattrapage en ${backfillMs} ms (registre ${backfilled.ledger})`);
     const drained = await tb.log.waitFor<AddonStatus>((s) => s.queue === 0 && s.lastUpload === 'ok', {
       what: 'file de téléversement vide',
       timeoutMs: 30 * 60_000,
     });
     const uploadedMs = Date.now() - readyLocal;
-    const peakUntilUploaded = Math.max(peakRss, await tb.memory());
+    const peakUntilUploaded = Math.max(sampler.peak(), await tb.memory());
     log(`  téléversé (${receiver.records().length} enregistrements reçus) à ${uploadedMs} ms`);
 
     const walks = [];
@@ -464,7 +450,7 @@ async function main(): Promise<void> {
     });
     const countedAt = typeof counted['at'] === 'string' ? Date.parse(counted['at']) : NaN;
     const rssEnd = await tb.memory();
-    clearInterval(sampler);
+    sampler.stop();
     await tb.stop();
     const ledgerBytes = await extensionDatabasesSize(profileDir);
 

@@ -37,9 +37,7 @@ export function adaptMessenger(m: Messenger): Messenger {
     messages: {
       query,
       continueList: (id) => messages.continueList(id),
-      ...(typeof messages.abortList === 'function'
-        ? { abortList: (id: string) => (messages.abortList as (id: string) => Promise<void>)(id) }
-        : {}),
+      ...(typeof messages.abortList === 'function' ? { abortList: messages.abortList.bind(messages) } : {}),
       getFull: (id) => messages.getFull(id),
       ...('getHeaders' in messages && typeof messages.getHeaders === 'function'
         ? { getHeaders: rawFirst(messages.getHeaders.bind(messages)) }
