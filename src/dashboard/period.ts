@@ -83,6 +83,18 @@ export function presetPeriod(preset: Preset, today: Date): Period {
   }
 }
 
+/** Up to this day of a month, the dashboard opens on the month just ended. */
+export const HOME_LAST_MONTH_UNTIL_DAY = 7;
+
+/**
+ * The period the dashboard opens on: this month, except in its first seven days, when it opens on
+ * the month just ended — this one holds a few days at most then, and a month is reported on in the
+ * first days of the next.
+ */
+export function homePeriod(today: Date): Period {
+  return presetPeriod(today.getDate() <= HOME_LAST_MONTH_UNTIL_DAY ? 'last-month' : 'this-month', today);
+}
+
 /** The preset a period matches on that day, or 'custom'. */
 export function presetOf(period: Period, today: Date): Preset | 'custom' {
   for (const preset of presets) {

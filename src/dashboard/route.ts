@@ -1,13 +1,6 @@
 // The dashboard's state lives in the URL hash (#/stats?level=…&from=…), so views are shareable and back/forward work.
 import type { Granularity, Level } from '../core/protocol.ts';
-import {
-  defaultGranularity,
-  isValidPeriod,
-  presetPeriod,
-  shiftPeriod,
-  unitOf,
-  type Period,
-} from './period.ts';
+import { defaultGranularity, homePeriod, isValidPeriod, shiftPeriod, unitOf, type Period } from './period.ts';
 
 // Local copies (checked against the protocol's types): importing the values would bundle zod (450 kB).
 const levels = ['national', 'department', 'service', 'balf'] as const satisfies readonly Level[];
@@ -68,9 +61,7 @@ function parseStats(params: URLSearchParams, today: Date): StatsRoute | null {
   const from = params.get('from');
   const to = params.get('to');
   const period =
-    from !== null && to !== null && isValidPeriod({ from, to })
-      ? { from, to }
-      : presetPeriod('this-month', today);
+    from !== null && to !== null && isValidPeriod({ from, to }) ? { from, to } : homePeriod(today);
   const g = params.get('g');
   const granularity =
     g !== null && (granularities as readonly string[]).includes(g)
@@ -116,9 +107,9 @@ export function formatHash(route: Route): string {
   }
 }
 
-/** The user's top view for a default period (this month). */
+/** The user's top view over the home period (this month, or the month just ended in its first week). */
 export function homeRoute(scope: Scope, today: Date): StatsRoute {
-  const period = presetPeriod('this-month', today);
+  const period = homePeriod(today);
   return {
     page: 'stats',
     level: scope.level,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bucketLabel,
   defaultGranularity,
+  homePeriod,
   isValidPeriod,
   parseDay,
   periodLabel,
@@ -18,6 +19,19 @@ import {
 
 // Sunday 29 November 2026: the ISO week starts on Monday 23.
 const today = new Date(2026, 10, 29, 15, 30);
+
+describe('homePeriod', () => {
+  it.each([
+    [new Date(2026, 10, 29), '2026-11-01', '2026-11-30'],
+    [new Date(2026, 10, 8, 0, 0), '2026-11-01', '2026-11-30'],
+    [new Date(2026, 11, 1, 8, 0), '2026-11-01', '2026-11-30'],
+    [new Date(2026, 11, 7, 23, 59), '2026-11-01', '2026-11-30'],
+    [new Date(2026, 11, 8), '2026-12-01', '2026-12-31'],
+    [new Date(2027, 0, 3), '2026-12-01', '2026-12-31'],
+  ])('on %s opens on %s..%s', (day, from, to) => {
+    expect(homePeriod(day)).toEqual({ from, to });
+  });
+});
 
 describe('presetPeriod', () => {
   const cases: [Preset, string, string][] = [

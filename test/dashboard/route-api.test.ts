@@ -56,7 +56,7 @@ describe('hash routes', () => {
     });
   });
 
-  it('fills a missing or broken period with this month and its granularity', () => {
+  it('fills a missing or broken period with the home period and its granularity', () => {
     expect(parseHash('#/stats?level=department&id=75&from=2026-13-01&to=x', today)).toEqual({
       page: 'stats',
       level: 'department',
@@ -84,6 +84,13 @@ describe('hash routes', () => {
     expect(parseScope(42)).toBeNull();
     const home = homeRoute({ level: 'department', id: '974' }, today);
     expect(statsQuery(home)).toBe('level=department&id=974&from=2026-11-01&to=2026-11-30&granularity=day');
+    // In the first week of December, the month just ended.
+    expect(statsQuery(homeRoute({ level: 'department', id: '974' }, new Date(2026, 11, 1)))).toBe(
+      'level=department&id=974&from=2026-11-01&to=2026-11-30&granularity=day',
+    );
+    expect(statsQuery(homeRoute({ level: 'national', id: 'national' }, new Date(2026, 11, 8)))).toBe(
+      'level=national&id=national&from=2026-12-01&to=2026-12-31&granularity=day',
+    );
   });
 });
 
