@@ -109,10 +109,11 @@ function showError(error: unknown): void {
 async function showStats(route: StatsRoute, ticket: number): Promise<void> {
   app.setAttribute('aria-busy', 'true');
   targets ??= await api.targets();
-  const data = await loadStats(api, route);
+  const today = new Date();
+  const data = await loadStats(api, route, today);
   if (ticket !== generation) return;
   const rendered = renderStatsPage(
-    { route, targets, today: new Date(), navigate: (next) => go(next), drawChart: drawFlowChart },
+    { route, targets, today, navigate: (next) => go(next), drawChart: drawFlowChart },
     data,
     (message) =>
       replaceChildren(

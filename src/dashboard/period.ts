@@ -200,6 +200,22 @@ function dayRange(from: Date, to: Date): string {
   return `du ${format(from, 'd MMMM yyyy', { locale: fr })} au ${format(to, 'd MMMM yyyy', { locale: fr })}`;
 }
 
+/**
+ * What a period's figures are compared with: the period before, cut to the days the current one has
+ * run when it ends after today — this month on the 10th is compared with the first ten days of last
+ * month, not with all of it (which would show every count falling). Whole past periods, and
+ * periods not begun, are compared with the whole period before.
+ */
+export function comparisonPeriod(period: Period, today: Date, unit?: Unit): Period {
+  const previous = shiftPeriod(period, -1, unit);
+  const day = toDay(today);
+  if (day < period.from || day >= period.to) return previous;
+  const from = parseDay(previous.from) as Date;
+  const elapsed = differenceInCalendarDays(today, parseDay(period.from) as Date);
+  const cut = toDay(addDays(from, elapsed));
+  return cut < previous.to ? { from: previous.from, to: cut } : previous;
+}
+
 /** French label of a series period start: « 23/11/2026 », « sem. 48 2026 », « nov. 2026 ». */
 export function bucketLabel(period: string, granularity: Granularity): string {
   const day = parseDay(period);

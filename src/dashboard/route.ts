@@ -1,6 +1,15 @@
 // The dashboard's state lives in the URL hash (#/stats?level=…&from=…), so views are shareable and back/forward work.
 import type { Granularity, Level } from '../core/protocol.ts';
-import { defaultGranularity, homePeriod, isValidPeriod, shiftPeriod, unitOf, type Period } from './period.ts';
+import {
+  comparisonPeriod,
+  defaultGranularity,
+  homePeriod,
+  isValidPeriod,
+  shiftPeriod,
+  unitOf,
+  type Period,
+  type Unit,
+} from './period.ts';
 
 // Local copies (checked against the protocol's types): importing the values would bundle zod (450 kB).
 const levels = ['national', 'department', 'service', 'balf'] as const satisfies readonly Level[];
@@ -154,9 +163,19 @@ export function parseScope(scope: unknown): Scope | null {
 
 /** The period before (-1) or after (1) the route's, with the route's stepping. */
 export function neighbour(route: StatsRoute, step: 1 | -1): StatsRoute {
-  const byDays = route.byDays === true || unitOf(route.period) === 'days';
-  const period = shiftPeriod(route.period, step, byDays ? 'days' : undefined);
-  return { ...route, period, ...(byDays ? { byDays: true as const } : {}) };
+  const unit = stepUnit(route);
+  const period = shiftPeriod(route.period, step, unit);
+  return { ...route, period, ...(unit === 'days' ? { byDays: true as const } : {}) };
+}
+
+/** Custom ranges, and routes already stepped by days, move by their length; whole units by the unit. */
+function stepUnit(route: StatsRoute): Unit | undefined {
+  return route.byDays === true || unitOf(route.period) === 'days' ? 'days' : undefined;
+}
+
+/** The period a route's figures are compared with (see comparisonPeriod), stepping like `neighbour`. */
+export function comparedPeriod(route: StatsRoute, today: Date): Period {
+  return comparisonPeriod(route.period, today, stepUnit(route));
 }
 
 /** The stats request (query string of /api/v1/stats) a route shows. */

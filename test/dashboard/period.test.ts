@@ -1,9 +1,10 @@
 // Period arithmetic of the dashboard: presets, previous/next, ISO weeks, labels, granularity.
-import { addDays, format } from 'date-fns';
+import { addDays, differenceInCalendarDays, format } from 'date-fns';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   bucketLabel,
+  comparisonPeriod,
   defaultGranularity,
   homePeriod,
   isValidPeriod,
@@ -30,6 +31,56 @@ describe('homePeriod', () => {
     [new Date(2027, 0, 3), '2026-12-01', '2026-12-31'],
   ])('on %s opens on %s..%s', (day, from, to) => {
     expect(homePeriod(day)).toEqual({ from, to });
+  });
+});
+
+describe('comparisonPeriod', () => {
+  const month = { from: '2026-12-01', to: '2026-12-31' };
+  it.each([
+    // This month on the 15th: the first fifteen days of November, not all of it.
+    [month, new Date(2026, 11, 15, 9), '2026-11-01', '2026-11-15'],
+    [month, new Date(2026, 11, 1), '2026-11-01', '2026-11-01'],
+    // The 31st of a 31-day month: November has 30, all of it.
+    [month, new Date(2026, 11, 31), '2026-11-01', '2026-11-30'],
+    [month, new Date(2026, 11, 30), '2026-11-01', '2026-11-30'],
+    // A finished month, and one not begun: the whole month before.
+    [month, new Date(2027, 0, 3), '2026-11-01', '2026-11-30'],
+    [month, new Date(2026, 10, 20), '2026-11-01', '2026-11-30'],
+    // This week on Wednesday: Monday to Wednesday of last week.
+    [{ from: '2026-11-30', to: '2026-12-06' }, new Date(2026, 11, 2), '2026-11-23', '2026-11-25'],
+    // This year on 1 December: last year to 1 December.
+    [{ from: '2026-01-01', to: '2026-12-31' }, new Date(2026, 11, 1), '2025-01-01', '2025-12-01'],
+    // A custom range running past today: the range before it, as many days as this one has run.
+    [{ from: '2026-11-20', to: '2026-12-10' }, new Date(2026, 11, 1), '2026-10-30', '2026-11-10'],
+  ])('%o on %s compares with %s..%s', (period, day, from, to) => {
+    expect(comparisonPeriod(period, day)).toEqual({ from, to });
+  });
+
+  it('never reaches past the whole period before, nor starts elsewhere (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date(2020, 0, 1), max: new Date(2030, 11, 31), noInvalidDate: true }),
+        fc.constantFrom(...presets),
+        fc.integer({ min: -40, max: 400 }),
+        (anchor, preset, offset) => {
+          const period = presetPeriod(preset, anchor);
+          const today = addDays(anchor, offset);
+          const whole = shiftPeriod(period, -1);
+          const compared = comparisonPeriod(period, today);
+          expect(compared.from).toBe(whole.from);
+          expect(compared.to <= whole.to).toBe(true);
+          expect(compared.from <= compared.to).toBe(true);
+          const day = format(today, 'yyyy-MM-dd');
+          if (day < period.from || day >= period.to) expect(compared).toEqual(whole);
+          else if (compared.to !== whole.to) {
+            // As many days as the current period has run, today included.
+            const length = (p: { from: string; to: string }) =>
+              differenceInCalendarDays(parseDay(p.to)!, parseDay(p.from)!);
+            expect(length(compared)).toBe(length({ from: period.from, to: day }));
+          }
+        },
+      ),
+    );
   });
 });
 

@@ -2,11 +2,11 @@
 // Rendering of a stats answer: the figures in the tables and tiles are the JSON's, in French format.
 import { describe, expect, it } from 'vitest';
 import type { StatsAnswer } from '../../src/core/protocol.ts';
-import { FALLBACK_TARGETS } from '../../src/dashboard/api.ts';
+import { FALLBACK_TARGETS, type Api } from '../../src/dashboard/api.ts';
 import { formatCount, formatRate, parseCount } from '../../src/dashboard/format.ts';
 import { parseHash, type StatsRoute } from '../../src/dashboard/route.ts';
 import type { SpotCheckList, SpotCheckRow } from '../../src/dashboard/views/spot-checks.ts';
-import { renderStatsPage } from '../../src/dashboard/views/stats-page.ts';
+import { loadStats, renderStatsPage } from '../../src/dashboard/views/stats-page.ts';
 import { nationalAnswer } from './fixtures.ts';
 
 const today = new Date(2026, 10, 29);
@@ -125,8 +125,11 @@ describe('stats page rendering', () => {
 
   it('shows totals and deltas against the previous period', () => {
     const answer = nationalAnswer(2);
-    const previous = nationalAnswer(1);
+    const previous = { ...nationalAnswer(1), from: '2026-10-01', to: '2026-10-31' };
     render(answer, previous);
+    expect(document.querySelector('#comparison-note')?.textContent).toBe(
+      'Évolutions par rapport à la période précédente (octobre 2026).',
+    );
     const tile = (metric: string) => document.querySelector(`.sb-tile[data-metric="${metric}"]`)!;
     expect(tile('received').querySelector('.sb-tile__value')?.textContent).toBe(formatCount(24690));
     expect(tile('received').querySelector('.sb-tile__delta')?.textContent).toContain(
@@ -134,8 +137,42 @@ describe('stats page rendering', () => {
     );
     expect(tile('complianceRate').querySelector('.sb-tile__delta')?.textContent).toContain('=');
     expect(tile('sent').querySelector('.sb-tile__delta')?.textContent).toMatch(
-      /Évolution par rapport à novembre 2026/,
+      /Évolution par rapport à la période précédente \(octobre 2026\)/,
     );
+  });
+
+  it('says when the deltas compare with the first days of the period before only', () => {
+    render(nationalAnswer(2), { ...nationalAnswer(1), from: '2026-10-01', to: '2026-10-15' });
+    expect(document.querySelector('#comparison-note')?.textContent).toBe(
+      'Évolutions par rapport au début de la période précédente (du 1 octobre 2026 au 15 octobre 2026) : ' +
+        'autant de jours que la période en cours en compte à ce jour.',
+    );
+    render(nationalAnswer(2), null);
+    expect(document.querySelector('#comparison-note')).toBeNull();
+    expect(document.querySelector('.sb-tile__delta')).toBeNull();
+  });
+
+  it('asks the server for the period and, cut to the days run, the one before', async () => {
+    const asked: string[] = [];
+    const api = {
+      stats: async (query: string) => {
+        asked.push(query);
+        return nationalAnswer();
+      },
+      path: async () => [],
+      spotChecks: async () => ({ spotChecks: [] }),
+    } as unknown as Api;
+    const december: StatsRoute = { ...route, period: { from: '2026-12-01', to: '2026-12-31' } };
+    const data = await loadStats(api, december, new Date(2026, 11, 15, 10));
+    expect(asked.map((q) => Object.fromEntries(new URLSearchParams(q)))).toEqual([
+      expect.objectContaining({ from: '2026-12-01', to: '2026-12-31' }),
+      expect.objectContaining({ from: '2026-11-01', to: '2026-11-15' }),
+    ]);
+    expect(data.previous).not.toBeNull();
+    asked.length = 0;
+    const plain = await loadStats(api, { ...december, compare: false }, new Date(2026, 11, 15));
+    expect(asked).toHaveLength(1);
+    expect(plain.previous).toBeNull();
   });
 
   it('links the CSV export to the same query with format=csv', () => {

@@ -11,7 +11,14 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium, requireChromium } from '../support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_SCHEMA, type StatsAnswer } from '../../src/core/protocol.ts';
-import { homePeriod, presetPeriod, shiftPeriod } from '../../src/dashboard/period.ts';
+import { formatCountDelta } from '../../src/dashboard/format.ts';
+import {
+  comparisonPeriod,
+  homePeriod,
+  periodLabel,
+  presetPeriod,
+  shiftPeriod,
+} from '../../src/dashboard/period.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { createToken } from '../../src/server/auth/tokens.ts';
 import { addUser } from '../../src/server/auth/users.ts';
@@ -223,6 +230,23 @@ describe('dashboard in Chromium', () => {
   });
 
   it('changes the period (preset, then previous) and the figures follow', async () => {
+    // This month, still running: its deltas compare with as many days of last month, not all of it.
+    const thisMonth = presetPeriod('this-month', new Date());
+    const compared = comparisonPeriod(thisMonth, new Date());
+    await page.selectOption('#preset', 'this-month');
+    await page.click('#period-form button[type="submit"]');
+    await waitForView('national', 'national', thisMonth.from);
+    expect(await page.textContent('#comparison-note')).toContain(`(${periodLabel(compared)})`);
+    const current = await expectShownEqualsApi();
+    const query = await shownQuery();
+    query.set('from', compared.from);
+    query.set('to', compared.to);
+    const comparedAnswer = await api(query.toString());
+    for (const metric of ['received', 'sent'] as const) {
+      expect(await page.textContent(`.sb-tile[data-metric="${metric}"] .sb-tile__delta`)).toContain(
+        formatCountDelta(current.totals[metric], comparedAnswer.totals[metric]),
+      );
+    }
     const lastMonth = presetPeriod('last-month', new Date());
     await page.selectOption('#preset', 'last-month');
     await page.selectOption('#granularity', 'week');

@@ -3,7 +3,7 @@ import type { Level, StatsAnswer } from '../../core/protocol.ts';
 import { ApiError, csvHref, type Api, type Crumb, type Target } from '../api.ts';
 import { h } from '../dom.ts';
 import { periodLabel } from '../period.ts';
-import { formatHash, neighbour, statsQuery, type StatsRoute } from '../route.ts';
+import { comparedPeriod, formatHash, neighbour, statsQuery, type StatsRoute } from '../route.ts';
 import { renderPeriodForm, renderPeriodNav } from './period-form.ts';
 import { renderSpotChecks, type SpotCheckList } from './spot-checks.ts';
 import { childrenTitles, levelNames, renderChildren, renderSeries, renderTiles } from './stats-tables.ts';
@@ -25,8 +25,8 @@ export interface StatsPageContext {
   drawChart: (container: HTMLElement, answer: StatsAnswer) => () => void;
 }
 
-/** Fetches the current period, the previous one (for deltas) and the breadcrumbs, in parallel. */
-export async function loadStats(api: Api, route: StatsRoute): Promise<StatsData> {
+/** Fetches the current period, the one it is compared with (for deltas) and the breadcrumbs, in parallel. */
+export async function loadStats(api: Api, route: StatsRoute, today: Date): Promise<StatsData> {
   const spotQuery = new URLSearchParams({
     level: route.level,
     id: route.id,
@@ -35,7 +35,7 @@ export async function loadStats(api: Api, route: StatsRoute): Promise<StatsData>
   });
   const [answer, previous, crumbs, spotChecks] = await Promise.all([
     api.stats(statsQuery(route)),
-    route.compare ? api.stats(statsQuery(route, neighbour(route, -1).period)) : Promise.resolve(null),
+    route.compare ? api.stats(statsQuery(route, comparedPeriod(route, today))) : Promise.resolve(null),
     api.path(route.level, route.id).catch((error: unknown) => {
       // Breadcrumbs are a convenience: without them the page still shows its figures.
       if (error instanceof ApiError && error.status !== 401) return [] as Crumb[];
@@ -47,6 +47,17 @@ export async function loadStats(api: Api, route: StatsRoute): Promise<StatsData>
       .catch((error: unknown) => (error instanceof Error ? error.message : String(error))),
   ]);
   return { answer, previous, crumbs, spotChecks };
+}
+
+/** Says what the deltas compare with, visibly: the whole period before, or its first days only. */
+function comparisonNote(route: StatsRoute, previous: StatsAnswer): HTMLElement {
+  const label = periodLabel({ from: previous.from, to: previous.to });
+  const whole = neighbour(route, -1).period;
+  const text =
+    previous.from === whole.from && previous.to === whole.to
+      ? `Évolutions par rapport à la période précédente (${label}).`
+      : `Évolutions par rapport au début de la période précédente (${label}) : autant de jours que la période en cours en compte à ce jour.`;
+  return h('p', { class: 'fr-text--sm', id: 'comparison-note' }, text);
 }
 
 function hrefFor(route: StatsRoute) {
@@ -127,6 +138,7 @@ export function renderStatsPage(
     h('div', { id: 'form-error' }),
     renderPeriodNav(route),
     h('h2', {}, 'Chiffres clés'),
+    previous === null ? null : comparisonNote(route, previous),
     renderTiles(
       answer.totals,
       previous?.totals ?? null,

@@ -92,7 +92,11 @@ export function renderTiles(totals: Metrics, previous: Metrics | null, previousL
           ? h(
               'p',
               { class: 'sb-tile__delta' },
-              h('span', { class: 'fr-sr-only' }, `Évolution par rapport à ${previousLabel} : `),
+              h(
+                'span',
+                { class: 'fr-sr-only' },
+                `Évolution par rapport à la période précédente (${previousLabel}) : `,
+              ),
               tile.delta(totals, previous),
             )
           : null,
