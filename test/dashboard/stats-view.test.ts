@@ -136,6 +136,8 @@ describe('stats page rendering', () => {
       '+12\u202f345 (+100,0\u00a0%)',
     );
     expect(tile('complianceRate').querySelector('.sb-tile__delta')?.textContent).toContain('=');
+    // Pending mail is a state of today: an older period has none left, so no delta is shown.
+    expect(tile('pending').querySelector('.sb-tile__delta')?.textContent).toBe('État à ce jour');
     expect(tile('sent').querySelector('.sb-tile__delta')?.textContent).toMatch(
       /Évolution par rapport à la période précédente \(octobre 2026\)/,
     );

@@ -29,7 +29,8 @@ interface Tile {
   metric: keyof Metrics;
   label: string;
   value: (m: Metrics) => string;
-  delta: (m: Metrics, p: Metrics) => string;
+  /** Absent where a comparison means nothing (see `pending`). */
+  delta?: (m: Metrics, p: Metrics) => string;
 }
 
 const tiles: Tile[] = [
@@ -61,7 +62,8 @@ const tiles: Tile[] = [
     metric: 'pending',
     label: 'En attente de réponse',
     value: (m) => formatCount(m.pending),
-    delta: (m, p) => formatCountDelta(m.pending, p.pending),
+    // No delta: a message is pending only until its target passes, so a period whose target days are over has
+    // none left — comparing with it would always show a rise.
   },
   {
     metric: 'medianDelayDays',
@@ -88,18 +90,20 @@ export function renderTiles(totals: Metrics, previous: Metrics | null, previousL
         { class: 'sb-tile', 'data-metric': tile.metric },
         h('p', { class: 'sb-tile__label' }, tile.label),
         h('p', { class: 'sb-tile__value' }, tile.value(totals)),
-        previous !== null
-          ? h(
-              'p',
-              { class: 'sb-tile__delta' },
-              h(
-                'span',
-                { class: 'fr-sr-only' },
-                `Évolution par rapport à la période précédente (${previousLabel}) : `,
+        previous === null
+          ? null
+          : tile.delta === undefined
+            ? h('p', { class: 'sb-tile__delta' }, 'État à ce jour')
+            : h(
+                'p',
+                { class: 'sb-tile__delta' },
+                h(
+                  'span',
+                  { class: 'fr-sr-only' },
+                  `Évolution par rapport à la période précédente (${previousLabel}) : `,
+                ),
+                tile.delta(totals, previous),
               ),
-              tile.delta(totals, previous),
-            )
-          : null,
       ),
     ),
   );
