@@ -84,7 +84,7 @@ export function presetPeriod(preset: Preset, today: Date): Period {
 }
 
 /** Up to this day of a month, the dashboard opens on the month just ended. */
-export const HOME_LAST_MONTH_UNTIL_DAY = 7;
+const HOME_LAST_MONTH_UNTIL_DAY = 7;
 
 /**
  * The period the dashboard opens on: this month, except in its first seven days, when it opens on
