@@ -245,3 +245,31 @@ export function classify(input: ClassifyInput): Classification {
           : 'usager';
   return { direction: 'in', category, correspondent: author };
 }
+
+/**
+ * Received categories in the order that settles two classifications of one message made with the
+ * same knowledge (both with headers, or both without): the first listed wins. Clients of one BALF can
+ * disagree (a junk flag set on one workstation, internal domains configured differently); a fixed order
+ * makes the stored category independent of which client uploads first, on every database. A message any
+ * client saw as automatic or junk is not counted as a usager waiting for an answer.
+ */
+export const RECEIVED_PRECEDENCE = ['auto', 'junk', 'interne', 'usager'] as const;
+
+/**
+ * Whether an incoming classification of a received message replaces the stored one: one made with the
+ * message's headers (`hdr`) beats one made from the message list alone, whatever the arrival order;
+ * at equal knowledge, `RECEIVED_PRECEDENCE` decides. Equal classifications never replace each other, so
+ * a replay changes nothing.
+ */
+export function categoryWins(
+  incoming: { cat: string; hdr: boolean },
+  stored: { cat: string; hdr: boolean },
+): boolean {
+  if (incoming.hdr !== stored.hdr) return incoming.hdr;
+  if (incoming.cat === stored.cat) return false;
+  const rank = (cat: string): number => {
+    const i = (RECEIVED_PRECEDENCE as readonly string[]).indexOf(cat);
+    return i < 0 ? RECEIVED_PRECEDENCE.length : i;
+  };
+  return rank(incoming.cat) < rank(stored.cat);
+}

@@ -6,8 +6,18 @@
 import { z } from 'zod';
 import { canonicalUtcMs } from './local-time.ts';
 
-/** Upload format version. Bump only with a server that accepts both. */
+/**
+ * Version of the spot-check summary format (`POST /api/v1/spot-checks`). Bump only with a server that
+ * accepts both.
+ */
 export const PROTOCOL_SCHEMA = 1;
+/**
+ * Version of the upload format (`POST /api/v1/tallies`) the add-on writes. 2 adds `hdr` (received mail
+ * classified with its own headers) and `hre` (earlier messages of the same request a reply also closes).
+ * The server accepts every version in `TALLY_SCHEMAS`: an add-on not yet upgraded keeps uploading.
+ */
+export const TALLY_SCHEMA = 2;
+export const TALLY_SCHEMAS = [1, 2] as const;
 /** Records per batch and body size, on both sides. */
 export const MAX_RECORDS_PER_BATCH = 5000;
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -18,6 +28,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export const FUTURE_TOLERANCE_MS = 36 * 3_600_000;
 /** Referenced keys kept per sent message (References chains can be enormous; the nearest win). */
 export const MAX_RE_KEYS = 20;
+/** Keys of earlier messages of the same request one reply may close (`hre`); the latest win. */
+export const MAX_HRE_KEYS = 50;
 
 /** A pseudonymous message key: 22 base64url characters (see keys.ts). */
 export const messageKeySchema = z
@@ -59,6 +71,20 @@ export const tallyRecordSchema = z
     re: z.array(messageKeySchema).max(MAX_RE_KEYS).optional(),
     /** True when `re` comes from the subject/correspondent heuristic, not from headers. */
     heuristic: z.boolean().optional(),
+    /**
+     * Received mail only: true when the category was decided with the message's own headers
+     * (Auto-Submitted, List-Id, Precedence, Content-Type, Return-Path…). Absent or false: decided from the
+     * message list alone (author, subject, junk flag) — provisional. A record sent again with `hdr: true`
+     * replaces the category stored without it (src/core/classify.ts `categoryWins`).
+     */
+    hdr: z.boolean().optional(),
+    /**
+     * Sent replies only: keys of earlier received messages of the same request (same correspondent, their
+     * reference chain or the same normalised subject within the window) that this reply also answers, each
+     * paired as a heuristic match (src/core/replies.ts `requestClosure`). A record sent again with more
+     * keys adds them: the server keeps the union.
+     */
+    hre: z.array(messageKeySchema).max(MAX_HRE_KEYS).optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -72,6 +98,12 @@ export const tallyRecordSchema = z
     }
     if (r.dir === 'in' && r.re !== undefined && r.re.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['re'], message: 're est réservé aux messages envoyés' });
+    }
+    if (r.dir === 'in' && r.hre !== undefined && r.hre.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['hre'], message: 'hre est réservé aux messages envoyés' });
+    }
+    if (r.dir === 'out' && r.hdr !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['hdr'], message: 'hdr est réservé aux messages reçus' });
     }
   });
 export type TallyRecord = z.infer<typeof tallyRecordSchema>;
@@ -96,7 +128,7 @@ export const clientInfoSchema = z
 
 export const tallyBatchSchema = z
   .object({
-    schema: z.literal(PROTOCOL_SCHEMA),
+    schema: z.literal(TALLY_SCHEMAS),
     /** UUID chosen by the client before the first send; replays are idempotent. */
     batchId: z.uuid(),
     /** Sequence number of the batch on that client, to detect gaps. */
@@ -113,7 +145,7 @@ export type TallyBatchInput = z.input<typeof tallyBatchSchema>;
 const tallyEnvelopeSchema = tallyBatchSchema.extend({
   records: z.array(z.unknown()).min(1).max(MAX_RECORDS_PER_BATCH),
 });
-const RECORD_FIELDS = new Set(['k', 'dir', 'at', 'cat', 're', 'heuristic']);
+const RECORD_FIELDS = new Set(['k', 'dir', 'at', 'cat', 're', 'heuristic', 'hdr', 'hre']);
 const RECEIVED_CATEGORIES: ReadonlySet<unknown> = new Set(receivedCategories);
 const SENT_CATEGORIES: ReadonlySet<unknown> = new Set(sentCategories);
 const KEY_RE = /^[A-Za-z0-9_-]{22}$/;
@@ -129,16 +161,21 @@ function plainRecords(records: readonly unknown[]): TallyRecord[] | null {
   for (const r of records) {
     if (typeof r !== 'object' || r === null || Array.isArray(r)) return null;
     for (const field of Object.keys(r)) if (!RECORD_FIELDS.has(field)) return null;
-    const { k, dir, at, cat, re, heuristic } = r as Record<string, unknown>;
+    const { k, dir, at, cat, re, heuristic, hdr, hre } = r as Record<string, unknown>;
     if (!isKey(k) || typeof at !== 'string' || canonicalUtcMs(at) === null) return null;
     if (heuristic !== undefined && typeof heuristic !== 'boolean') return null;
     if (dir === 'in') {
       if (!RECEIVED_CATEGORIES.has(cat)) return null;
       if (re !== undefined && !(Array.isArray(re) && re.length === 0)) return null;
+      if (hre !== undefined && !(Array.isArray(hre) && hre.length === 0)) return null;
+      if (hdr !== undefined && typeof hdr !== 'boolean') return null;
     } else if (dir === 'out') {
       if (!SENT_CATEGORIES.has(cat)) return null;
       if (re !== undefined && !(Array.isArray(re) && re.length <= MAX_RE_KEYS && re.every(isKey)))
         return null;
+      if (hre !== undefined && !(Array.isArray(hre) && hre.length <= MAX_HRE_KEYS && hre.every(isKey)))
+        return null;
+      if (hdr !== undefined) return null;
     } else return null;
   }
   return records as TallyRecord[];

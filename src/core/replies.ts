@@ -83,6 +83,11 @@ export interface SentForMatch {
   at: string;
   category: 'reply' | 'forward' | 'new' | 'auto';
   re?: readonly string[];
+  /**
+   * Earlier received messages of the same request this reply also closes (protocol `hre`): paired by
+   * reference like `re`, always flagged heuristic.
+   */
+  hre?: readonly string[];
   correspondents?: readonly string[];
   subject?: string;
   heuristic?: boolean;
@@ -146,7 +151,8 @@ function lowerBound(sorted: readonly Candidate[], target: number): number {
 /**
  * For each received message, its first answering sent message. Only `reply` messages answer.
  * By reference first (`re` contains the received key; flagged heuristic when that `re` itself came
- * from the heuristic; a reply dated before the receipt still counts — the caller clamps the delay);
+ * from the heuristic; a reply dated before the receipt still counts — the caller clamps the delay;
+ * `hre`, the request closure, counts like a reference flagged heuristic);
  * otherwise, when subject and correspondent are known, the earliest reply to the same correspondent
  * with the same normalised subject, sent within the window after receipt (flagged heuristic).
  * Ties on time go to the lowest sent key. O((R + S) log S). Duplicate received keys: the earliest wins.
@@ -174,11 +180,15 @@ export function matchReplies(
       at: s.at,
       heuristic: s.heuristic === true,
     };
-    for (const ref of new Set(s.re ?? [])) {
-      if (!earliest.has(ref)) continue;
+    const offer = (ref: string, c: Candidate): void => {
+      if (!earliest.has(ref)) return;
       const best = byReference.get(ref);
-      if (best === undefined || better(candidate, best)) byReference.set(ref, candidate);
-    }
+      if (best === undefined || better(c, best)) byReference.set(ref, c);
+    };
+    const refs = new Set(s.re ?? []);
+    for (const ref of refs) offer(ref, candidate);
+    // A key in both lists is a header reference: the request closure adds nothing to it.
+    for (const ref of new Set(s.hre ?? [])) if (!refs.has(ref)) offer(ref, { ...candidate, heuristic: true });
     const subject = s.subject === undefined ? '' : normalizeSubject(s.subject);
     if (subject === '') continue;
     const heuristicCandidate = { ...candidate, heuristic: true };

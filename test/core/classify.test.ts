@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   autoReason,
+  categoryWins,
+  RECEIVED_PRECEDENCE,
   classify,
   isInternal,
   parseAddress,
@@ -378,5 +380,39 @@ describe('decodeEncodedWords', () => {
     { raw: 'plain', text: 'plain' },
   ])('$raw → $text', ({ raw, text }) => {
     expect(decodeEncodedWords(raw)).toBe(text);
+  });
+});
+
+describe('categoryWins: which classification of one received message is stored', () => {
+  it.each([
+    [
+      'headers beat the list alone, even towards usager',
+      { cat: 'usager', hdr: true },
+      { cat: 'auto', hdr: false },
+      true,
+    ],
+    ['the list alone never beats headers', { cat: 'auto', hdr: false }, { cat: 'usager', hdr: true }, false],
+    ['equal knowledge: auto beats usager', { cat: 'auto', hdr: true }, { cat: 'usager', hdr: true }, true],
+    [
+      'equal knowledge: usager does not beat junk',
+      { cat: 'usager', hdr: true },
+      { cat: 'junk', hdr: true },
+      false,
+    ],
+    ['a replay changes nothing', { cat: 'interne', hdr: true }, { cat: 'interne', hdr: true }, false],
+  ] as const)('%s', (_why, incoming, stored, expected) => {
+    expect(categoryWins(incoming, stored)).toBe(expected);
+  });
+
+  it('settles any two classifications the same whichever arrives first (a total order)', () => {
+    const classification = fc.record({ cat: fc.constantFrom(...RECEIVED_PRECEDENCE), hdr: fc.boolean() });
+    fc.assert(
+      fc.property(classification, classification, (a, b) => {
+        const same = a.cat === b.cat && a.hdr === b.hdr;
+        // Exactly one of two different classifications wins against the other.
+        expect(categoryWins(a, b) !== categoryWins(b, a) || same).toBe(true);
+        if (same) expect(categoryWins(a, b)).toBe(false);
+      }),
+    );
   });
 });

@@ -41,6 +41,46 @@ describe('tallyBatchSchema', () => {
     expect(result.error?.issues[0]?.path[0]).toBe(path);
   });
 
+  it('accepts schema 2 with hdr on received mail and hre on sent mail, and schema 1 without them', () => {
+    const K = 'BBBBBBBBBBBBBBBBBBBBBB';
+    const v2 = tallyBatchSchema.safeParse(
+      batch({
+        schema: 2,
+        records: [
+          { k: K, dir: 'in', at: '2025-03-10T09:00:00Z', cat: 'auto', hdr: true },
+          {
+            k: 'C'.repeat(22),
+            dir: 'out',
+            at: '2025-03-11T09:00:00Z',
+            cat: 'reply',
+            re: [K],
+            hre: ['D'.repeat(22)],
+          },
+        ],
+      }),
+    );
+    expect(v2.success).toBe(true);
+    expect(tallyBatchSchema.safeParse(batch({ schema: 1 })).success).toBe(true);
+    expect(tallyBatchSchema.safeParse(batch({ schema: 3 })).success).toBe(false);
+  });
+
+  it.each([
+    ['hdr on a sent record', { dir: 'out', cat: 'reply', hdr: true }, 'hdr'],
+    ['hre on a received record', { hre: ['D'.repeat(22)] }, 'hre'],
+    ['a non-boolean hdr', { hdr: 'yes' }, 'hdr'],
+    [
+      'more than 50 hre keys',
+      { dir: 'out', cat: 'reply', hre: Array.from({ length: 51 }, () => 'D'.repeat(22)) },
+      'hre',
+    ],
+  ])('refuses %s', (_why, over, field) => {
+    const record = { k: 'A'.repeat(22), dir: 'in', at: '2025-03-10T09:00:00Z', cat: 'usager', ...over };
+    const result = tallyBatchSchema.safeParse(batch({ schema: 2, records: [record] }));
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toContain(field);
+    expect(parseTallyBatch(batch({ schema: 2, records: [record] })).success).toBe(false);
+  });
+
   it('refuses a sent category on a received record', () => {
     const result = tallyBatchSchema.safeParse(
       batch({
@@ -104,6 +144,8 @@ describe("parseTallyBatch (the fast reading of the add-on's batches)", () => {
         cat: fc.constantFrom(...receivedCategories),
         re: fc.constant([]),
         heuristic: fc.boolean(),
+        hdr: fc.boolean(),
+        hre: fc.constant([]),
       },
       { requiredKeys: ['k', 'dir', 'at', 'cat'] },
     ),
@@ -115,6 +157,7 @@ describe("parseTallyBatch (the fast reading of the add-on's batches)", () => {
         cat: fc.constantFrom(...sentCategories),
         re: fc.array(validKey, { maxLength: 20 }),
         heuristic: fc.boolean(),
+        hre: fc.array(validKey, { maxLength: 50 }),
       },
       { requiredKeys: ['k', 'dir', 'at', 'cat'] },
     ),
@@ -130,6 +173,8 @@ describe("parseTallyBatch (the fast reading of the add-on's batches)", () => {
     fc.array(anyKey, { minLength: 0, maxLength: 22 }).map((re) => (r: Rec) => ({ ...r, re })),
     fc.array(validKey, { minLength: 19, maxLength: 22 }).map((re) => (r: Rec) => ({ ...r, re })),
     fc.constantFrom('yes', 1, null).map((heuristic) => (r: Rec) => ({ ...r, heuristic })),
+    fc.constantFrom(true, false, 'yes', null).map((hdr) => (r: Rec) => ({ ...r, hdr })),
+    fc.array(anyKey, { minLength: 0, maxLength: 52 }).map((hre) => (r: Rec) => ({ ...r, hre })),
     fc.constant((r: Rec) => ({ ...r, extra: 1 })),
     fc.constant((r: Rec) => Object.assign(Object.create(null) as Rec, r)),
     fc.constant((r: Rec) => [r] as unknown as Rec),
@@ -148,6 +193,7 @@ describe("parseTallyBatch (the fast reading of the add-on's batches)", () => {
     { weight: 6, arbitrary: fc.constant({}) },
     { weight: 1, arbitrary: fc.constant({ extra: true }) },
     { weight: 1, arbitrary: fc.constant({ schema: 2 }) },
+    { weight: 1, arbitrary: fc.constant({ schema: 3 }) },
     { weight: 1, arbitrary: fc.constant({ balf: 'pas une adresse' }) },
     { weight: 1, arbitrary: fc.constant({ records: [] }) },
   );

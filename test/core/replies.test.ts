@@ -125,6 +125,30 @@ describe('matchReplies', () => {
       expected: { r1: { sentKey: 's1', answeredAt: at(5), heuristic: false } },
     },
     {
+      why: 'the request closure (hre) answers an earlier message, flagged heuristic',
+      received: [rec('r1', 0), rec('r2', 30)],
+      sent: [sent('s1', 40, { re: ['r2'], hre: ['r1'] })],
+      expected: {
+        r1: { sentKey: 's1', answeredAt: at(40), heuristic: true },
+        r2: { sentKey: 's1', answeredAt: at(40), heuristic: false },
+      },
+    },
+    {
+      why: 'a key in both re and hre is a header reference',
+      received: [rec('r1', 0)],
+      sent: [sent('s1', 40, { re: ['r1'], hre: ['r1'] })],
+      expected: { r1: { sentKey: 's1', answeredAt: at(40), heuristic: false } },
+    },
+    {
+      why: 'an earlier reply by reference beats a later request closure',
+      received: [rec('r1', 0), rec('r2', 30)],
+      sent: [sent('s1', 10, { re: ['r1'] }), sent('s2', 40, { re: ['r2'], hre: ['r1'] })],
+      expected: {
+        r1: { sentKey: 's1', answeredAt: at(10), heuristic: false },
+        r2: { sentKey: 's2', answeredAt: at(40), heuristic: false },
+      },
+    },
+    {
       why: 'same time: the lowest sent key wins',
       received: [rec('r1', 0)],
       sent: [sent('sb', 5, { re: ['r1'] }), sent('sa', 5, { re: ['r1'] })],
