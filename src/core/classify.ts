@@ -1,5 +1,17 @@
 // Direction and category of a message seen in a BALF account (DESIGN.md, "Counting rules").
-import { decodeEncodedWords, subjectPrefixKind } from './replies.ts';
+import { parseAddress, parseAddressList } from './address.ts';
+import {
+  autoReason,
+  hasAutoReplyHeader,
+  headerValues,
+  isAutoSubmitted,
+  present,
+  type HeaderMap,
+} from './automatic.ts';
+import { subjectPrefixKind } from './replies.ts';
+
+export { parseAddress, parseAddressList } from './address.ts';
+export { autoReason, type AutoReason } from './automatic.ts';
 
 export interface ClassifyInput {
   /** Raw "Name <addr>" or addr. */
@@ -12,8 +24,8 @@ export interface ClassifyInput {
   junk?: boolean;
   /** Raw Subject header, with its "Re:"/"TR:" prefix, when available. */
   subject?: string;
-  /** Raw headers, lower-case names. */
-  headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** Raw headers, lower-case names; `from` and `sender` are read as well as `author`. */
+  headers?: HeaderMap;
   /** The BALF's own addresses (compared lower-case). */
   balfAddresses: readonly string[];
   /** Internal domains, e.g. ['dgfip.finances.gouv.fr']; subdomains count as internal. */
@@ -24,153 +36,6 @@ export type Classification =
   | { direction: 'in'; category: 'usager' | 'interne' | 'auto' | 'junk'; correspondent: string }
   | { direction: 'out'; category: 'reply' | 'forward' | 'new' | 'auto'; correspondents: string[] }
   | { direction: 'ignored'; reason: 'draft' | 'template' | 'outbox' | 'not-balf' };
-
-const ADDRESS = /^[^\s@<>",;:()[\]\\]+@[^\s@<>",;:()[\]\\]+$/;
-
-/** Removes surrounding quotes and backslash escapes of a display name. */
-function unquote(text: string): string {
-  const trimmed = text.trim();
-  const inner = /^"(.*)"$/s.exec(trimmed)?.[1] ?? trimmed.replace(/"/g, '');
-  return inner.replace(/\\(.)/g, '$1').trim();
-}
-
-function cleanAddress(text: string): string {
-  const candidate = text
-    .trim()
-    .replace(/^mailto:/i, '')
-    .toLowerCase();
-  return ADDRESS.test(candidate) ? candidate : '';
-}
-
-/**
- * Display name and lower-cased address of one mailbox: `"Dupont, Jean" <J.Dupont@x.fr>`,
- * `j@x.fr`, `<j@x.fr>`, `j@x.fr (Jean)`. Encoded words are left as they are; anything that is
- * not an address gives address ''.
- */
-export function parseAddress(raw: string): { name: string; address: string } {
-  let outside = '';
-  let angle: string | null = null;
-  let current: string | null = null;
-  let inQuote = false;
-  for (let i = 0; i < raw.length; i += 1) {
-    const ch = raw[i]!;
-    if (current !== null) {
-      if (ch === '>') {
-        angle = current;
-        current = null;
-      } else current += ch;
-    } else if (inQuote) {
-      outside += ch;
-      if (ch === '\\' && i + 1 < raw.length) outside += raw[++i];
-      else if (ch === '"') inQuote = false;
-    } else if (ch === '"') {
-      inQuote = true;
-      outside += ch;
-    } else if (ch === '<') current = '';
-    else outside += ch;
-  }
-  if (current !== null) angle = current; // an unclosed "<addr": keep what follows the bracket
-  if (angle !== null) return { name: unquote(outside), address: cleanAddress(angle) };
-  // No angle brackets: "addr" or "addr (Comment name)".
-  const comment = /\(([^()]*)\)/.exec(outside);
-  const bare = outside.replace(/\([^()]*\)/g, '');
-  const address = cleanAddress(bare);
-  return { name: address === '' ? '' : (comment?.[1]?.trim() ?? ''), address };
-}
-
-/** Splits a raw address list on commas outside quotes, angle brackets and comments. */
-export function parseAddressList(raw: string): { name: string; address: string }[] {
-  const parts: string[] = [];
-  let part = '';
-  let inQuote = false;
-  let depth = 0;
-  for (let i = 0; i < raw.length; i += 1) {
-    const ch = raw[i]!;
-    if (inQuote) {
-      if (ch === '\\' && i + 1 < raw.length) part += ch + raw[++i];
-      else {
-        if (ch === '"') inQuote = false;
-        part += ch;
-      }
-      continue;
-    }
-    if (ch === '"') inQuote = true;
-    else if (ch === '<' || ch === '(') depth += 1;
-    else if ((ch === '>' || ch === ')') && depth > 0) depth -= 1;
-    else if ((ch === ',' || ch === ';') && depth === 0) {
-      parts.push(part);
-      part = '';
-      continue;
-    }
-    part += ch;
-  }
-  parts.push(part);
-  return parts.map(parseAddress).filter((a) => a.address !== '');
-}
-
-type Headers = NonNullable<ClassifyInput['headers']>;
-
-function values(headers: Headers | undefined, name: string): string[] {
-  const value = headers?.[name];
-  if (value === undefined) return [];
-  return (typeof value === 'string' ? [value] : [...value]).map((v) => v.trim());
-}
-
-/** First token of a structured header value, lower-case ("auto-replied; owner=…" → "auto-replied"). */
-function token(value: string): string {
-  return value.split(';')[0]!.trim().toLowerCase();
-}
-
-function isAutoSubmitted(headers: Headers | undefined): boolean {
-  return values(headers, 'auto-submitted').some((v) => token(v) !== '' && token(v) !== 'no');
-}
-
-function hasAutoReplyHeader(headers: Headers | undefined): boolean {
-  return ['x-autoreply', 'x-autorespond'].some((name) =>
-    values(headers, name).some((v) => !['no', 'false', '0'].includes(token(v))),
-  );
-}
-
-const AUTO_PRECEDENCE = new Set(['bulk', 'list', 'junk', 'auto_reply', 'auto-reply']);
-/** Local parts of robots: bounces, postmasters and "do not reply" senders, with optional suffixes. */
-const ROBOT_LOCAL =
-  /^(?:mailer-daemon|postmaster|(?:no|do[-_.]?not)[-_.]?reply|ne[-_.]?pas[-_.]?repondre|bounces?)(?:[-_.+=].*)?$/;
-/**
- * Subjects of out-of-office replies from servers that set no Auto-Submitted header (older Exchange,
- * some webmails). A colon is required, so a person's subject such as "Réponse automatique ?" passes.
- */
-const AUTO_REPLY_SUBJECT =
-  /^(?:reponse automatique|automatic reply|auto(?:matic)?[- ]?(?:reply|response)|out of office(?: reply)?|absence du bureau|abwesenheitsnotiz|risposta automatica|respuesta automatica)\s*[:：]/;
-
-function fold(text: string): string {
-  return decodeEncodedWords(text)
-    .normalize('NFD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .trim();
-}
-
-/** Why a received message is automatic, or null: the reason keeps the rules testable one by one. */
-export function autoReason(
-  address: string,
-  subject: string | undefined,
-  headers: Headers | undefined,
-): string | null {
-  if (isAutoSubmitted(headers)) return 'auto-submitted';
-  if (hasAutoReplyHeader(headers)) return 'x-autoreply';
-  if (values(headers, 'precedence').some((v) => AUTO_PRECEDENCE.has(token(v)))) return 'precedence';
-  if (values(headers, 'list-id').some((v) => v !== '')) return 'list-id';
-  // Newsletters sent through mass-mailing services often carry List-Unsubscribe without List-Id.
-  if (values(headers, 'list-unsubscribe').some((v) => v !== '')) return 'list-unsubscribe';
-  // Every multipart/report is machine-made (RFC 6522): delivery status, read receipts, feedback.
-  if (values(headers, 'content-type').some((v) => token(v) === 'multipart/report')) return 'report';
-  // A null reverse path is what RFC 5321 prescribes for bounces and other automatic notices.
-  if (values(headers, 'return-path').some((v) => v.replace(/\s/g, '') === '<>')) return 'null-return-path';
-  const local = fold(address.split('@')[0] ?? '');
-  if (address !== '' && ROBOT_LOCAL.test(local)) return 'robot-sender';
-  if (subject !== undefined && AUTO_REPLY_SUBJECT.test(fold(subject))) return 'auto-reply-subject';
-  return null;
-}
 
 function normalizeDomain(domain: string): string {
   return domain
@@ -189,10 +54,6 @@ export function isInternal(address: string, domains: readonly string[]): boolean
     const internal = normalizeDomain(d);
     return internal !== '' && (domain === internal || domain.endsWith(`.${internal}`));
   });
-}
-
-function present(headers: Headers | undefined, name: string): boolean {
-  return values(headers, name).some((v) => v !== '');
 }
 
 function sentCategory(input: ClassifyInput): 'reply' | 'forward' | 'new' | 'auto' {
@@ -221,7 +82,10 @@ export function classify(input: ClassifyInput): Classification {
   const balf = new Set(
     input.balfAddresses.map((a) => parseAddress(a).address || a.trim().toLowerCase()).filter((a) => a !== ''),
   );
-  const author = parseAddress(input.author).address;
+  // Thunderbird's author is empty or unparsable for some machine-made From forms; the raw header decides then.
+  const author =
+    parseAddress(input.author).address ||
+    (headerValues(input.headers, 'from').map((f) => parseAddress(f).address)[0] ?? '');
   if (author !== '' && balf.has(author)) {
     const correspondents = [
       ...new Set(
@@ -238,7 +102,7 @@ export function classify(input: ClassifyInput): Classification {
   const category =
     input.junk === true || uses.has('junk')
       ? 'junk'
-      : autoReason(author, input.subject, input.headers) !== null
+      : autoReason(input.author, input.subject, input.headers) !== null
         ? 'auto'
         : isInternal(author, input.internalDomains)
           ? 'interne'

@@ -1,9 +1,7 @@
 // Tests of message classification on real-world header shapes (fixtures) and of address parsing.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  autoReason,
   categoryWins,
   RECEIVED_PRECEDENCE,
   classify,
@@ -14,38 +12,11 @@ import {
   type ClassifyInput,
 } from '../../src/core/classify.ts';
 import { decodeEncodedWords } from '../../src/core/replies.ts';
+import { inputOf, readHeaders } from './classify-fixtures.ts';
 
-const BALF = ['sip.paris-15@dgfip.finances.gouv.fr'];
-const INTERNAL = ['dgfip.finances.gouv.fr'];
-
-/** Minimal RFC 5322 header reader for the fixtures: unfolds lines, lower-cases names, keeps repeats. */
-function readHeaders(name: string): Record<string, string[]> {
-  const text = readFileSync(new URL(`fixtures/headers/${name}`, import.meta.url), 'utf8');
-  const headers: Record<string, string[]> = {};
-  const unfolded = text.replace(/\r?\n[ \t]+/g, ' ');
-  for (const line of unfolded.split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const key = line.slice(0, colon).trim().toLowerCase();
-    (headers[key] ??= []).push(line.slice(colon + 1).trim());
-  }
-  return headers;
-}
-
-/** What the add-on passes: author, To + Cc, the raw subject and the raw headers. */
+/** What the add-on passes for a fixture of `fixtures/headers/`. */
 function inputFrom(name: string, extra: Partial<ClassifyInput> = {}): ClassifyInput {
-  const headers = readHeaders(name);
-  const subject = headers['subject']?.[0];
-  return {
-    author: headers['from']?.[0] ?? '',
-    recipients: [...(headers['to'] ?? []), ...(headers['cc'] ?? [])],
-    folderSpecialUse: ['inbox'],
-    ...(subject === undefined ? {} : { subject }),
-    headers,
-    balfAddresses: BALF,
-    internalDomains: INTERNAL,
-    ...extra,
-  };
+  return inputOf(readHeaders(new URL(`fixtures/headers/${name}`, import.meta.url)), extra);
 }
 
 const received = (category: string, correspondent: string): Classification =>
@@ -153,9 +124,16 @@ describe('classify: received messages (fixtures)', () => {
     }
   });
 
-  it('an empty or unparsable author is a received message with no correspondent', () => {
-    expect(classify(inputFrom('usager-english.eml', { author: '' }))).toEqual(received('usager', ''));
+  it('an empty or unparsable author falls back on the raw From header; with neither, no correspondent', () => {
+    expect(classify(inputFrom('usager-english.eml', { author: '' }))).toEqual(
+      received('usager', 'john.smith@example.co.uk'),
+    );
     expect(classify(inputFrom('usager-english.eml', { author: 'Jean Dupont' }))).toEqual(
+      received('usager', 'john.smith@example.co.uk'),
+    );
+    const { headers: _dropped, ...listOnly } = inputFrom('usager-english.eml', { author: 'Jean Dupont' });
+    expect(classify(listOnly)).toEqual(received('usager', ''));
+    expect(classify(inputFrom('usager-english.eml', { author: '', headers: {} }))).toEqual(
       received('usager', ''),
     );
   });
@@ -245,48 +223,6 @@ describe('classify: ignored messages', () => {
       direction: 'ignored',
       reason: 'not-balf',
     });
-  });
-});
-
-describe('autoReason: each rule alone', () => {
-  const h = (headers: Record<string, string>) => headers;
-  it.each([
-    { address: 'a@x.fr', headers: h({ 'auto-submitted': 'auto-generated' }), reason: 'auto-submitted' },
-    { address: 'a@x.fr', headers: h({ 'auto-submitted': 'No' }), reason: null },
-    { address: 'a@x.fr', headers: h({ 'x-autoreply': 'yes' }), reason: 'x-autoreply' },
-    { address: 'a@x.fr', headers: h({ 'x-autorespond': 'Absent' }), reason: 'x-autoreply' },
-    { address: 'a@x.fr', headers: h({ precedence: 'Bulk' }), reason: 'precedence' },
-    { address: 'a@x.fr', headers: h({ precedence: 'first-class' }), reason: null },
-    { address: 'a@x.fr', headers: h({ 'list-id': '<l.x.fr>' }), reason: 'list-id' },
-    { address: 'a@x.fr', headers: h({ 'list-unsubscribe': '<https://x.fr/u>' }), reason: 'list-unsubscribe' },
-    {
-      address: 'a@x.fr',
-      headers: h({ 'content-type': 'multipart/report; report-type=delivery-status' }),
-      reason: 'report',
-    },
-    { address: 'a@x.fr', headers: h({ 'content-type': 'multipart/mixed; boundary=x' }), reason: null },
-    { address: 'a@x.fr', headers: h({ 'return-path': '< >' }), reason: 'null-return-path' },
-    { address: 'noreply@x.fr', headers: {}, reason: 'robot-sender' },
-    { address: 'no-reply.dgfip@x.fr', headers: {}, reason: 'robot-sender' },
-    { address: 'donotreply@x.fr', headers: {}, reason: 'robot-sender' },
-    { address: 'nepasrepondre@x.fr', headers: {}, reason: 'robot-sender' },
-    { address: 'ne_pas_repondre@x.fr', headers: {}, reason: 'robot-sender' },
-    { address: 'bounce+abc123@x.fr', headers: {}, reason: 'robot-sender' },
-    { address: 'noreplyer@x.fr', headers: {}, reason: null },
-    { address: 'bouncer.jean@x.fr', headers: {}, reason: null },
-    { address: 'postmaster.adjoint@x.fr', headers: {}, reason: 'robot-sender' },
-  ])('$address $headers → $reason', ({ address, headers, reason }) => {
-    expect(autoReason(address, undefined, headers)).toBe(reason);
-  });
-
-  it.each([
-    { subject: 'Réponse automatique : Votre dossier', reason: 'auto-reply-subject' },
-    { subject: 'Out of Office: your file', reason: 'auto-reply-subject' },
-    { subject: 'Réponse automatique ?', reason: null },
-    { subject: 'Absence de réponse à ma demande', reason: null },
-    { subject: 'RE: Réponse automatique : Votre dossier', reason: null },
-  ])('subject « $subject » → $reason', ({ subject, reason }) => {
-    expect(autoReason('a@x.fr', subject, {})).toBe(reason);
   });
 });
 
