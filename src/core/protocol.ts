@@ -197,6 +197,11 @@ export function parseTallyBatch(body: unknown): ReturnType<typeof tallyBatchSche
 export const tallyAnswerSchema = z.object({
   accepted: z.number().int().nonnegative(),
   duplicates: z.number().int().nonnegative(),
+  /**
+   * Among the duplicates, records that improved the stored one (a classification that wins, references
+   * it lacked); absent when none did.
+   */
+  updated: z.number().int().nonnegative().optional(),
 });
 export type TallyAnswer = z.infer<typeof tallyAnswerSchema>;
 
@@ -248,6 +253,12 @@ export type Granularity = (typeof granularities)[number];
 export const metricsSchema = z.object({
   received: count,
   receivedByCategory: z.object({ usager: count, interne: count, auto: count, junk: count }),
+  /**
+   * Received messages among `received` whose category was decided without their headers (uploads
+   * without `hdr`, and every record stored before upload schema 2): the figures are provisional
+   * while it is not 0 (« classement en cours »).
+   */
+  unrefined: count,
   sent: count,
   sentByCategory: z.object({ reply: count, forward: count, new: count, auto: count }),
   answeredInTime: count,
@@ -278,6 +289,7 @@ export function emptyMetrics(): Metrics {
   return {
     received: 0,
     receivedByCategory: { usager: 0, interne: 0, auto: 0, junk: 0 },
+    unrefined: 0,
     sent: 0,
     sentByCategory: { reply: 0, forward: 0, new: 0, auto: 0 },
     answeredInTime: 0,

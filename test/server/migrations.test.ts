@@ -1,9 +1,21 @@
 // Every migration applies on a fresh SQLite and PostgreSQL database, leaves the expected tables, and runs once.
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import type { StatsAnswer } from '../../src/core/protocol.ts';
+import { buildApp } from '../../src/server/app.ts';
+import { loadConfig } from '../../src/server/config.ts';
 import { migrate } from '../../src/server/db/connect.ts';
 import type { Db } from '../../src/server/db/schema.ts';
-import { databaseKinds, openTestDb, openTestDbAt, type DatabaseKind } from './support.ts';
+import {
+  batch,
+  databaseKinds,
+  getStats,
+  openTestDb,
+  openTestDbAt,
+  post,
+  token,
+  type DatabaseKind,
+} from './support.ts';
 
 const TABLES = [
   'departments',
@@ -46,6 +58,7 @@ describe.each(databaseKinds)('migrations on %s', (kind) => {
         '0003-department-rollups',
         '0004-drop-day-indexes',
         '0005-refs-by-target',
+        '0006-refined-records',
       ]);
     } finally {
       await close();
@@ -160,6 +173,117 @@ describe.each(databaseKinds)('migration 0005 on %s', (kind) => {
       expect(await indexNames(db, kind, ['record_refs'])).toEqual(
         kind === 'sqlite' ? [] : ['record_refs_pk'],
       );
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe.each(databaseKinds)('migration 0006 on %s', (kind) => {
+  it('counts every record stored before it as not refined, and a refined upload then replaces it', async () => {
+    const { db, close } = await openTestDbAt(kind, '0005-refs-by-target');
+    const balf = 'a@x.fr';
+    const [received, reply] = ['receivedKey00000000000', 'replyKey00000000000000'];
+    try {
+      const common = {
+        balf,
+        heuristic: 0,
+        answer_heuristic: 0,
+        batch_id: 'b',
+        created_at: '2025-06-03T10:00:00Z',
+      };
+      await db
+        .insertInto('records')
+        .values([
+          {
+            ...common,
+            key: received,
+            dir: 'in',
+            at: '2025-06-02T08:00:00.000Z',
+            day: '2025-06-02',
+            cat: 'usager',
+            answered_at: '2025-06-03T08:00:00.000Z',
+          },
+          {
+            ...common,
+            key: reply,
+            dir: 'out',
+            at: '2025-06-03T08:00:00.000Z',
+            day: '2025-06-03',
+            cat: 'reply',
+            answered_at: null,
+          },
+        ])
+        .execute();
+      await db
+        .insertInto('record_refs')
+        .values({ balf, sent_key: reply, ref_key: received, position: 0 })
+        .execute();
+      const flows = [
+        { day: '2025-06-02', dir: 'in' as const, cat: 'usager', count: 1 },
+        { day: '2025-06-03', dir: 'out' as const, cat: 'reply', count: 1 },
+      ];
+      await db
+        .insertInto('daily_flows')
+        .values(flows.map((f) => ({ balf, ...f })))
+        .execute();
+      await db
+        .insertInto('department_daily_flows')
+        .values(flows.map((f) => ({ department: 'unattached', ...f })))
+        .execute();
+      await db.insertInto('daily_replies').values({ balf, day: '2025-06-02', delay: 1, count: 1 }).execute();
+      await db
+        .insertInto('department_daily_replies')
+        .values({ department: 'unattached', region: 'metropole', day: '2025-06-02', delay: 1, count: 1 })
+        .execute();
+      await db
+        .insertInto('balf_homes')
+        .values({ balf, department: 'unattached', region: 'metropole' })
+        .execute();
+      await migrate(db);
+
+      expect((await db.selectFrom('records').select('hdr').execute()).map((r) => Number(r.hdr))).toEqual([
+        0, 0,
+      ]);
+      expect(
+        Number((await db.selectFrom('record_refs').select('heuristic').executeTakeFirstOrThrow()).heuristic),
+      ).toBe(0);
+      const app = await buildApp({
+        db,
+        clock: () => new Date('2025-06-30T10:00:00Z'),
+        rateLimit: false,
+        config: loadConfig({}),
+      });
+      try {
+        const bearer = await token(db, { level: 'national' });
+        const reader = await token(db, { level: 'national' }, false);
+        const national = async () => {
+          const res = await getStats(app, reader, {
+            level: 'national',
+            from: '2025-06-01',
+            to: '2025-06-30',
+          });
+          expect(res.statusCode, res.body).toBe(200);
+          return (res.json() as StatsAnswer).totals;
+        };
+        expect(await national()).toMatchObject({ received: 1, unrefined: 1, answeredInTime: 1 });
+        const res = await post(
+          app,
+          bearer,
+          batch(balf, [{ k: received, dir: 'in', at: '2025-06-02T08:00:00.000Z', cat: 'auto', hdr: true }], {
+            schema: 2,
+          }),
+        );
+        expect(res.json()).toEqual({ accepted: 0, duplicates: 1, rejected: 0, updated: 1 });
+        expect(await national()).toMatchObject({
+          received: 1,
+          receivedByCategory: { usager: 0, auto: 1 },
+          unrefined: 0,
+          answeredInTime: 0,
+        });
+      } finally {
+        await app.close();
+      }
     } finally {
       await close();
     }

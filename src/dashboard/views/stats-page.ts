@@ -5,6 +5,7 @@ import { h } from '../dom.ts';
 import { periodLabel } from '../period.ts';
 import { comparedPeriod, formatHash, neighbour, statsQuery, type StatsRoute } from '../route.ts';
 import { renderPeriodForm, renderPeriodNav } from './period-form.ts';
+import { renderProvisional } from './provisional.ts';
 import { renderSpotChecks, type SpotCheckList } from './spot-checks.ts';
 import { childrenTitles, levelNames, renderChildren, renderSeries, renderTiles } from './stats-tables.ts';
 
@@ -138,6 +139,7 @@ export function renderStatsPage(
     h('div', { id: 'form-error' }),
     renderPeriodNav(route),
     h('h2', {}, 'Chiffres clés'),
+    renderProvisional(answer.totals),
     previous === null ? null : comparisonNote(route, previous),
     renderTiles(
       answer.totals,

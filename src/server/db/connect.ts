@@ -12,6 +12,7 @@ import * as m0002 from './migrations/0002-ref-order.ts';
 import * as m0003 from './migrations/0003-department-rollups.ts';
 import * as m0004 from './migrations/0004-drop-day-indexes.ts';
 import * as m0005 from './migrations/0005-refs-by-target.ts';
+import * as m0006 from './migrations/0006-refined-records.ts';
 import type { Database, Db } from './schema.ts';
 
 export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '0003-department-rollups': m0003,
   '0004-drop-day-indexes': m0004,
   '0005-refs-by-target': m0005,
+  '0006-refined-records': m0006,
 };
 
 /** The better-sqlite3 handle under a SQLite Kysely, for the ingest hot path's prepared statements. */

@@ -3,7 +3,7 @@
  * Instants are ISO-8601 UTC strings and days are `YYYY-MM-DD` strings on both databases, so that
  * comparisons and grouping behave the same everywhere.
  */
-import type { Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 
 export interface DepartmentTable {
   code: string;
@@ -35,6 +35,11 @@ export interface RecordTable {
   day: string;
   cat: string;
   heuristic: number;
+  /**
+   * Received mail: 1 when `cat` was decided with the message's own headers, 0 when from the message list
+   * alone (provisional; every record stored before upload schema 2). See src/core/classify.ts categoryWins.
+   */
+  hdr: Generated<number>;
   /** For received `usager` mail: time of the first answer found by src/core matchReplies. */
   answered_at: string | null;
   answer_heuristic: number;
@@ -47,8 +52,10 @@ export interface RecordRefTable {
   balf: string;
   sent_key: string;
   ref_key: string;
-  /** Rank in the sent message's `re` list (0 = In-Reply-To). */
+  /** Rank in the sent message's `re` list (0 = In-Reply-To), or in its `hre` list. */
   position: number;
+  /** 1: from the request closure (`hre`), always paired as heuristic; 0: from `re`. */
+  heuristic: Generated<number>;
 }
 
 /** Daily counts per BALF, direction and category. */
@@ -58,6 +65,8 @@ export interface DailyFlowTable {
   dir: 'in' | 'out';
   cat: string;
   count: number;
+  /** Received records among `count` classified with their headers (`count − refined` are provisional). */
+  refined: Generated<number>;
 }
 
 /**
@@ -78,6 +87,7 @@ export interface DepartmentDailyFlowTable {
   dir: 'in' | 'out';
   cat: string;
   count: number;
+  refined: Generated<number>;
 }
 
 /** daily_replies summed per department and calendar region (the region decides overdue days). */
@@ -105,6 +115,8 @@ export interface BatchTable {
   records: number;
   accepted: number;
   duplicates: number;
+  /** Records of the batch that refined a stored one (category or references): part of `duplicates`. */
+  updated: Generated<number>;
   created_at: string;
 }
 

@@ -1,23 +1,26 @@
 /**
- * Ingest of one tally batch as named steps — authorize, replay, dedupe, store, refs, rollups,
- * pairing, remember — in ONE transaction; the answer exists only once the transaction committed.
+ * Ingest of one tally batch as named steps — authorize, replay, dedupe, store, refine, refs, pairing,
+ * rollups, remember — in ONE transaction; the answer exists only once the transaction committed.
  */
 import { PostgresAdapter, SqliteAdapter, sql, type Transaction } from 'kysely';
-import { canonicalUtcMs, localDay, parseInstant } from '../../core/calendar.ts';
-import { FUTURE_TOLERANCE_MS, type TallyBatch } from '../../core/protocol.ts';
+import type { TallyBatch } from '../../core/protocol.ts';
 import { whitMondayWorkedFromEnv } from '../config.ts';
 import type { Database, Db } from '../db/schema.ts';
 import { HttpError } from '../http-error.ts';
 import { canSee, formatScope, type Principal } from '../auth/scope.ts';
 import { sqliteHandleOf } from '../db/connect.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
+import { dedupe, type RecordRejectReason } from './dedupe.ts';
 import { inGroupCommit } from './group-commit.ts';
-import { pairTouched } from './pairing.ts';
+import { pairTouched, type PairingContext, type ReplyDeltas } from './pairing.ts';
 import { pgStore } from './pg-store.ts';
 import { rebuildBalf } from './recompute.ts';
-import { homeOf, type Home, sameHome } from './rollups.ts';
+import { mayRefine, refineStored } from './refine.ts';
+import { bumpFlow, homeOf, sameHome, type FlowDelta } from './rollups.ts';
 import { sqliteStore } from './sqlite-store.ts';
-import { kyselyStore, type IngestStore, type NewRecord } from './store.ts';
+import { kyselyStore, type IngestStore, type NewRecord, type NewRef } from './store.ts';
+
+export { recordRejectReasons, type RecordRejectReason } from './dedupe.ts';
 
 type Trx = Transaction<Database>;
 
@@ -30,6 +33,11 @@ export interface IngestContext {
 export interface IngestAnswer {
   accepted: number;
   duplicates: number;
+  /**
+   * Records among the duplicates that improved the stored one: a classification that wins
+   * (categoryWins), or references it did not have yet.
+   */
+  updated: number;
   /** Records refused one by one (see RecordRejectReason); the rest of the batch is stored. */
   rejected: number;
   rejects: Partial<Record<RecordRejectReason, number>>;
@@ -48,10 +56,6 @@ export const rejectReasons = [
   'rate_limited',
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];
-
-/** Closed set of reasons one record of an otherwise valid batch is refused. */
-export const recordRejectReasons = ['out_of_calendar', 'future', 'purged_period'] as const;
-export type RecordRejectReason = (typeof recordRejectReasons)[number];
 
 export async function ingestBatch(db: Db, batch: TallyBatch, ctx: IngestContext): Promise<IngestAnswer> {
   if (db.getExecutor().adapter instanceof SqliteAdapter) {
@@ -126,30 +130,57 @@ async function storeBatch(
   // storing such a record again (a reinstalled workstation's back-fill) would count it twice.
   const horizon = await store.retentionHorizon();
   const { rows, refs, inBatchDuplicates, rejects } = dedupe(batch, placement, createdAt, ctx.now, horizon);
+  const pairing: PairingContext = {
+    balf: batch.balf,
+    region: placement.region,
+    home,
+    whitMondayWorked: ctx.whitMondayWorked ?? whitMondayWorkedFromEnv(),
+  };
   const inserted = await store.insertRecords(rows);
-  const fresh = rows.filter((r) => inserted.has(r.key));
-  await store.insertRefs(refs.filter((r) => inserted.has(r.sent_key)));
-  await addFlows(store, batch.balf, home, fresh);
+  const fresh: NewRecord[] = [];
+  const again: NewRecord[] = [];
+  for (const r of rows) (inserted.has(r.key) ? fresh : again).push(r);
+  const flows = new Map<string, FlowDelta>();
+  for (const r of fresh) bumpFlow(flows, `${r.day}|${r.dir}|${r.cat}`, 1, r.dir === 'in' ? r.hdr : 0);
+  const buckets: ReplyDeltas = new Map();
 
+  // Step "refine": keys already stored that this batch may improve — a received record's category,
+  // a sent record's references. Only those rows are read back.
+  const candidates = again.filter((r) => (r.dir === 'in' ? mayRefine(r.cat, r.hdr === 1) : refs.has(r.key)));
+  const stored =
+    candidates.length === 0
+      ? []
+      : await store.storedByKeys(
+          batch.balf,
+          candidates.map((r) => r.key),
+        );
+  const updated = await refineStored(store, pairing, candidates, stored, flows, buckets);
+
+  // Step "refs": every reference of a new sent record, and those a stored sent record did not have yet
+  // (the union: nothing is ever removed). A key stored as received mail gets none.
+  const sentAgain = new Set(stored.filter((s) => s.dir === 'out').map((s) => s.key));
+  const offered: NewRef[] = [];
+  for (const [key, list] of refs) if (inserted.has(key) || sentAgain.has(key)) offered.push(...list);
+  const added = await store.insertRefs(offered);
+
+  // Step "pairing": received mail just stored, and every message a new reference points to.
   const touched = new Set<string>();
   for (const r of fresh) if (r.dir === 'in') touched.add(r.key);
-  for (const r of refs) if (inserted.has(r.sent_key)) touched.add(r.ref_key);
-  await pairTouched(
-    store,
-    {
-      balf: batch.balf,
-      region: placement.region,
-      home,
-      whitMondayWorked: ctx.whitMondayWorked ?? whitMondayWorkedFromEnv(),
-    },
-    touched,
-    new Map(fresh.map((r) => [r.key, r])),
-  );
+  for (const r of added) {
+    touched.add(r.ref_key);
+    if (!inserted.has(r.sent_key)) updated.add(r.sent_key);
+  }
+  await pairTouched(store, pairing, touched, new Map(fresh.map((r) => [r.key, r])), buckets);
+
+  // Step "rollups": daily flows and reply-delay buckets, per BALF and per department.
+  await store.addFlowCounts(batch.balf, home, flows);
+  await store.addReplyCounts(batch.balf, home, buckets);
 
   const rejected = Object.values(rejects).reduce((a, b) => a + b, 0);
   const answer = {
     accepted: fresh.length,
     duplicates: rows.length - fresh.length + inBatchDuplicates,
+    updated: updated.size,
     rejected,
     rejects,
   };
@@ -162,6 +193,7 @@ async function storeBatch(
     records: batch.records.length,
     accepted: answer.accepted,
     duplicates: answer.duplicates,
+    updated: answer.updated,
     created_at: createdAt,
   });
   return { ...answer, replay: false };
@@ -183,92 +215,11 @@ async function replayed(store: IngestStore, batch: TallyBatch): Promise<IngestAn
   return {
     accepted,
     duplicates,
+    updated: Number(row.updated),
     rejected: batch.records.length - accepted - duplicates,
     rejects: {},
     replay: true,
   };
-}
-
-/** Step 3: one row per key (first occurrence wins), instants normalised to UTC, local day computed. */
-function dedupe(
-  batch: TallyBatch,
-  placement: BalfPlacement,
-  createdAt: string,
-  now: Date,
-  horizon: string | null,
-) {
-  const rejects: Partial<Record<RecordRejectReason, number>> = {};
-  const reject = (reason: RecordRejectReason): void => {
-    rejects[reason] = (rejects[reason] ?? 0) + 1;
-  };
-  const latest = now.getTime() + FUTURE_TOLERANCE_MS;
-  const seen = new Set<string>();
-  const rows: NewRecord[] = [];
-  const refs: { balf: string; sent_key: string; ref_key: string; position: number }[] = [];
-  let inBatchDuplicates = 0;
-  for (const r of batch.records) {
-    if (seen.has(r.k)) {
-      inBatchDuplicates++;
-      continue;
-    }
-    seen.add(r.k);
-    let at: string;
-    let day: string;
-    try {
-      // Nearly every instant is already written as `toISOString` writes it: stored as is, read once.
-      const canonical = canonicalUtcMs(r.at);
-      const ms = canonical ?? parseInstant(r.at);
-      const date = new Date(ms);
-      at = canonical === null ? date.toISOString() : r.at;
-      // The Date, not the string: the instant is not parsed a second time.
-      day = localDay(date, placement.region);
-      if (ms > latest) {
-        reject('future');
-        continue;
-      }
-      if (horizon !== null && day < horizon) {
-        reject('purged_period');
-        continue;
-      }
-    } catch {
-      reject('out_of_calendar');
-      continue;
-    }
-    rows.push({
-      balf: batch.balf,
-      key: r.k,
-      dir: r.dir,
-      at,
-      day,
-      cat: r.cat,
-      heuristic: r.heuristic === true ? 1 : 0,
-      answered_at: null,
-      answer_heuristic: 0,
-      batch_id: batch.batchId,
-      created_at: createdAt,
-    });
-    if (r.dir === 'out') {
-      [...new Set(r.re ?? [])].forEach((ref, position) =>
-        refs.push({ balf: batch.balf, sent_key: r.k, ref_key: ref, position }),
-      );
-    }
-  }
-  return { rows, refs, inBatchDuplicates, rejects };
-}
-
-/** Step 5: daily counts per (day, direction, category), per BALF and per department. */
-async function addFlows(
-  store: IngestStore,
-  balf: string,
-  home: Home,
-  fresh: readonly NewRecord[],
-): Promise<void> {
-  const counts = new Map<string, number>();
-  for (const r of fresh) {
-    const k = `${r.day}|${r.dir}|${r.cat}`;
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-  }
-  await store.addFlowCounts(balf, home, counts);
 }
 
 function isRetryable(error: unknown): boolean {

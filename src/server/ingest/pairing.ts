@@ -8,7 +8,7 @@ import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../co
 import type { Database, RecordTable } from '../db/schema.ts';
 import { chunks } from './chunks.ts';
 import type { Home } from './rollups.ts';
-import type { IngestStore, StoredReceived } from './store.ts';
+import type { IngestStore, StoredReceived, StoredRef } from './store.ts';
 import { replyDelay } from './delays.ts';
 
 type Trx = Transaction<Database>;
@@ -23,16 +23,37 @@ export interface PairingContext {
 /** A row this batch has just inserted: pairing knows it without reading it back. */
 export type FreshRecord = Pick<RecordTable, 'key' | 'dir' | 'at' | 'day' | 'cat' | 'heuristic'>;
 
+/** Key `day|delay` of `daily_replies` → change; see `bumpReply`. */
+export type ReplyDeltas = Map<string, number>;
+
+export function bumpReply(deltas: ReplyDeltas, day: string, delay: number, delta: number): void {
+  const k = `${day}|${delay}`;
+  deltas.set(k, (deltas.get(k) ?? 0) + delta);
+}
+
+/** A sent message's references grouped for src/core `matchReplies`: `re`, and the request closure `hre`. */
+export function referencesBySent(refs: readonly StoredRef[]): Map<string, { re: string[]; hre: string[] }> {
+  const out = new Map<string, { re: string[]; hre: string[] }>();
+  for (const r of refs) {
+    let lists = out.get(r.sent_key);
+    if (!lists) out.set(r.sent_key, (lists = { re: [], hre: [] }));
+    (Number(r.heuristic) === 1 ? lists.hre : lists.re).push(r.ref_key);
+  }
+  return out;
+}
+
 /**
  * Re-pairs the received rows whose keys are in `touched` against every stored reply that
- * references them. `fresh` are the rows inserted by this batch (no delay bucket counted yet, no
- * answer stored yet): only the other rows are read from the database.
+ * references them, stores the answers that changed and adds the delay-bucket moves to `buckets`.
+ * `fresh` are the rows inserted by this batch (no delay bucket counted yet, no answer stored yet):
+ * only the other rows are read from the database, with the category they hold now.
  */
 export async function pairTouched(
   store: IngestStore,
   ctx: PairingContext,
   touched: ReadonlySet<string>,
   fresh: ReadonlyMap<string, FreshRecord>,
+  buckets: ReplyDeltas,
 ): Promise<void> {
   if (touched.size === 0) return;
   const received: StoredReceived[] = [];
@@ -51,24 +72,21 @@ export async function pairTouched(
     ctx.balf,
     received.map((r) => r.key),
   );
-  const reByKey = new Map<string, string[]>();
-  for (const r of refs) {
-    const list = reByKey.get(r.sent_key);
-    if (list) list.push(r.ref_key);
-    else reByKey.set(r.sent_key, [r.ref_key]);
-  }
+  const bySent = referencesBySent(refs);
   const sent: SentForMatch[] = [];
   const storedSent: string[] = [];
   const addSent = (row: { key: string; at: string; cat: string; heuristic: number }): void => {
+    const lists = bySent.get(row.key);
     sent.push({
       key: row.key,
       at: row.at,
       category: row.cat as SentForMatch['category'],
-      re: reByKey.get(row.key) ?? [],
+      re: lists?.re ?? [],
+      hre: lists?.hre ?? [],
       heuristic: Number(row.heuristic) === 1,
     });
   };
-  for (const key of reByKey.keys()) {
+  for (const key of bySent.keys()) {
     const r = fresh.get(key);
     if (r === undefined) storedSent.push(key);
     else if (r.dir === 'out') addSent(r);
@@ -86,11 +104,6 @@ export async function pairTouched(
   }
   const matches = matchReplies(forMatch, sent);
 
-  const bucketDeltas = new Map<string, number>();
-  const bump = (day: string, delay: number, delta: number): void => {
-    const k = `${day}|${delay}`;
-    bucketDeltas.set(k, (bucketDeltas.get(k) ?? 0) + delta);
-  };
   const changes: AnswerChange[] = [];
   for (const r of received) {
     const m = matches.get(r.key);
@@ -103,17 +116,16 @@ export async function pairTouched(
     if (r.cat !== 'usager') continue;
     const newDelay = replyDelay(r.day, answeredAt, ctx.region, ctx.whitMondayWorked);
     if (isFresh) {
-      bump(r.day, newDelay, 1);
+      bumpReply(buckets, r.day, newDelay, 1);
     } else {
       const oldDelay = replyDelay(r.day, r.answered_at, ctx.region, ctx.whitMondayWorked);
       if (oldDelay !== newDelay) {
-        bump(r.day, oldDelay, -1);
-        bump(r.day, newDelay, 1);
+        bumpReply(buckets, r.day, oldDelay, -1);
+        bumpReply(buckets, r.day, newDelay, 1);
       }
     }
   }
   await store.updateAnswers(ctx.balf, changes);
-  await store.addReplyCounts(ctx.balf, ctx.home, bucketDeltas);
 }
 
 export interface AnswerChange {
@@ -122,14 +134,33 @@ export interface AnswerChange {
   heuristic: number;
 }
 
-/** One UPDATE per few hundred rows (a CTE of values joined on the key; same SQL on both databases). */
+/** Two columns of `records` set per key: `[key, first, second]` rows (see `updateRecords`). */
 export async function updateAnswers(trx: Trx, balf: string, changes: readonly AnswerChange[]): Promise<void> {
-  for (const part of chunks(changes, 300)) {
+  await updateRecords(
+    trx,
+    balf,
+    ['answered_at', 'answer_heuristic'],
+    changes.map((c) => [c.key, c.answeredAt, c.heuristic]),
+  );
+}
+
+/**
+ * One UPDATE of `records` per few hundred keys (a CTE of values joined on the key; same SQL on both
+ * databases): sets a text column and an integer column from `[key, text, integer]` rows.
+ */
+export async function updateRecords(
+  trx: Trx,
+  balf: string,
+  [text, integer]: readonly [string, string],
+  rows: readonly (readonly [string, string | null, number])[],
+): Promise<void> {
+  const [t, i] = [sql.ref(text), sql.ref(integer)];
+  for (const part of chunks(rows, 300)) {
     const values = sql.join(
-      part.map((c) => sql`(${c.key}, cast(${c.answeredAt} as text), cast(${c.heuristic} as integer))`),
+      part.map(([key, a, b]) => sql`(${key}, cast(${a} as text), cast(${b} as integer))`),
     );
-    await sql`with v (key, answered_at, answer_heuristic) as (values ${values})
-      update records set answered_at = v.answered_at, answer_heuristic = v.answer_heuristic
+    await sql`with v (key, a, b) as (values ${values})
+      update records set ${t} = v.a, ${i} = v.b
       from v where records.balf = ${balf} and records.key = v.key`.execute(trx);
   }
 }

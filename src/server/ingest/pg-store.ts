@@ -7,7 +7,14 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { AnswerChange } from './pairing.ts';
-import { kyselyStore, type IngestStore, type StoredReceived, type StoredSent } from './store.ts';
+import {
+  kyselyStore,
+  type IngestStore,
+  type StoredReceived,
+  type StoredRecord,
+  type StoredRef,
+  type StoredSent,
+} from './store.ts';
 
 export function pgStore(trx: Transaction<Database>): IngestStore {
   return {
@@ -22,13 +29,13 @@ export function pgStore(trx: Transaction<Database>): IngestStore {
       const cells = rows.map((r) => {
         if (r.balf !== balf || r.batch_id !== batchId || r.created_at !== createdAt)
           throw new Error('insertRecords: rows of one batch only');
-        return [r.key, r.dir, r.at, r.day, r.cat, r.heuristic, r.answered_at, r.answer_heuristic];
+        return [r.key, r.dir, r.at, r.day, r.cat, r.heuristic, r.answered_at, r.answer_heuristic, r.hdr];
       });
       const { rows: out } = await sql<{ key: string }>`
         insert into records (balf, key, dir, at, day, cat, heuristic, answered_at, answer_heuristic,
-          batch_id, created_at)
+          hdr, batch_id, created_at)
         select ${balf}, c->>0, c->>1, c->>2, c->>3, c->>4, (c->>5)::integer, c->>6, (c->>7)::integer,
-          ${batchId}, ${createdAt}
+          (c->>8)::integer, ${batchId}, ${createdAt}
         from json_array_elements(${JSON.stringify(cells)}::json) as c
         on conflict (balf, key) do nothing
         returning key`.execute(trx);
@@ -37,16 +44,34 @@ export function pgStore(trx: Transaction<Database>): IngestStore {
     },
     async insertRefs(refs) {
       const first = refs[0];
-      if (first === undefined) return;
+      if (first === undefined) return [];
       const cells = refs.map((r) => {
         if (r.balf !== first.balf) throw new Error('insertRefs: references of one BALF only');
-        return [r.sent_key, r.ref_key, r.position];
+        return [r.sent_key, r.ref_key, r.position, r.heuristic];
       });
-      await sql`
-        insert into record_refs (balf, sent_key, ref_key, position)
-        select ${first.balf}, c->>0, c->>1, (c->>2)::integer
+      // A request-closure reference that now comes from `re` becomes a header reference (see store.ts).
+      const { rows } = await sql<StoredRef>`
+        insert into record_refs (balf, sent_key, ref_key, position, heuristic)
+        select ${first.balf}, c->>0, c->>1, (c->>2)::integer, (c->>3)::integer
         from json_array_elements(${JSON.stringify(cells)}::json) as c
-        on conflict (balf, ref_key, sent_key) do nothing`.execute(trx);
+        on conflict (balf, ref_key, sent_key) do update set heuristic = 0, position = excluded.position
+          where record_refs.heuristic = 1 and excluded.heuristic = 0
+        returning sent_key, ref_key, heuristic`.execute(trx);
+      return rows;
+    },
+    async storedByKeys(balf, keys) {
+      if (keys.length === 0) return [];
+      const { rows } = await sql<StoredRecord>`
+        select key, dir, day, cat, hdr, answered_at from records
+        where balf = ${balf} and key = any(${keys}::text[])`.execute(trx);
+      return rows;
+    },
+    async refineRecords(balf, changes) {
+      if (changes.length === 0) return;
+      await sql`
+        update records set cat = c->>1, hdr = (c->>2)::integer
+        from json_array_elements(${JSON.stringify(changes.map((c) => [c.key, c.cat, c.hdr]))}::json) as c
+        where records.balf = ${balf} and records.key = c->>0`.execute(trx);
     },
     async receivedByKeys(balf, keys) {
       if (keys.length === 0) return [];
@@ -57,8 +82,8 @@ export function pgStore(trx: Transaction<Database>): IngestStore {
     },
     async refsTo(balf, keys) {
       if (keys.length === 0) return [];
-      const { rows } = await sql<{ sent_key: string; ref_key: string }>`
-        select sent_key, ref_key from record_refs
+      const { rows } = await sql<StoredRef>`
+        select sent_key, ref_key, heuristic from record_refs
         where balf = ${balf} and ref_key = any(${keys}::text[])`.execute(trx);
       return rows;
     },

@@ -12,8 +12,16 @@ import { chunks } from './chunks.ts';
 import { replyDelay } from './delays.ts';
 import { readRetentionHorizon } from '../retention/horizon.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
-import { updateAnswers, type AnswerChange } from './pairing.ts';
-import { addFlowCounts, addReplyCounts, homeOf, saveHome, storedHome } from './rollups.ts';
+import { referencesBySent, updateAnswers, type AnswerChange } from './pairing.ts';
+import {
+  addFlowCounts,
+  addReplyCounts,
+  bumpFlow,
+  homeOf,
+  saveHome,
+  storedHome,
+  type FlowDelta,
+} from './rollups.ts';
 
 type Trx = Transaction<Database>;
 
@@ -76,7 +84,7 @@ export async function rebuildBalf(
   if (oldHome) {
     const oldFlows = await trx
       .selectFrom('daily_flows')
-      .select(['day', 'dir', 'cat', 'count'])
+      .select(['day', 'dir', 'cat', 'count', 'refined'])
       .where('balf', '=', address)
       .execute();
     const oldReplies = await trx
@@ -88,7 +96,12 @@ export async function rebuildBalf(
       trx,
       address,
       oldHome,
-      new Map(oldFlows.map((f) => [`${f.day}|${f.dir}|${f.cat}`, -Number(f.count)])),
+      new Map(
+        oldFlows.map((f) => [
+          `${f.day}|${f.dir}|${f.cat}`,
+          { count: -Number(f.count), refined: -Number(f.refined) },
+        ]),
+      ),
       { balfLevel: false },
     );
     await addReplyCounts(
@@ -102,22 +115,17 @@ export async function rebuildBalf(
 
   const records = await trx
     .selectFrom('records')
-    .select(['key', 'dir', 'at', 'day', 'cat', 'heuristic', 'answered_at', 'answer_heuristic'])
+    .select(['key', 'dir', 'at', 'day', 'cat', 'heuristic', 'hdr', 'answered_at', 'answer_heuristic'])
     .where('balf', '=', address)
     .execute();
   const refs = await trx
     .selectFrom('record_refs')
-    .select(['sent_key', 'ref_key', 'position'])
+    .select(['sent_key', 'ref_key', 'heuristic'])
     .where('balf', '=', address)
     .orderBy('sent_key')
     .orderBy('position')
     .execute();
-  const reByKey = new Map<string, string[]>();
-  for (const r of refs) {
-    const list = reByKey.get(r.sent_key);
-    if (list) list.push(r.ref_key);
-    else reByKey.set(r.sent_key, [r.ref_key]);
-  }
+  const bySent = referencesBySent(refs);
   const received: ReceivedForMatch[] = [];
   const sent: SentForMatch[] = [];
   for (const r of records) {
@@ -128,14 +136,15 @@ export async function rebuildBalf(
         key: r.key,
         at: r.at,
         category: r.cat as SentForMatch['category'],
-        re: reByKey.get(r.key) ?? [],
+        re: bySent.get(r.key)?.re ?? [],
+        hre: bySent.get(r.key)?.hre ?? [],
         heuristic: Number(r.heuristic) === 1,
       });
     }
   }
   const matches = matchReplies(received, sent);
 
-  const flows = new Map<string, number>();
+  const flows = new Map<string, FlowDelta>();
   const replies = new Map<string, number>();
   // Days before the retention horizon have no records any more: their rollups are kept as they
   // are (delays included) and credited to the new home.
@@ -143,11 +152,12 @@ export async function rebuildBalf(
   if (horizon !== null) {
     const keptFlows = await trx
       .selectFrom('daily_flows')
-      .select(['day', 'dir', 'cat', 'count'])
+      .select(['day', 'dir', 'cat', 'count', 'refined'])
       .where('balf', '=', address)
       .where('day', '<', horizon)
       .execute();
-    for (const f of keptFlows) flows.set(`${f.day}|${f.dir}|${f.cat}`, Number(f.count));
+    for (const f of keptFlows)
+      flows.set(`${f.day}|${f.dir}|${f.cat}`, { count: Number(f.count), refined: Number(f.refined) });
     const keptReplies = await trx
       .selectFrom('daily_replies')
       .select(['day', 'delay', 'count'])
@@ -167,8 +177,7 @@ export async function rebuildBalf(
     if (r.dir === 'in' && (answeredAt !== r.answered_at || answerHeuristic !== Number(r.answer_heuristic))) {
       answerChanges.push({ key: r.key, answeredAt, heuristic: answerHeuristic });
     }
-    const fk = `${day}|${r.dir}|${r.cat}`;
-    flows.set(fk, (flows.get(fk) ?? 0) + 1);
+    bumpFlow(flows, `${day}|${r.dir}|${r.cat}`, 1, r.dir === 'in' ? Number(r.hdr) : 0);
     if (r.dir === 'in' && r.cat === 'usager') {
       const rk = `${day}|${replyDelay(day, answeredAt, region, options.whitMondayWorked ?? whitMondayWorkedFromEnv())}`;
       replies.set(rk, (replies.get(rk) ?? 0) + 1);

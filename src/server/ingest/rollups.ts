@@ -21,8 +21,29 @@ export function homeOf(placement: BalfPlacement): Home {
   return { department: placement.department ?? UNATTACHED_DEPARTMENT, region: placement.region };
 }
 
-/** Key `day|dir|cat` → count (negative to subtract). */
-export type FlowCounts = ReadonlyMap<string, number>;
+/** Change of one flow row: records, and received records among them classified with headers. */
+export interface FlowDelta {
+  count: number;
+  refined: number;
+}
+/** Key `day|dir|cat` → change (negative to subtract). */
+export type FlowCounts = ReadonlyMap<string, FlowDelta>;
+
+/** Adds `delta` to the flow row `day|dir|cat` of `counts`. */
+export function bumpFlow(counts: Map<string, FlowDelta>, key: string, count: number, refined: number): void {
+  const d = counts.get(key);
+  if (d) {
+    d.count += count;
+    d.refined += refined;
+  } else counts.set(key, { count, refined });
+}
+
+/** Flow changes that change something, sorted by key (see addFlowCounts). */
+export function sortedFlowChanges(counts: FlowCounts): [string, FlowDelta][] {
+  return [...counts]
+    .filter(([, d]) => d.count !== 0 || d.refined !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
 /** Key `day|delay` → count (negative to subtract). */
 export type ReplyCounts = ReadonlyMap<string, number>;
 
@@ -34,13 +55,10 @@ export async function addFlowCounts(
   options: { balfLevel?: boolean } = {},
 ): Promise<void> {
   // Sorted: concurrent transactions then lock shared department rows in the same order (no deadlock).
-  const rows = [...counts]
-    .filter(([, n]) => n !== 0)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, count]) => {
-      const [day, dir, cat] = k.split('|') as [string, 'in' | 'out', string];
-      return { day, dir, cat, count };
-    });
+  const rows = sortedFlowChanges(counts).map(([k, { count, refined }]) => {
+    const [day, dir, cat] = k.split('|') as [string, 'in' | 'out', string];
+    return { day, dir, cat, count, refined };
+  });
   if (rows.length === 0) return;
   for (const part of chunks(rows, 500)) {
     if (options.balfLevel !== false) {
@@ -48,9 +66,10 @@ export async function addFlowCounts(
         .insertInto('daily_flows')
         .values(part.map((r) => ({ balf, ...r })))
         .onConflict((oc) =>
-          oc
-            .columns(['balf', 'day', 'dir', 'cat'])
-            .doUpdateSet({ count: sql`daily_flows.count + excluded.count` }),
+          oc.columns(['balf', 'day', 'dir', 'cat']).doUpdateSet({
+            count: sql`daily_flows.count + excluded.count`,
+            refined: sql`daily_flows.refined + excluded.refined`,
+          }),
         )
         .execute();
     }
@@ -58,9 +77,10 @@ export async function addFlowCounts(
       .insertInto('department_daily_flows')
       .values(part.map((r) => ({ department: home.department, ...r })))
       .onConflict((oc) =>
-        oc
-          .columns(['day', 'department', 'dir', 'cat'])
-          .doUpdateSet({ count: sql`department_daily_flows.count + excluded.count` }),
+        oc.columns(['day', 'department', 'dir', 'cat']).doUpdateSet({
+          count: sql`department_daily_flows.count + excluded.count`,
+          refined: sql`department_daily_flows.refined + excluded.refined`,
+        }),
       )
       .execute();
   }

@@ -8,7 +8,8 @@ import type SQLite from 'better-sqlite3';
 import { HORIZON_SETTING } from '../retention/horizon.ts';
 import { placementOf, type PlacementRow } from './directory.ts';
 import type { AnswerChange } from './pairing.ts';
-import type { IngestStore, StoredReceived, StoredSent } from './store.ts';
+import { sortedFlowChanges } from './rollups.ts';
+import type { IngestStore, StoredReceived, StoredRecord, StoredRef, StoredSent } from './store.ts';
 
 type Statement = SQLite.Statement<unknown[], unknown>;
 
@@ -22,21 +23,26 @@ function prepareAll(h: SQLite.Database) {
     place: p(`select s.code as service, s.department_code as department, s.region as serviceRegion,
         d.region as departmentRegion from balfs b join services s on s.code = b.service_code
         join departments d on d.code = s.department_code where b.address = ?`),
-    replayed: p('select balf, accepted, duplicates from batches where batch_id = ?'),
+    replayed: p('select balf, accepted, duplicates, updated from batches where batch_id = ?'),
     storedHome: p('select department, region from balf_homes where balf = ?'),
     retentionHorizon: p(`select value from settings where name = '${HORIZON_SETTING}'`),
     saveHome: p(`insert into balf_homes (balf, department, region) values (?, ?, ?)
         on conflict (balf) do update set department = excluded.department, region = excluded.region`),
-    insertRecord: p(`insert into records (balf, key, dir, at, day, cat, heuristic, answered_at,
-        answer_heuristic, batch_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    insertRecord: p(`insert into records (balf, key, dir, at, day, cat, heuristic, hdr, answered_at,
+        answer_heuristic, batch_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         on conflict (balf, key) do nothing`),
-    insertRef: p(`insert into record_refs (balf, ref_key, sent_key, position) values (?, ?, ?, ?)
-        on conflict (balf, ref_key, sent_key) do nothing`),
-    addFlow: p(`insert into daily_flows (balf, day, dir, cat, count) values (?, ?, ?, ?, ?)
-        on conflict (balf, day, dir, cat) do update set count = daily_flows.count + excluded.count`),
-    addDepartmentFlow: p(`insert into department_daily_flows (department, day, dir, cat, count)
-        values (?, ?, ?, ?, ?) on conflict (day, department, dir, cat)
-        do update set count = department_daily_flows.count + excluded.count`),
+    // A request-closure reference that now comes from `re` becomes a header reference (see store.ts).
+    insertRef: p(`insert into record_refs (balf, ref_key, sent_key, position, heuristic)
+        values (?, ?, ?, ?, ?) on conflict (balf, ref_key, sent_key)
+        do update set heuristic = 0, position = excluded.position
+        where record_refs.heuristic = 1 and excluded.heuristic = 0`),
+    addFlow: p(`insert into daily_flows (balf, day, dir, cat, count, refined) values (?, ?, ?, ?, ?, ?)
+        on conflict (balf, day, dir, cat) do update set count = daily_flows.count + excluded.count,
+        refined = daily_flows.refined + excluded.refined`),
+    addDepartmentFlow: p(`insert into department_daily_flows (department, day, dir, cat, count, refined)
+        values (?, ?, ?, ?, ?, ?) on conflict (day, department, dir, cat)
+        do update set count = department_daily_flows.count + excluded.count,
+        refined = department_daily_flows.refined + excluded.refined`),
     dropFlow: p('delete from daily_flows where balf = ? and day = ? and dir = ? and cat = ? and count <= 0'),
     dropDepartmentFlow: p(`delete from department_daily_flows
         where day = ? and department = ? and dir = ? and cat = ? and count <= 0`),
@@ -53,13 +59,16 @@ function prepareAll(h: SQLite.Database) {
     received: p(`select key, at, day, cat, answered_at, answer_heuristic from records
         where balf = ? and key in (select value from json_each(?)) and dir = 'in'`),
     // The primary key is (balf, ref_key, sent_key): one search per key (migration 0005).
-    refsTo: p(`select sent_key, ref_key from record_refs
+    refsTo: p(`select sent_key, ref_key, heuristic from record_refs
         where balf = ? and ref_key in (select value from json_each(?))`),
+    stored: p(`select key, dir, day, cat, hdr, answered_at from records
+        where balf = ? and key in (select value from json_each(?))`),
+    refine: p('update records set cat = ?, hdr = ? where balf = ? and key = ?'),
     sent: p(`select key, at, cat, heuristic from records
         where balf = ? and key in (select value from json_each(?)) and dir = 'out'`),
     updateAnswer: p('update records set answered_at = ?, answer_heuristic = ? where balf = ? and key = ?'),
     insertBatch: p(`insert into batches (batch_id, token_id, balf, client_id, seq, records, accepted,
-        duplicates, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        duplicates, updated, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
   };
 }
 
@@ -85,7 +94,8 @@ export function sqliteStore(handle: SQLite.Database): IngestStore {
       return (st.retentionHorizon.get() as { value: string } | undefined)?.value ?? null;
     },
     async replayed(batchId) {
-      return st.replayed.get(batchId) as { balf: string; accepted: number; duplicates: number } | undefined;
+      return st.replayed.get(batchId) as
+        { balf: string; accepted: number; duplicates: number; updated: number } | undefined;
     },
     async storedHome(balf) {
       return (st.storedHome.get(balf) as { department: string; region: string } | undefined) ?? null;
@@ -104,6 +114,7 @@ export function sqliteStore(handle: SQLite.Database): IngestStore {
           r.day,
           r.cat,
           r.heuristic,
+          r.hdr,
           r.answered_at,
           r.answer_heuristic,
           r.batch_id,
@@ -113,14 +124,25 @@ export function sqliteStore(handle: SQLite.Database): IngestStore {
       }
       return inserted;
     },
+    async storedByKeys(balf, keys) {
+      return rowsByKeys<StoredRecord>(st.stored, balf, keys);
+    },
+    async refineRecords(balf, changes) {
+      for (const c of changes) st.refine.run(c.cat, c.hdr, balf, c.key);
+    },
     async insertRefs(refs) {
-      for (const r of refs) st.insertRef.run(r.balf, r.ref_key, r.sent_key, r.position);
+      const added: StoredRef[] = [];
+      for (const r of refs) {
+        if (st.insertRef.run(r.balf, r.ref_key, r.sent_key, r.position, r.heuristic).changes === 1)
+          added.push({ sent_key: r.sent_key, ref_key: r.ref_key, heuristic: r.heuristic });
+      }
+      return added;
     },
     async addFlowCounts(balf, home, counts) {
-      for (const [k, count] of sortedNonZero(counts)) {
+      for (const [k, { count, refined }] of sortedFlowChanges(counts)) {
         const [day, dir, cat] = k.split('|') as [string, string, string];
-        st.addFlow.run(balf, day, dir, cat, count);
-        st.addDepartmentFlow.run(home.department, day, dir, cat, count);
+        st.addFlow.run(balf, day, dir, cat, count, refined);
+        st.addDepartmentFlow.run(home.department, day, dir, cat, count, refined);
         if (count < 0) {
           st.dropFlow.run(balf, day, dir, cat);
           st.dropDepartmentFlow.run(day, home.department, dir, cat);
@@ -143,7 +165,7 @@ export function sqliteStore(handle: SQLite.Database): IngestStore {
       return rowsByKeys<StoredReceived>(st.received, balf, keys);
     },
     async refsTo(balf, keys) {
-      return rowsByKeys<{ sent_key: string; ref_key: string }>(st.refsTo, balf, keys);
+      return rowsByKeys<StoredRef>(st.refsTo, balf, keys);
     },
     async sentByKeys(balf, keys) {
       return rowsByKeys<StoredSent>(st.sent, balf, keys);
@@ -161,6 +183,7 @@ export function sqliteStore(handle: SQLite.Database): IngestStore {
         row.records,
         row.accepted,
         row.duplicates,
+        row.updated,
         row.created_at,
       );
     },

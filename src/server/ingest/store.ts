@@ -3,12 +3,13 @@
  * SQLite handle opened elsewhere) or through prepared better-sqlite3 statements (sqlite-store.ts,
  * the hot path of the embedded database). Both run inside the caller's transaction.
  */
-import type { Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { BatchTable, Database, RecordRefTable, RecordTable } from '../db/schema.ts';
 import { readRetentionHorizon } from '../retention/horizon.ts';
 import { chunks } from './chunks.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
 import { updateAnswers, type AnswerChange } from './pairing.ts';
+import { refineRecords } from './refine.ts';
 import {
   addFlowCounts,
   addReplyCounts,
@@ -20,9 +21,33 @@ import {
 } from './rollups.ts';
 
 /** Rows written by an ingest: exactly the tables' columns (src/server/db/schema.ts). */
-export type NewRecord = RecordTable;
-export type NewRef = RecordRefTable;
-export type BatchRow = BatchTable;
+export type NewRecord = Selectable<RecordTable>;
+export type NewRef = Selectable<RecordRefTable>;
+export type BatchRow = Selectable<BatchTable>;
+
+/** What a record already stored holds that a new upload of its key may improve. */
+export interface StoredRecord {
+  key: string;
+  dir: string;
+  day: string;
+  cat: string;
+  hdr: number;
+  answered_at: string | null;
+}
+
+/** A stored received record's new classification (src/core/classify.ts categoryWins). */
+export interface Refinement {
+  key: string;
+  cat: string;
+  hdr: number;
+}
+
+/** A reference to a received message, flagged when it comes from the request closure (`hre`). */
+export interface StoredRef {
+  sent_key: string;
+  ref_key: string;
+  heuristic: number;
+}
 
 export interface StoredReceived {
   key: string;
@@ -42,16 +67,25 @@ export interface StoredSent {
 
 export interface IngestStore {
   place(balf: string): Promise<BalfPlacement>;
-  replayed(batchId: string): Promise<{ balf: string; accepted: number; duplicates: number } | undefined>;
+  replayed(
+    batchId: string,
+  ): Promise<{ balf: string; accepted: number; duplicates: number; updated: number } | undefined>;
   storedHome(balf: string): Promise<Home | null>;
   saveHome(balf: string, home: Home): Promise<void>;
   /** `insert … on conflict do nothing`: returns the keys that were new. */
   insertRecords(rows: readonly NewRecord[]): Promise<Set<string>>;
-  insertRefs(refs: readonly NewRef[]): Promise<void>;
+  /** The stored records of these keys, whatever their direction (keys not stored are left out). */
+  storedByKeys(balf: string, keys: readonly string[]): Promise<StoredRecord[]>;
+  refineRecords(balf: string, changes: readonly Refinement[]): Promise<void>;
+  /**
+   * Adds references (union): a new one is inserted, a request-closure one that now comes from `re` loses
+   * its flag, nothing is removed. Returns the references that were added or changed.
+   */
+  insertRefs(refs: readonly NewRef[]): Promise<StoredRef[]>;
   addFlowCounts(balf: string, home: Home, counts: FlowCounts): Promise<void>;
   addReplyCounts(balf: string, home: Home, counts: ReplyCounts): Promise<void>;
   receivedByKeys(balf: string, keys: readonly string[]): Promise<StoredReceived[]>;
-  refsTo(balf: string, keys: readonly string[]): Promise<{ sent_key: string; ref_key: string }[]>;
+  refsTo(balf: string, keys: readonly string[]): Promise<StoredRef[]>;
   sentByKeys(balf: string, keys: readonly string[]): Promise<StoredSent[]>;
   updateAnswers(balf: string, changes: readonly AnswerChange[]): Promise<void>;
   insertBatch(row: BatchRow): Promise<void>;
@@ -66,10 +100,17 @@ export function kyselyStore(trx: Transaction<Database>): IngestStore {
     async replayed(batchId) {
       const row = await trx
         .selectFrom('batches')
-        .select(['balf', 'accepted', 'duplicates'])
+        .select(['balf', 'accepted', 'duplicates', 'updated'])
         .where('batch_id', '=', batchId)
         .executeTakeFirst();
-      return row && { balf: row.balf, accepted: Number(row.accepted), duplicates: Number(row.duplicates) };
+      return (
+        row && {
+          balf: row.balf,
+          accepted: Number(row.accepted),
+          duplicates: Number(row.duplicates),
+          updated: Number(row.updated),
+        }
+      );
     },
     storedHome: (balf) => storedHome(trx, balf),
     retentionHorizon: () => readRetentionHorizon(trx),
@@ -87,14 +128,40 @@ export function kyselyStore(trx: Transaction<Database>): IngestStore {
       }
       return inserted;
     },
-    async insertRefs(refs) {
-      for (const part of chunks(refs, 1000)) {
-        await trx
-          .insertInto('record_refs')
-          .values(part)
-          .onConflict((oc) => oc.columns(['balf', 'ref_key', 'sent_key']).doNothing())
-          .execute();
+    async storedByKeys(balf, keys) {
+      const out: StoredRecord[] = [];
+      for (const part of chunks(keys, 500)) {
+        out.push(
+          ...(await trx
+            .selectFrom('records')
+            .select(['key', 'dir', 'day', 'cat', 'hdr', 'answered_at'])
+            .where('balf', '=', balf)
+            .where('key', 'in', part)
+            .execute()),
+        );
       }
+      return out;
+    },
+    refineRecords: (balf, changes) => refineRecords(trx, balf, changes),
+    async insertRefs(refs) {
+      const out: StoredRef[] = [];
+      for (const part of chunks(refs, 800)) {
+        out.push(
+          ...(await trx
+            .insertInto('record_refs')
+            .values(part)
+            .onConflict((oc) =>
+              oc
+                .columns(['balf', 'ref_key', 'sent_key'])
+                .doUpdateSet({ heuristic: 0, position: (eb) => eb.ref('excluded.position') })
+                .where('record_refs.heuristic', '=', 1)
+                .where('excluded.heuristic', '=', 0),
+            )
+            .returning(['sent_key', 'ref_key', 'heuristic'])
+            .execute()),
+        );
+      }
+      return out;
     },
     addFlowCounts: (balf, home, counts) => addFlowCounts(trx, balf, home, counts),
     addReplyCounts: (balf, home, counts) => addReplyCounts(trx, balf, home, counts),
@@ -114,12 +181,12 @@ export function kyselyStore(trx: Transaction<Database>): IngestStore {
       return out;
     },
     async refsTo(balf, keys) {
-      const out: { sent_key: string; ref_key: string }[] = [];
+      const out: StoredRef[] = [];
       for (const part of chunks(keys, 500)) {
         out.push(
           ...(await trx
             .selectFrom('record_refs')
-            .select(['sent_key', 'ref_key'])
+            .select(['sent_key', 'ref_key', 'heuristic'])
             .where('balf', '=', balf)
             .where('ref_key', 'in', part)
             .execute()),

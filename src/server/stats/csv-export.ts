@@ -27,6 +27,8 @@ export const STATS_CSV_HEADER = [
   'Délai 90e centile (jours ouvrés)',
   'Cible',
   'Cible (jours ouvrés)',
+  // Last, so that columns read by position keep their place.
+  'Reçus à vérifier (classement provisoire)',
 ] as const;
 
 const LEVEL_NAMES = {
@@ -69,6 +71,7 @@ export function* statsCsvRows(answer: StatsAnswer, subjectName: string): Generat
     period,
     ...metricCells(answer.totals),
     ...target,
+    answer.totals.unrefined,
   ];
   for (const s of answer.series) {
     yield [
@@ -79,9 +82,19 @@ export function* statsCsvRows(answer: StatsAnswer, subjectName: string): Generat
       s.period,
       ...metricCells(s),
       ...target,
+      s.unrefined,
     ];
   }
   for (const c of answer.children) {
-    yield ['sous-niveau', LEVEL_NAMES[c.level], c.id, c.name, period, ...metricCells(c), ...target];
+    yield [
+      'sous-niveau',
+      LEVEL_NAMES[c.level],
+      c.id,
+      c.name,
+      period,
+      ...metricCells(c),
+      ...target,
+      c.unrefined,
+    ];
   }
 }

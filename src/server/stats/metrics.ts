@@ -5,15 +5,19 @@ import { summarizeHistogram } from '../../core/targets.ts';
 export class MetricsAccumulator {
   received = 0;
   receivedByCategory = { usager: 0, interne: 0, auto: 0, junk: 0 };
+  /** Received messages classified without their headers (see Metrics.unrefined). */
+  unrefined = 0;
   sent = 0;
   sentByCategory = { reply: 0, forward: 0, new: 0, auto: 0 };
   statuses = { answered_in_time: 0, answered_late: 0, pending: 0, overdue: 0 };
   /** Delay in working days → answered messages. */
   readonly histogram = new Map<number, number>();
 
-  addFlow(dir: string, cat: string, count: number): void {
+  /** `refined`: received messages among `count` classified with their headers. */
+  addFlow(dir: string, cat: string, count: number, refined: number): void {
     if (dir === 'in') {
       this.received += count;
+      this.unrefined += count - refined;
       if (cat in this.receivedByCategory)
         this.receivedByCategory[cat as keyof typeof this.receivedByCategory] += count;
     } else {
@@ -33,6 +37,7 @@ export class MetricsAccumulator {
     return {
       received: this.received,
       receivedByCategory: { ...this.receivedByCategory },
+      unrefined: this.unrefined,
       sent: this.sent,
       sentByCategory: { ...this.sentByCategory },
       answeredInTime: this.statuses.answered_in_time,

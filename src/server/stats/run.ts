@@ -86,8 +86,9 @@ type Count = number | string;
 async function fetchRows(db: Db, params: StatsParams, subject: Subject) {
   const src = sourceOf(subject);
   const range = sql`f.day >= ${params.from} and f.day <= ${params.to} and ${src.where}`;
-  const seriesFlows = sql<{ day: string; dir: string; cat: string; n: Count }>`
-    select f.day as day, f.dir as dir, f.cat as cat, sum(f.count) as n from ${src.flows}
+  const seriesFlows = sql<{ day: string; dir: string; cat: string; n: Count; refined: Count }>`
+    select f.day as day, f.dir as dir, f.cat as cat, sum(f.count) as n, sum(f.refined) as refined
+    from ${src.flows}
     where ${range} group by f.day, f.dir, f.cat`.execute(db);
   const seriesReplies = sql<{ region: string | null; day: string; delay: Count; n: Count }>`
     select ${src.region} as region, f.day as day, f.delay as delay, sum(f.count) as n from ${src.replies}
@@ -101,8 +102,9 @@ async function fetchRows(db: Db, params: StatsParams, subject: Subject) {
       childUnanswered: [],
     };
   }
-  const childFlows = sql<{ child: string; dir: string; cat: string; n: Count }>`
-    select ${src.child} as child, f.dir as dir, f.cat as cat, sum(f.count) as n from ${src.flows}
+  const childFlows = sql<{ child: string; dir: string; cat: string; n: Count; refined: Count }>`
+    select ${src.child} as child, f.dir as dir, f.cat as cat, sum(f.count) as n, sum(f.refined) as refined
+    from ${src.flows}
     where ${range} group by 1, f.dir, f.cat`.execute(db);
   const childAnswered = sql<{ child: string; delay: Count; n: Count }>`
     select ${src.child} as child, f.delay as delay, sum(f.count) as n from ${src.replies}
@@ -159,8 +161,9 @@ export async function runStats(
 
   for (const row of rows.seriesFlows) {
     const n = Number(row.n);
-    totals.addFlow(row.dir, row.cat, n);
-    series.get(periodOf(row.day, params.granularity))?.addFlow(row.dir, row.cat, n);
+    const refined = Number(row.refined);
+    totals.addFlow(row.dir, row.cat, n, refined);
+    series.get(periodOf(row.day, params.granularity))?.addFlow(row.dir, row.cat, n, refined);
   }
   for (const row of rows.seriesReplies) {
     const n = Number(row.n);
@@ -170,7 +173,8 @@ export async function runStats(
     totals.addReplies(status, d, n);
     series.get(periodOf(row.day, params.granularity))?.addReplies(status, d, n);
   }
-  for (const row of rows.childFlows) childOf(row.child).addFlow(row.dir, row.cat, Number(row.n));
+  for (const row of rows.childFlows)
+    childOf(row.child).addFlow(row.dir, row.cat, Number(row.n), Number(row.refined));
   for (const row of rows.childAnswered) {
     const delay = Number(row.delay);
     childOf(row.child).addReplies(answeredStatus(delay), delay, Number(row.n));

@@ -90,9 +90,13 @@ export default async function talliesRoutes(app: FastifyInstance, options: Talli
         metrics.ingestRecords.inc({ result: 'duplicate' }, answer.duplicates);
         metrics.ingestRecords.inc({ result: 'rejected' }, answer.rejected);
       }
-      return reply
-        .code(200)
-        .send({ accepted: answer.accepted, duplicates: answer.duplicates, rejected: answer.rejected });
+      return reply.code(200).send({
+        accepted: answer.accepted,
+        duplicates: answer.duplicates,
+        rejected: answer.rejected,
+        // Only when non-zero: a batch that refines nothing is answered as before schema 2.
+        ...(answer.updated > 0 ? { updated: answer.updated } : {}),
+      });
     },
   );
 }
