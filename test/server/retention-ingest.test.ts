@@ -1,5 +1,6 @@
-// After a retention purge: purged days are never counted twice by a re-sent record, and a BALF moved
-// in the directory keeps its purged days' counts (credited to its new home).
+// After a retention purge: purged days are never counted twice by a re-sent record, nor refined (their
+// provisional count stays), and a BALF moved in the directory keeps its purged days' counts (credited to
+// its new home).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StatsAnswer } from '../../src/core/protocol.ts';
 import { recomputeStaleBalfs } from '../../src/server/ingest/recompute.ts';
@@ -39,7 +40,7 @@ describe.each(databaseKinds)('ingest and directory moves after a purge, on %s', 
     const q1 = newKey();
     const q2 = newKey();
     old = [
-      { k: q1, dir: 'in', at: '2025-03-10T08:00:00Z', cat: 'usager' },
+      { k: q1, dir: 'in', at: '2025-03-10T08:00:00Z', cat: 'usager', hdr: true },
       { k: newKey(), dir: 'out', at: '2025-03-12T09:00:00Z', cat: 'reply', re: [q1] },
       { k: newKey(), dir: 'in', at: '2025-03-14T08:00:00Z', cat: 'usager' }, // never answered
     ];
@@ -70,13 +71,16 @@ describe.each(databaseKinds)('ingest and directory moves after a purge, on %s', 
     a.totals.sent,
     a.totals.answeredInTime,
     a.totals.overdue,
+    a.totals.unrefined,
   ];
 
   it('refuses records of purged days re-sent by a reinstalled workstation, and says why', async () => {
     const before = await stats({});
-    expect(figures(before)).toEqual([3, 2, 2, 1]);
-    // A new batch (new batchId, as after a reinstall) with the whole history again.
-    const res = await post(h.app, write, batch(BALF, [...old, ...recent]));
+    expect(figures(before)).toEqual([3, 2, 2, 1, 2]);
+    // A new batch (new batchId, as after a reinstall) with the whole history again, the never-answered
+    // message of a purged day now classified with its headers.
+    const refined: RecordInput = { ...old[2]!, cat: 'auto', hdr: true };
+    const res = await post(h.app, write, batch(BALF, [old[0]!, old[1]!, refined, ...recent], { schema: 2 }));
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({
       accepted: 0,
@@ -97,8 +101,8 @@ describe.each(databaseKinds)('ingest and directory moves after a purge, on %s', 
     const byDepartment = Object.fromEntries(after.children.map((c) => [c.id, c.received]));
     expect(byDepartment).toMatchObject({ '69': 0, '57': 3 });
     const march = await stats({ level: 'department', id: '57', from: '2025-03-01', to: '2025-03-31' });
-    expect(figures(march)).toEqual([2, 1, 1, 1]);
+    expect(figures(march)).toEqual([2, 1, 1, 1, 1]);
     const balf = await stats({ level: 'balf', id: BALF, from: '2025-03-01', to: '2025-03-31' });
-    expect(figures(balf)).toEqual([2, 1, 1, 1]);
+    expect(figures(balf)).toEqual([2, 1, 1, 1, 1]);
   });
 });

@@ -2,7 +2,8 @@
  * Synthetic mail of one BALF over a period, as the add-on would report it: weekly rhythm (quiet
  * weekends), public holidays of the region, seasons (income tax in May, local taxes in
  * September, a quiet August), replies mostly within 1–5 working days, some late, some never,
- * acknowledgements, internal mail and junk. Deterministic for a given seed.
+ * acknowledgements, internal mail and junk. Deterministic for a given seed. Received mail is sent as an
+ * up-to-date add-on sends it, classified with its headers (`hdr`): the demo's figures are not provisional.
  */
 import { createHash } from 'node:crypto';
 import { TZDate } from '@date-fns/tz';
@@ -104,7 +105,7 @@ export function generateBalfMail(options: BalfMailOptions): TallyRecord[] {
   };
   const records: TallyRecord[] = [];
   const push = (r: TallyRecord, ms: number): void => {
-    if (ms <= nowMs) records.push(r);
+    if (ms <= nowMs) records.push(r.dir === 'in' ? { ...r, hdr: true } : r);
   };
 
   for (let day = options.from; day <= options.to; day = addDays(day, 1)) {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { addDays, regionForDepartment, todayIn } from '../../core/calendar.ts';
-import { PROTOCOL_SCHEMA, tallyBatchSchema, type TallyRecord } from '../../core/protocol.ts';
+import { TALLY_SCHEMA, tallyBatchSchema, type TallyRecord } from '../../core/protocol.ts';
 import type { Principal } from '../auth/scope.ts';
 import type { Db } from '../db/schema.ts';
 import { applyDirectory } from '../directory/import.ts';
@@ -99,7 +99,7 @@ export async function runDemo(db: Db, options: DemoOptions): Promise<DemoSummary
       const clientId = nameUuid(`${options.seed}|client|${balf.address}|${c}`).slice(0, 18);
       for (let i = 0; i * BATCH_SIZE < mine.length; i++) {
         const batch = tallyBatchSchema.parse({
-          schema: PROTOCOL_SCHEMA,
+          schema: TALLY_SCHEMA,
           batchId: nameUuid(`${options.seed}|batch|${balf.address}|${c}|${i}|${from}|${to}`),
           seq: i,
           client: { id: clientId, addon: 'démo', thunderbird: '128.0' },
