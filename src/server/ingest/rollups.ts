@@ -84,14 +84,30 @@ export async function addFlowCounts(
       )
       .execute();
   }
-  if (rows.some((r) => r.count < 0)) {
+  await dropEmptyRows(trx, ['daily_flows', 'department_daily_flows'], balf, home, rows, options);
+}
+
+/**
+ * Deletes the rows a change emptied. They are looked for on the days it lowered only, through the
+ * primary keys (a refinement lowers rows at nearly every upload; the department rollups are keyed by
+ * day first, and a search by department alone read them all).
+ */
+async function dropEmptyRows(
+  trx: Trx,
+  [balfTable, departmentTable]: readonly [string, string],
+  balf: string,
+  home: Home,
+  rows: readonly { day: string; count: number }[],
+  options: { balfLevel?: boolean },
+): Promise<void> {
+  const lowered = [...new Set(rows.filter((r) => r.count < 0).map((r) => r.day))];
+  for (const part of chunks(lowered, 500)) {
+    const days = sql.join(part);
     if (options.balfLevel !== false)
-      await trx.deleteFrom('daily_flows').where('balf', '=', balf).where('count', '<=', 0).execute();
-    await trx
-      .deleteFrom('department_daily_flows')
-      .where('department', '=', home.department)
-      .where('count', '<=', 0)
-      .execute();
+      await sql`delete from ${sql.table(balfTable)}
+        where balf = ${balf} and day in (${days}) and count <= 0`.execute(trx);
+    await sql`delete from ${sql.table(departmentTable)}
+      where day in (${days}) and department = ${home.department} and count <= 0`.execute(trx);
   }
 }
 
@@ -132,15 +148,7 @@ export async function addReplyCounts(
       )
       .execute();
   }
-  if (rows.some((r) => r.count < 0)) {
-    if (options.balfLevel !== false)
-      await trx.deleteFrom('daily_replies').where('balf', '=', balf).where('count', '<=', 0).execute();
-    await trx
-      .deleteFrom('department_daily_replies')
-      .where('department', '=', home.department)
-      .where('count', '<=', 0)
-      .execute();
-  }
+  await dropEmptyRows(trx, ['daily_replies', 'department_daily_replies'], balf, home, rows, options);
 }
 
 /** The home the BALF's counts are credited to now, or null for a BALF never seen. */
