@@ -15,10 +15,10 @@ import { inGroupCommit } from './group-commit.ts';
 import { pairTouched, type PairingContext, type ReplyDeltas } from './pairing.ts';
 import { pgStore } from './pg-store.ts';
 import { rebuildBalf } from './recompute.ts';
-import { mayRefine, refineStored } from './refine.ts';
+import { refineStored } from './refine.ts';
 import { bumpFlow, homeOf, sameHome, type FlowDelta } from './rollups.ts';
 import { sqliteStore } from './sqlite-store.ts';
-import { kyselyStore, type IngestStore, type NewRecord, type NewRef } from './store.ts';
+import { kyselyStore, type IngestStore, type NewRef, type StoredRef } from './store.ts';
 
 export { recordRejectReasons, type RecordRejectReason } from './dedupe.ts';
 
@@ -136,45 +136,23 @@ async function storeBatch(
     home,
     whitMondayWorked: ctx.whitMondayWorked ?? whitMondayWorkedFromEnv(),
   };
+  // Steps store, refine (keys already stored), refs, pairing, rollups.
   const inserted = await store.insertRecords(rows);
-  const fresh: NewRecord[] = [];
-  const again: NewRecord[] = [];
-  for (const r of rows) (inserted.has(r.key) ? fresh : again).push(r);
+  const fresh = rows.filter((r) => inserted.has(r.key));
+  const again = rows.filter((r) => !inserted.has(r.key));
   const flows = new Map<string, FlowDelta>();
   for (const r of fresh) bumpFlow(flows, `${r.day}|${r.dir}|${r.cat}`, 1, r.dir === 'in' ? r.hdr : 0);
   const buckets: ReplyDeltas = new Map();
-
-  // Step "refine": keys already stored that this batch may improve — a received record's category,
-  // a sent record's references. Only those rows are read back.
-  const candidates = again.filter((r) => (r.dir === 'in' ? mayRefine(r.cat, r.hdr === 1) : refs.has(r.key)));
-  const stored =
-    candidates.length === 0
-      ? []
-      : await store.storedByKeys(
-          batch.balf,
-          candidates.map((r) => r.key),
-        );
-  const updated = await refineStored(store, pairing, candidates, stored, flows, buckets);
-
-  // Step "refs": every reference of a new sent record, and those a stored sent record did not have yet
-  // (the union: nothing is ever removed). A key stored as received mail gets none.
-  const sentAgain = new Set(stored.filter((s) => s.dir === 'out').map((s) => s.key));
-  const offered: NewRef[] = [];
-  for (const [key, list] of refs) if (inserted.has(key) || sentAgain.has(key)) offered.push(...list);
-  const added = await store.insertRefs(offered);
-
-  // Step "pairing": received mail just stored, and every message a new reference points to.
+  const { refined, sentAgain } = await refineStored(store, pairing, again, refs, flows, buckets);
+  const added = await addReferences(store, refs, (key) => inserted.has(key) || sentAgain.has(key));
   const touched = new Set<string>();
   for (const r of fresh) if (r.dir === 'in') touched.add(r.key);
-  for (const r of added) {
-    touched.add(r.ref_key);
-    if (!inserted.has(r.sent_key)) updated.add(r.sent_key);
-  }
+  for (const r of added) touched.add(r.ref_key);
   await pairTouched(store, pairing, touched, new Map(fresh.map((r) => [r.key, r])), buckets);
-
-  // Step "rollups": daily flows and reply-delay buckets, per BALF and per department.
   await store.addFlowCounts(batch.balf, home, flows);
   await store.addReplyCounts(batch.balf, home, buckets);
+  const updated = new Set(refined);
+  for (const r of added) if (!inserted.has(r.sent_key)) updated.add(r.sent_key);
 
   const rejected = Object.values(rejects).reduce((a, b) => a + b, 0);
   const answer = {
@@ -197,6 +175,20 @@ async function storeBatch(
     created_at: createdAt,
   });
   return { ...answer, replay: false };
+}
+
+/**
+ * Step "refs": every reference of a new sent record, and those a stored sent record did not have yet
+ * (the union: nothing is ever removed). Returns the references added or changed.
+ */
+async function addReferences(
+  store: IngestStore,
+  refs: ReadonlyMap<string, readonly NewRef[]>,
+  sentStored: (key: string) => boolean,
+): Promise<StoredRef[]> {
+  const offered: NewRef[] = [];
+  for (const [key, list] of refs) if (sentStored(key)) offered.push(...list);
+  return store.insertRefs(offered);
 }
 
 /** Step 2: a known batchId answers what it answered the first time; for another BALF it is a conflict. */

@@ -11,7 +11,7 @@ import type { Database } from '../db/schema.ts';
 import { replyDelay } from './delays.ts';
 import { bumpReply, updateRecords, type PairingContext, type ReplyDeltas } from './pairing.ts';
 import { bumpFlow, type FlowDelta } from './rollups.ts';
-import type { IngestStore, NewRecord, Refinement, StoredRecord } from './store.ts';
+import type { IngestStore, NewRecord, Refinement } from './store.ts';
 
 const STORED_STATES = receivedCategories.flatMap((cat) => [false, true].map((hdr) => ({ cat, hdr })));
 const replacesSome = new Map<string, boolean>();
@@ -31,22 +31,30 @@ export function mayRefine(cat: string, hdr: boolean): boolean {
 }
 
 /**
- * Applies the winning classifications of `rows` (received records of the batch already stored, found
- * in `stored`) and adds their moves to `flows` (−1 from the old category, +1 to the new; `refined`
- * follows `hdr`) and to `buckets` (only `usager` mail has a delay bucket: it leaves or enters with its
- * current answer). Returns the refined keys. A row stored as sent mail is left alone.
+ * Reads back the stored rows of `again` (records of the batch whose key was already stored) that the
+ * batch may improve: received records whose classification could win, sent records that bring
+ * references (`refs`). Applies the winning classifications and adds their moves to `flows` (−1 from
+ * the old category, +1 to the new; `refined` follows `hdr`) and to `buckets` (only `usager` mail has a
+ * delay bucket: it leaves or enters with its current answer). Returns the refined keys, and the keys
+ * stored as sent mail (whose references may grow). A key stored in the other direction is left alone.
  */
 export async function refineStored(
   store: IngestStore,
   ctx: PairingContext,
-  rows: readonly NewRecord[],
-  stored: readonly StoredRecord[],
+  again: readonly NewRecord[],
+  refs: ReadonlyMap<string, unknown>,
   flows: Map<string, FlowDelta>,
   buckets: ReplyDeltas,
-): Promise<Set<string>> {
+): Promise<{ refined: Set<string>; sentAgain: Set<string> }> {
+  const candidates = again.filter((r) => (r.dir === 'in' ? mayRefine(r.cat, r.hdr === 1) : refs.has(r.key)));
+  if (candidates.length === 0) return { refined: new Set(), sentAgain: new Set() };
+  const stored = await store.storedByKeys(
+    ctx.balf,
+    candidates.map((r) => r.key),
+  );
   const byKey = new Map(stored.map((s) => [s.key, s]));
   const changes: Refinement[] = [];
-  for (const r of rows) {
+  for (const r of candidates) {
     const s = byKey.get(r.key);
     if (r.dir !== 'in' || s?.dir !== 'in') continue;
     const storedHdr = Number(s.hdr);
@@ -61,7 +69,10 @@ export async function refineStored(
     }
   }
   await store.refineRecords(ctx.balf, changes);
-  return new Set(changes.map((c) => c.key));
+  return {
+    refined: new Set(changes.map((c) => c.key)),
+    sentAgain: new Set(stored.filter((s) => s.dir === 'out').map((s) => s.key)),
+  };
 }
 
 /** The refined categories, in the caller's transaction (see `updateRecords`). */
