@@ -48,16 +48,28 @@ export type Category = ReceivedCategory | SentCategory;
 const isoInstant = z.iso.datetime({ offset: true });
 const isoDay = z.iso.date();
 
-/** A BALF address, compared lower-case. */
+/**
+ * Characters no identifier may hold: controls (Cc), format characters (Cf: bidi overrides and
+ * isolates, zero-width joiners, BOM…) which make two different identifiers look alike, line and
+ * paragraph separators, and lone surrogates (Cs under the `u` flag) — ill-formed text that storage
+ * replaces silently, so that a replay of the same upload no longer matches what was stored.
+ */
+const NOT_IN_IDENTIFIERS = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+const IDENTIFIER_MESSAGE =
+  'caractères interdits (contrôle, mise en forme ou direction du texte, substitut isolé)';
+
+/** True for well-formed text with none of the characters identifiers refuse. */
+export function isCleanIdentifier(text: string): boolean {
+  return !NOT_IN_IDENTIFIERS.test(text);
+}
+
+/** A BALF address, compared lower-case and in Unicode normal form C. */
 export const balfAddressSchema = z
   .string()
   .max(254)
-  .regex(
-    // eslint-disable-next-line no-control-regex -- control characters are refused with the rest
-    /^[^\s@<>\u0000-\u001f\u007f]+@[^\s@<>\u0000-\u001f\u007f]+\.[^\s@<>\u0000-\u001f\u007f]+$/,
-    'adresse de BALF invalide',
-  )
-  .transform((s) => s.toLowerCase());
+  .refine(isCleanIdentifier, IDENTIFIER_MESSAGE)
+  .regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'adresse de BALF invalide')
+  .transform((s) => s.normalize('NFC').toLowerCase());
 
 export const tallyRecordSchema = z
   .object({
@@ -108,14 +120,8 @@ export const tallyRecordSchema = z
   });
 export type TallyRecord = z.infer<typeof tallyRecordSchema>;
 
-/** Printable text only: control characters (NUL above all) have no place in identifiers. */
-const printable = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    // eslint-disable-next-line no-control-regex -- the point is to refuse control characters
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'caractères de contrôle interdits');
+/** An identifier's text (client id, versions, seed…): see NOT_IN_IDENTIFIERS. */
+const printable = (max: number) => z.string().min(1).max(max).refine(isCleanIdentifier, IDENTIFIER_MESSAGE);
 
 export const clientInfoSchema = z
   .object({
@@ -225,9 +231,7 @@ export const spotCheckSummarySchema = z
     to: isoDay,
     doneAt: isoInstant,
     seed: printable(64),
-    target: z
-      .object({ id: z.string().min(1).max(64), workingDays: z.number().int().min(0).max(365) })
-      .strict(),
+    target: z.object({ id: printable(64), workingDays: z.number().int().min(0).max(365) }).strict(),
     population: count,
     sampleSize: count,
     verdicts: z.object({ conforme: count, non_conforme: count, sans_objet: count }).strict(),

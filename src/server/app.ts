@@ -3,7 +3,6 @@
  * dashboard, with one error policy. Returns the app without listening (tests use `app.inject`).
  */
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { registerAuth } from './auth/plugin.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
@@ -17,6 +16,7 @@ import healthRoutes from './routes/health/index.ts';
 import { ServerMetrics } from './routes/health/metrics.ts';
 import sessionRoutes from './routes/session/index.ts';
 import spotCheckRoutes from './routes/spot-checks/index.ts';
+import { ConcurrencyGate } from './routes/stats/concurrency.ts';
 import statsRoutes from './routes/stats/index.ts';
 import talliesRoutes from './routes/tallies/index.ts';
 
@@ -50,7 +50,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const metrics = new ServerMetrics();
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    trustProxy: process.env['SUIVI_TRUST_PROXY'] === '1',
+    // Only the listed proxies' X-Forwarded-For / -Proto are believed: a client's own header is not.
+    trustProxy: config.trustProxy === false ? false : config.trustProxy,
   });
 
   // Stored reply delays depend on the working-day calendar: a changed setting recomputes history
@@ -81,7 +82,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       },
     },
   });
-  await app.register(rateLimit, { global: false });
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const status = error.statusCode ?? 500;
@@ -141,7 +141,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(registerAuth, { db, clock });
   await app.register(healthRoutes, { db, metrics });
-  await app.register(sessionRoutes, { db, clock });
+  await app.register(sessionRoutes, {
+    db,
+    clock,
+    secureCookies: config.secureCookies,
+    allowHttpLogin: config.allowHttpLogin,
+  });
   await app.register(talliesRoutes, {
     db,
     clock,
@@ -149,10 +154,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     whitMondayWorked: config.whitMondayWorked,
     rateLimit: options.rateLimit ?? config.ingestRateLimit,
   });
-  await app.register(statsRoutes, { db, clock, config });
-  await app.register(spotCheckRoutes, { db, clock });
-  await app.register(directoryRoutes, { db, clock });
-  await app.register(addonRoutes, {});
+  const gate = new ConcurrencyGate(config.statsConcurrency);
+  await app.register(statsRoutes, { db, clock, config, gate });
+  await app.register(spotCheckRoutes, { db, clock, gate });
+  await app.register(directoryRoutes, { db, clock, whitMondayWorked: config.whitMondayWorked });
+  await app.register(addonRoutes, { publicUrl: config.publicUrl });
   // Last: the dashboard serves `/` and static files.
   await app.register(dashboardRoutes, {});
   return app;

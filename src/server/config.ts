@@ -2,6 +2,7 @@
  * Server configuration from the environment, validated once at start, plus the reply-delay targets
  * (settings table > env SUIVI_TARGETS > DEFAULT_TARGETS), read per request so a change applies at once.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_PRIMARY_TARGET_ID, DEFAULT_TARGETS, type Target } from '../core/targets.ts';
 import type { Db } from './db/schema.ts';
@@ -18,6 +19,19 @@ export interface ServerConfig {
   ingestRateLimit: { max: number; timeWindowMs: number };
   /** Targets from the environment, when set; otherwise the defaults. */
   targets: TargetSettings;
+  /**
+   * Addresses (or CIDR blocks, or `loopback`…) of the reverse proxies whose X-Forwarded-For and
+   * X-Forwarded-Proto are believed; false: none (the peer's address is the client's).
+   */
+  trustProxy: string[] | false;
+  /** Public base URL of the server as workstations reach it (update manifest links); null: unset. */
+  publicUrl: string | null;
+  /** Session cookie marked Secure even when the request arrived over plain HTTP (TLS ends at a proxy). */
+  secureCookies: boolean;
+  /** Logins accepted over plain HTTP from another machine (the password and cookie then travel in clear). */
+  allowHttpLogin: boolean;
+  /** Statistics queries running at once, per caller and in all, before 429. */
+  statsConcurrency: { perPrincipal: number; total: number };
 }
 
 const targetSchema = z
@@ -73,6 +87,64 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   return n;
 }
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `SUIVI_TRUST_PROXY`: a comma-separated list of proxy addresses, CIDR blocks or proxy-addr names. */
+export function parseTrustProxy(raw: string | undefined): string[] | false {
+  if (raw === undefined || raw.trim() === '' || raw.trim() === '0') return false;
+  if (['1', 'true', 'yes'].includes(raw.trim().toLowerCase())) {
+    throw new Error(
+      `SUIVI_TRUST_PROXY=${raw.trim()} n’est plus accepté : il faisait croire tout intermédiaire, donc un en-tête ` +
+        'X-Forwarded-For forgé par le client lui-même. Indiquez les adresses de vos mandataires inverses, par ' +
+        'exemple SUIVI_TRUST_PROXY=127.0.0.1 (nginx sur la même machine) ou SUIVI_TRUST_PROXY=10.0.0.5,10.0.0.6.',
+    );
+  }
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  for (const entry of entries) {
+    if (PROXY_NAMES.has(entry)) continue;
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new Error(
+        `SUIVI_TRUST_PROXY : « ${entry} » n’est ni une adresse IP, ni un bloc CIDR (10.0.0.0/8), ni loopback, ` +
+          'linklocal ou uniquelocal. Séparez plusieurs mandataires par des virgules.',
+      );
+    }
+  }
+  return entries.length > 0 ? entries : false;
+}
+
+/** `SUIVI_PUBLIC_URL`: an absolute http(s) URL without query or fragment, returned without a final slash. */
+export function parsePublicUrl(raw: string | undefined, name = 'SUIVI_PUBLIC_URL'): string | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new Error(
+      `${name} doit être une adresse absolue, par exemple https://suivi-balf.exemple.gouv.fr (reçu « ${raw} »)`,
+    );
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new Error(
+      `${name} doit être une adresse http(s) sans paramètres ni identifiants, par exemple https://suivi-balf.exemple.gouv.fr (reçu « ${raw} »)`,
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || ['', '0', 'false'].includes(raw)) return false;
+  if (['1', 'true'].includes(raw)) return true;
+  throw new Error(`${name} doit valoir 1 ou 0 (reçu « ${raw} »)`);
+}
+
 /** The Whit Monday setting alone, for code paths called outside a running server (CLI import, demo). */
 export function whitMondayWorkedFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
   const whit = env['SUIVI_WHIT_MONDAY_WORKED'];
@@ -94,6 +166,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     targets: env['SUIVI_TARGETS']
       ? parseTargets(env['SUIVI_TARGETS'], 'SUIVI_TARGETS')
       : DEFAULT_TARGET_SETTINGS,
+    trustProxy: parseTrustProxy(env['SUIVI_TRUST_PROXY']),
+    publicUrl: parsePublicUrl(env['SUIVI_PUBLIC_URL']),
+    secureCookies: flag(env, 'SUIVI_SECURE_COOKIES'),
+    allowHttpLogin: flag(env, 'SUIVI_ALLOW_HTTP_LOGIN'),
+    statsConcurrency: {
+      perPrincipal: positiveInt(env, 'SUIVI_STATS_CONCURRENCY_PER_CLIENT', 2),
+      total: positiveInt(env, 'SUIVI_STATS_CONCURRENCY', 4),
+    },
   };
 }
 

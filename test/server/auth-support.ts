@@ -1,6 +1,7 @@
 // A minimal app for the auth tests: the auth plugin, session and directory routes, two probes.
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { registerAuth, requireIngest, requireRead } from '../../src/server/auth/plugin.ts';
+import type { LoginLimits } from '../../src/server/auth/login-throttle.ts';
 import { hashPassword } from '../../src/server/auth/password.ts';
 import { formatScope, type Scope } from '../../src/server/auth/scope.ts';
 import type { Db } from '../../src/server/db/schema.ts';
@@ -11,11 +12,25 @@ import sessionRoutes from '../../src/server/routes/session/index.ts';
 export async function authApp(
   db: Db,
   clock: () => Date,
-  options: { loginsPerMinute?: number; onBalfChanged?: (db: Db, balf: string) => Promise<void> } = {},
+  options: {
+    loginsPerMinute?: number;
+    limits?: Partial<LoginLimits>;
+    secureCookies?: boolean;
+    allowHttpLogin?: boolean;
+    trustProxy?: string[];
+    onBalfChanged?: (db: Db, balf: string) => Promise<void>;
+  } = {},
 ): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) });
   await app.register(registerAuth, { db, clock });
-  await app.register(sessionRoutes, { db, clock, loginsPerMinute: options.loginsPerMinute ?? 1000 });
+  await app.register(sessionRoutes, {
+    db,
+    clock,
+    loginsPerMinute: options.loginsPerMinute ?? 1000,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.secureCookies ? { secureCookies: true } : {}),
+    ...(options.allowHttpLogin ? { allowHttpLogin: true } : {}),
+  });
   await app.register(directoryRoutes, {
     db,
     clock,
@@ -26,6 +41,7 @@ export async function authApp(
   app.get('/probe/read', async (request) => ({ principal: requireRead(request) }));
   app.post('/probe/ingest', async (request) => ({ principal: requireIngest(request) }));
   app.post('/probe/write', async (request) => ({ principal: requireRead(request) }));
+  app.get('/probe/ip', async (request) => ({ ip: request.ip, protocol: request.protocol }));
   return app;
 }
 
@@ -55,11 +71,18 @@ export interface Session {
   response: LightMyRequestResponse;
 }
 
-export async function login(app: FastifyInstance, loginName: string, password = PASSWORD): Promise<Session> {
+export async function login(
+  app: FastifyInstance,
+  loginName: string,
+  password = PASSWORD,
+  from?: { remoteAddress?: string; headers?: Record<string, string> },
+): Promise<Session> {
   const response = await app.inject({
     method: 'POST',
     url: '/api/v1/session',
     payload: { login: loginName, password },
+    ...(from?.remoteAddress ? { remoteAddress: from.remoteAddress } : {}),
+    ...(from?.headers ? { headers: from.headers } : {}),
   });
   const setCookie = response.cookies.find((c) => c.name === 'suivi_session');
   const body = response.json<{ csrfToken?: string }>();

@@ -266,12 +266,17 @@ describe.each(databaseKinds)('directory on %s', (kind) => {
     ]);
     const dep = await login(app, 'dep67');
     expect((await get(dep, 'service', 'CDIF67')).statusCode).toBe(200);
-    expect((await get(dep, 'department', '75')).statusCode).toBe(403);
+    // Out of scope answers as unknown (404), except the national view, which always exists (403).
+    expect((await get(dep, 'department', '75')).statusCode).toBe(404);
+    expect((await get(dep, 'department', '75')).json()).toEqual({
+      ...(await get(dep, 'department', '13')).json(),
+      message: 'department « 75 » : introuvable ou hors de votre périmètre.',
+    });
     expect((await get(dep, 'national', '')).statusCode).toBe(403);
     const sip = await login(app, 'sip67');
     expect((await get(sip, 'service', 'SIP67')).json()).toHaveLength(3);
-    expect((await get(sip, 'service', 'CDIF67')).statusCode).toBe(403);
-    expect((await get(sip, 'department', '67')).statusCode).toBe(403);
+    expect((await get(sip, 'service', 'CDIF67')).statusCode).toBe(404);
+    expect((await get(sip, 'department', '67')).statusCode).toBe(404);
     expect((await get(nat, 'department', '13')).statusCode).toBe(404);
     expect((await get(nat, 'galaxie', '1')).statusCode).toBe(400);
   });
@@ -306,9 +311,10 @@ describe.each(databaseKinds)('directory on %s', (kind) => {
       headers: { cookie: nat.cookie },
     });
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toEqual([
-      { balf: 'inconnue@dgfip.fr', firstDay: '2025-06-02', lastDay: '2025-06-20', records: 5 },
-    ]);
+    expect(r.json()).toEqual({
+      total: 1,
+      balfs: [{ balf: 'inconnue@dgfip.fr', firstDay: '2025-06-02', lastDay: '2025-06-20', records: 5 }],
+    });
     const path = await app.inject({
       method: 'GET',
       url: '/api/v1/directory/path?level=balf&id=inconnue@dgfip.fr',

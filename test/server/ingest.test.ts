@@ -65,21 +65,33 @@ describe.each(databaseKinds)('ingest on %s', (kind) => {
     expect(await flows()).toEqual([]);
   });
 
-  it("refuses a department token writing another department's BALF, accepts unknown BALFs", async () => {
+  it("holds a department token's batch for another department's or an unknown BALF; a national token's unknown BALF counts", async () => {
     const other = await post(
       h.app,
       write75,
       batch(BALF_971, [{ k: newKey(), dir: 'in', at: '2025-06-02T08:00:00Z', cat: 'usager' }]),
     );
-    expect(other.statusCode).toBe(403);
-    expect(other.json()).toMatchObject({ error: 'forbidden_scope' });
-    expect(other.json().message).toContain(BALF_971);
+    expect([other.statusCode, other.json()]).toEqual([
+      200,
+      { accepted: 0, duplicates: 0, rejected: 0, quarantined: 1 },
+    ]);
     const unknown = await post(
       h.app,
       write75,
       batch('Inconnue@Example.FR', [{ k: newKey(), dir: 'in', at: '2025-06-02T08:00:00Z', cat: 'auto' }]),
     );
-    expect(unknown.statusCode, unknown.body).toBe(200);
+    expect([unknown.statusCode, unknown.json()]).toEqual([
+      200,
+      { accepted: 0, duplicates: 0, rejected: 0, quarantined: 1 },
+    ]);
+    expect(await flows(), 'held batches count nowhere').toEqual([]);
+    const national = await token(h.db, { level: 'national' });
+    const counted = await post(
+      h.app,
+      national,
+      batch('Inconnue@Example.FR', [{ k: newKey(), dir: 'in', at: '2025-06-02T08:00:00Z', cat: 'auto' }]),
+    );
+    expect(counted.json()).toEqual({ accepted: 1, duplicates: 0, rejected: 0 });
     expect(await flows()).toEqual([
       { balf: 'inconnue@example.fr', day: '2025-06-02', dir: 'in', cat: 'auto', count: 1 },
     ]);

@@ -54,8 +54,10 @@ describe.each(databaseKinds)('spot-checks on %s', (kind) => {
     expect(first.statusCode, first.body).toBe(201);
     const again = await post(h.app, write75, s, '/api/v1/spot-checks');
     expect([again.statusCode, again.json()]).toEqual([200, { id: s.id, replay: true }]);
-    expect((await post(h.app, write75, { ...s, balf: 'autre@x.fr' }, '/api/v1/spot-checks')).statusCode).toBe(
-      409,
+    const reused = await post(h.app, write75, { ...s, balf: 'autre@x.fr' }, '/api/v1/spot-checks');
+    expect(reused.statusCode).toBe(409);
+    expect(reused.json().message, 'a reused id does not name the BALF it was first sent for').not.toContain(
+      PARIS,
     );
 
     const read75 = await token(h.db, { level: 'department', code: '75' }, false);
@@ -74,7 +76,7 @@ describe.each(databaseKinds)('spot-checks on %s', (kind) => {
     // domain-rules.md: 87/97 → [82.1 %, 94.3 %].
     expect(item.interval.lower).toBeCloseTo(0.821, 3);
     expect(item.interval.upper).toBeCloseTo(0.943, 3);
-    // Outside the period, or another department: nothing / 403.
+    // Outside the period, or another department: nothing / 404 (as an unknown department).
     expect(
       (await list(read75, { level: 'department', id: '75', from: '2025-06-01', to: '2025-06-30' })).json()
         .spotChecks,
@@ -82,15 +84,20 @@ describe.each(databaseKinds)('spot-checks on %s', (kind) => {
     expect(
       (await list(read75, { level: 'department', id: '971', from: '2025-05-01', to: '2025-05-31' }))
         .statusCode,
-    ).toBe(403);
+    ).toBe(404);
     expect((await list(read75, { level: 'national', from: '2025-05-31', to: '2025-05-01' })).statusCode).toBe(
       400,
     );
   });
 
-  it('refuses another department, read tokens and invalid summaries', async () => {
-    const other = await post(h.app, write75, summary(GPE), '/api/v1/spot-checks');
-    expect(other.statusCode).toBe(403);
+  it("holds another department's summary in quarantine; refuses read tokens and invalid summaries", async () => {
+    const held = summary(GPE);
+    const other = await post(h.app, write75, held, '/api/v1/spot-checks');
+    expect([other.statusCode, other.json()]).toEqual([
+      202,
+      { id: held.id, replay: false, quarantined: true },
+    ]);
+    expect(await h.db.selectFrom('spot_checks').selectAll().execute(), 'listed nowhere').toEqual([]);
     const read = await token(h.db, { level: 'national' }, false);
     expect((await post(h.app, read, summary(PARIS), '/api/v1/spot-checks')).statusCode).toBe(403);
     const bad = await post(h.app, write75, summary(PARIS, { sampleSize: 500 }), '/api/v1/spot-checks');

@@ -237,12 +237,20 @@ describe.each(databaseKinds)('stats on %s', (kind) => {
     const dep75 = await token(h.db, { level: 'department', code: '75' }, false);
     const range = { from: '2025-06-01', to: '2025-06-30' };
     expect((await getStats(h.app, dep75, { level: 'national', ...range })).statusCode).toBe(403);
-    expect((await getStats(h.app, dep75, { level: 'department', id: '971', ...range })).statusCode).toBe(403);
+    // A node out of scope answers as an unknown one (404); the national view and « non rattachées » always exist.
+    expect((await getStats(h.app, dep75, { level: 'department', id: '971', ...range })).statusCode).toBe(404);
     expect(
       (await getStats(h.app, dep75, { level: 'department', id: 'unattached', ...range })).statusCode,
     ).toBe(403);
-    expect((await getStats(h.app, dep75, { level: 'balf', id: GPE, ...range })).statusCode).toBe(403);
-    expect((await getStats(h.app, dep75, { level: 'balf', id: UNKNOWN, ...range })).statusCode).toBe(403);
+    expect((await getStats(h.app, dep75, { level: 'balf', id: GPE, ...range })).statusCode).toBe(404);
+    expect((await getStats(h.app, dep75, { level: 'balf', id: UNKNOWN, ...range })).statusCode).toBe(404);
+    expect(
+      (await getStats(h.app, dep75, { level: 'department', id: '971', ...range })).json(),
+      'same answer as a department that does not exist',
+    ).toEqual({
+      ...(await getStats(h.app, dep75, { level: 'department', id: '999', ...range })).json(),
+      message: 'Département 971 : introuvable ou hors de votre périmètre.',
+    });
     expect((await getStats(h.app, dep75, { level: 'department', id: '75', ...range })).statusCode).toBe(200);
     expect((await getStats(h.app, dep75, { level: 'service', id: 'SIE-PARIS-2', ...range })).statusCode).toBe(
       200,
@@ -272,8 +280,8 @@ describe.each(databaseKinds)('stats on %s', (kind) => {
       h.app.inject({ method: 'GET', url: '/api/v1/stats', query, headers: { cookie } });
     expect((await asUser({ level: 'service', id: 'SIP-PARIS-1', ...range })).statusCode).toBe(200);
     expect((await asUser({ level: 'balf', id: PARIS, ...range })).statusCode).toBe(200);
-    expect((await asUser({ level: 'service', id: 'SIE-PARIS-2', ...range })).statusCode).toBe(403);
-    expect((await asUser({ level: 'department', id: '75', ...range })).statusCode).toBe(403);
+    expect((await asUser({ level: 'service', id: 'SIE-PARIS-2', ...range })).statusCode).toBe(404);
+    expect((await asUser({ level: 'department', id: '75', ...range })).statusCode).toBe(404);
   });
 
   it('answers 400 for bad parameters and 404 for unknown nodes', async () => {

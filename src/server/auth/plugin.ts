@@ -1,16 +1,17 @@
 /**
  * Authentication for every route: resolves `request.principal` from a bearer token or the session
- * cookie, enforces CSRF on cookie-authenticated writes, and offers the checks routes call.
+ * cookie, enforces the access each route declares (`config.access`) before its body is read,
+ * enforces CSRF on cookie-authenticated writes, and offers the checks handlers call.
  */
 import { timingSafeEqual } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Db } from '../db/schema.ts';
-import { canSee, parseScope, type Placement, type Principal, type Scope } from './scope.ts';
+import { canSee, notFoundInScope, parseScope, type Placement, type Principal, type Scope } from './scope.ts';
 import { SESSION_COOKIE, findSession } from './sessions.ts';
 import { principalForToken } from './tokens.ts';
 
-export { canSee };
+export { canSee, notFoundInScope };
 export type { Placement, Principal, Scope };
 
 export interface AuthOptions {
@@ -41,8 +42,25 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The login route: no session yet, hence no CSRF token to check. */
     csrfExempt?: boolean;
+    /** Who may call the route, checked as soon as the headers are read (required under /api/). */
+    access?: Access;
   }
 }
+
+/**
+ * What a route requires of its caller: `ingest` an upload token, `read` a user or read token,
+ * `user` a logged-in user, `national` one of national scope, `national-user` a logged-in national
+ * user, `public` nothing.
+ */
+export type Access = 'public' | 'ingest' | 'read' | 'user' | 'national' | 'national-user';
+
+const CHECKS: Record<Exclude<Access, 'public'>, (request: FastifyRequest) => Principal> = {
+  ingest: (request) => requireIngest(request),
+  read: (request) => requireRead(request),
+  user: (request) => requireUser(request),
+  national: (request) => requireNational(request),
+  'national-user': (request) => requireNationalUser(request),
+};
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -58,6 +76,15 @@ const plugin: FastifyPluginAsync<AuthOptions> = async (app: FastifyInstance, opt
   app.decorateRequest('principal', null);
   app.decorateRequest('session', null);
   app.decorateRequest('authProblem', null);
+
+  // An API route that says nothing of its access would be open by mistake: refused at start.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/') && route.config?.access === undefined) {
+      throw new Error(
+        `Route ${String(route.method)} ${route.url} : config.access manquant (voir auth/plugin.ts).`,
+      );
+    }
+  });
 
   app.addHook('onRequest', async (request) => {
     request.principal = null;
@@ -85,6 +112,19 @@ const plugin: FastifyPluginAsync<AuthOptions> = async (app: FastifyInstance, opt
         canWrite: true,
       };
       request.session = { id: sessionId, csrfToken: session.csrfToken };
+    }
+  });
+
+  // Before the body is read: a large upload from an unknown caller costs nothing.
+  app.addHook('onRequest', async (request, reply) => {
+    const access = request.routeOptions.config?.access;
+    if (access === undefined || access === 'public') return;
+    try {
+      CHECKS[access](request);
+    } catch (error) {
+      if (error instanceof AuthError && error.statusCode === 401)
+        reply.header('www-authenticate', 'Bearer realm="suivi-balf"');
+      throw error;
     }
   });
 
@@ -143,8 +183,26 @@ export function requireNational(request: FastifyRequest): Principal {
   return principal;
 }
 
-/** Throws 403 unless the principal's scope covers the placement. */
-export function requireSee(principal: Principal, placement: Placement, what = 'cet élément'): void {
-  if (!canSee(principal.scope, placement))
-    throw new AuthError(403, `Accès refusé : ${what} est hors de votre périmètre.`);
+/** A logged-in user (dashboard session), of any scope: writes that a token must not make. */
+export function requireUser(request: FastifyRequest): Principal {
+  const principal = authenticated(request);
+  if (principal.kind !== 'user')
+    throw new AuthError(403, 'Réservé aux utilisateurs connectés au tableau de bord (pas aux jetons).');
+  return principal;
+}
+
+/** A logged-in user of national scope (not a token: e.g. the directory import). */
+export function requireNationalUser(request: FastifyRequest): Principal {
+  const principal = requireNational(request);
+  if (principal.kind !== 'user')
+    throw new AuthError(
+      403,
+      'Réservé aux utilisateurs nationaux connectés au tableau de bord (pas aux jetons).',
+    );
+  return principal;
+}
+
+/** Throws `notFoundInScope` unless the placement is known and within the principal's scope. */
+export function requireVisible(principal: Principal, placement: Placement | null, what: string): void {
+  if (placement === null || !canSee(principal.scope, placement)) throw notFoundInScope(what);
 }

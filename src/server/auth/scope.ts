@@ -1,5 +1,6 @@
 /** Access scopes (national, one department, one service) of tokens and users, and who sees what. */
 import { regionForDepartment } from '../../core/calendar.ts';
+import { HttpError } from '../http-error.ts';
 
 export type Scope =
   { level: 'national' } | { level: 'department'; code: string } | { level: 'service'; code: string };
@@ -74,4 +75,12 @@ export function canSee(scope: Scope, placement: Placement): boolean {
     case 'service':
       return placement.service === scope.code;
   }
+}
+
+/**
+ * The 404 of a directory node that is unknown OR outside the caller's scope: both answer alike, so
+ * that a scoped caller cannot learn which departments, services or BALFs exist elsewhere.
+ */
+export function notFoundInScope(what: string): HttpError {
+  return new HttpError(404, 'not_found', `${what} : introuvable ou hors de votre périmètre.`);
 }

@@ -1,16 +1,16 @@
-/** Dashboard users: creation with a scrypt hash, listing, removal, and login with lockout. */
+/** Dashboard users: creation with a scrypt hash, listing, removal, and the password check of a login. */
 import type { Db } from '../db/schema.ts';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './password.ts';
+import { loginBlockedUntil } from './login-throttle.ts';
 import { formatScope, type Scope } from './scope.ts';
 
-export const MAX_FAILED_ATTEMPTS = 5;
-export const LOCK_MINUTES = 15;
 const LOGIN_RE = /^[A-Za-z0-9._@-]{1,64}$/;
 
 export interface UserInfo {
   login: string;
   scope: string;
   createdAt: string;
+  /** Until when failed logins hold this login back (from one address or all), if they do now. */
   lockedUntil: string | null;
 }
 
@@ -43,6 +43,7 @@ export async function addUser(
         .where('login', '=', options.login)
         .execute();
       await trx.deleteFrom('sessions').where('login', '=', options.login).execute();
+      await trx.deleteFrom('throttles').where('login', '=', options.login).execute();
     });
     return { created: false };
   }
@@ -60,14 +61,18 @@ export async function addUser(
   return { created: true };
 }
 
-export async function listUsers(db: Db): Promise<UserInfo[]> {
+export async function listUsers(db: Db, now: Date = new Date()): Promise<UserInfo[]> {
   const rows = await db.selectFrom('users').selectAll().orderBy('login').execute();
-  return rows.map((r) => ({
-    login: r.login,
-    scope: r.scope,
-    createdAt: r.created_at,
-    lockedUntil: r.locked_until,
-  }));
+  const out: UserInfo[] = [];
+  for (const r of rows) {
+    out.push({
+      login: r.login,
+      scope: r.scope,
+      createdAt: r.created_at,
+      lockedUntil: await loginBlockedUntil(db, r.login, now),
+    });
+  }
+  return out;
 }
 
 export async function removeUser(db: Db, login: string): Promise<boolean> {
@@ -79,44 +84,23 @@ export async function removeUser(db: Db, login: string): Promise<boolean> {
 }
 
 /**
- * Checks a login and password. Unknown login, wrong password and locked account all answer null
- * after the same scrypt work, so neither the answer nor its timing tells them apart. Five failures
- * in a row lock the account for fifteen minutes.
+ * Checks a login and password. Unknown login and wrong password both answer null after the same
+ * scrypt work, so neither the answer nor its timing tells them apart. Guessing is slowed by
+ * `login-throttle.ts`, which the caller consults first.
  */
 export async function authenticate(
   db: Db,
   login: string,
   password: string,
-  now: Date,
 ): Promise<{ login: string; scope: string } | null> {
   const user = LOGIN_RE.test(login)
-    ? await db.selectFrom('users').selectAll().where('login', '=', login).executeTakeFirst()
+    ? await db
+        .selectFrom('users')
+        .select(['login', 'scope', 'password_hash'])
+        .where('login', '=', login)
+        .executeTakeFirst()
     : undefined;
   const stored = user?.password_hash ?? (await dummyPasswordHash());
   const ok = await verifyPassword(password, stored);
-  if (!user) return null;
-  const nowIso = now.toISOString();
-  const locked = user.locked_until !== null && user.locked_until > nowIso;
-  if (locked) return null;
-  if (ok) {
-    if (user.failed_attempts !== 0 || user.locked_until !== null) {
-      await db
-        .updateTable('users')
-        .set({ failed_attempts: 0, locked_until: null })
-        .where('login', '=', login)
-        .execute();
-    }
-    return { login: user.login, scope: user.scope };
-  }
-  // A lock that has expired starts a fresh count.
-  const previous = user.locked_until !== null ? 0 : Number(user.failed_attempts);
-  const attempts = previous + 1;
-  const lockedUntil =
-    attempts >= MAX_FAILED_ATTEMPTS ? new Date(now.getTime() + LOCK_MINUTES * 60_000).toISOString() : null;
-  await db
-    .updateTable('users')
-    .set({ failed_attempts: lockedUntil ? 0 : attempts, locked_until: lockedUntil })
-    .where('login', '=', login)
-    .execute();
-  return null;
+  return user && ok ? { login: user.login, scope: user.scope } : null;
 }

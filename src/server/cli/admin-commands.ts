@@ -3,11 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseScope, formatScope } from '../auth/scope.ts';
 import { createToken, listTokens, revokeToken } from '../auth/tokens.ts';
+import { unlockLogin } from '../auth/login-throttle.ts';
 import { addUser, listUsers, removeUser } from '../auth/users.ts';
 import { policiesCommand, platforms, type Platform } from '../deploy/policies.ts';
 import { exportDirectoryCsv } from '../directory/export.ts';
 import { loadConfig } from '../config.ts';
 import { importDirectoryCsv, recomputeHooks } from '../directory/import.ts';
+import { releaseAllPlaced } from '../quarantine/release.ts';
 import type { Db } from '../db/schema.ts';
 import type { Scope } from '../auth/scope.ts';
 import { UsageError, readFirstLine, table, withDatabase, type Io } from './support.ts';
@@ -135,10 +137,32 @@ export async function userCommand(args: string[], io: Io): Promise<number> {
     else
       io.out(
         table(
-          ['identifiant', 'portée', 'créé', 'verrouillé jusqu’à'],
+          ['identifiant', 'portée', 'créé', 'connexion suspendue jusqu’à'],
           users.map((u) => [u.login, u.scope, u.createdAt, u.lockedUntil ?? '']),
         ),
       );
+    return 0;
+  }
+  if (action === 'unlock') {
+    const { values, positionals } = parseArgs({ args: rest, options: dbOption, allowPositionals: true });
+    const [login] = positionals;
+    if (!login || positionals.length > 1)
+      throw new UsageError('Usage : suivi-balf user unlock <identifiant>');
+    const cleared = await withDatabase(values.db, io, async ({ db }) => {
+      const known = await db
+        .selectFrom('users')
+        .select('login')
+        .where('login', '=', login)
+        .executeTakeFirst();
+      return known ? unlockLogin(db, login) : null;
+    });
+    if (cleared === null) {
+      io.err(`Utilisateur inconnu : ${login}\n`);
+      return 1;
+    }
+    io.out(
+      `Utilisateur ${login} débloqué : ${cleared} compteur(s) d’échecs de connexion effacé(s) ; il peut se connecter depuis toute adresse.\n`,
+    );
     return 0;
   }
   if (action === 'remove') {
@@ -154,7 +178,7 @@ export async function userCommand(args: string[], io: Io): Promise<number> {
     io.out(`Utilisateur ${login} supprimé.\n`);
     return 0;
   }
-  throw new UsageError('Usage : suivi-balf user add|list|remove …');
+  throw new UsageError('Usage : suivi-balf user add|list|unlock|remove …');
 }
 
 export async function directoryCommand(args: string[], io: Io): Promise<number> {
@@ -171,12 +195,18 @@ export async function directoryCommand(args: string[], io: Io): Promise<number> 
       io.err(`Lecture impossible de ${file} : ${(e as Error).message}\n`);
       return 1;
     }
+    const whitMondayWorked = loadConfig(io.env).whitMondayWorked;
+    const base = recomputeHooks({ whitMondayWorked });
+    let released = 0;
     const result = await withDatabase(values.db, io, ({ db }) =>
-      importDirectoryCsv(
-        db,
-        content,
-        recomputeHooks({ whitMondayWorked: loadConfig(io.env).whitMondayWorked }),
-      ),
+      importDirectoryCsv(db, content, {
+        ...base,
+        // Uploads held for addresses the file now places within their token's scope count from now on.
+        afterImport: async (database) => {
+          await base.afterImport(database);
+          released = (await releaseAllPlaced(database, { now: new Date(), whitMondayWorked })).released;
+        },
+      }),
     );
     if (!result.ok) {
       for (const e of result.errors) io.err(`${file}:${e.line}: ${e.message}\n`);
@@ -185,7 +215,8 @@ export async function directoryCommand(args: string[], io: Io): Promise<number> 
     }
     io.out(
       `Annuaire importé : ${result.departments} département(s), ${result.services} service(s), ${result.balfs} BALF ` +
-        `(${result.changedBalfs.length} nouvelle(s) ou déplacée(s)).\n`,
+        `(${result.changedBalfs.length} nouvelle(s) ou déplacée(s)).\n` +
+        (released > 0 ? `${released} envoi(s) en attente de rattachement désormais comptés.\n` : ''),
     );
     return 0;
   }

@@ -9,11 +9,13 @@ const HELP = `Usage : suivi-balf <commande> [options]
 
 Base de données : --db FICHIER (SQLite, défaut data/suivi-balf.sqlite) ou DATABASE_URL (PostgreSQL).
 
-  serve [--host 127.0.0.1] [--port 8080]           démarre le serveur (PORT, DATABASE_URL lus aussi)
+  serve [--host 127.0.0.1] [--port 8080] [--public-url https://…]
+                                                   démarre le serveur (PORT, DATABASE_URL, SUIVI_PUBLIC_URL lus aussi)
   token create --scope national|department:<code> [--read] [--label TEXTE]
   token list | token revoke <id>
   user add <identifiant> --scope national|department:<code>|service:<code>   (mot de passe sur l’entrée standard)
   user list | user remove <identifiant>
+  user unlock <identifiant>                        efface ses échecs de connexion (connexion suspendue)
   directory import <fichier.csv> | directory export
   demo [--days 365] [--seed N]                     remplit la base de données de démonstration
   policies --department <code> --endpoint <url> [--platform linux|windows]

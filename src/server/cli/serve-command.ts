@@ -1,5 +1,6 @@
 /** `suivi-balf serve`: runs the server until SIGTERM or SIGINT, then stops cleanly. */
 import { parseArgs } from 'node:util';
+import { parsePublicUrl } from '../config.ts';
 import { dbTargetFrom } from '../db/connect.ts';
 import { retentionDaysFromEnv } from '../retention/horizon.ts';
 import { createLogger, startServer } from '../server.ts';
@@ -11,7 +12,12 @@ const REPEAT_WINDOW_MS = 2000;
 export async function serveCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' } },
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      db: { type: 'string' },
+      'public-url': { type: 'string' },
+    },
   });
   if (positionals.length > 0) throw new UsageError(`Argument inattendu : ${positionals.join(' ')}`);
   const host = values.host ?? '127.0.0.1';
@@ -20,6 +26,14 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   if (!/^\d+$/.test(portText) || port > 65_535)
     throw new UsageError(`Port invalide « ${portText} » (0 à 65535).`);
   const retentionDays = retentionDaysFromEnv(io.env);
+  if (values['public-url'] !== undefined) {
+    // The option is SUIVI_PUBLIC_URL's command-line form: the server reads its configuration from there.
+    try {
+      process.env['SUIVI_PUBLIC_URL'] = parsePublicUrl(values['public-url'], '--public-url') ?? '';
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   const logger = createLogger();
   const server = await startServer({
     target: dbTargetFrom({ db: values.db, env: io.env }),
@@ -29,6 +43,12 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     retentionDays,
   });
   io.out(`Suivi BALF écoute sur ${server.url}\n`);
+  if (!process.env['SUIVI_PUBLIC_URL']) {
+    io.err(
+      'Adresse publique non configurée (SUIVI_PUBLIC_URL ou --public-url) : /addon/updates.json n’est pas servi, ' +
+        'les postes ne recevront pas les mises à jour du module.\n',
+    );
+  }
   const anyUser = await server.db.selectFrom('users').select('login').limit(1).executeTakeFirst();
   if (!anyUser) {
     io.err(

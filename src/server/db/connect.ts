@@ -13,6 +13,7 @@ import * as m0003 from './migrations/0003-department-rollups.ts';
 import * as m0004 from './migrations/0004-drop-day-indexes.ts';
 import * as m0005 from './migrations/0005-refs-by-target.ts';
 import * as m0006 from './migrations/0006-refined-records.ts';
+import * as m0007 from './migrations/0007-throttles-quarantine.ts';
 import type { Database, Db } from './schema.ts';
 
 export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -31,6 +32,7 @@ export const migrations: Record<string, Migration> = {
   '0004-drop-day-indexes': m0004,
   '0005-refs-by-target': m0005,
   '0006-refined-records': m0006,
+  '0007-throttles-quarantine': m0007,
 };
 
 /** The better-sqlite3 handle under a SQLite Kysely, for the ingest hot path's prepared statements. */

@@ -175,6 +175,47 @@ export interface SpotCheckTable {
   created_at: string;
 }
 
+/**
+ * A fixed-window counter shared by every server instance: failed logins per account, address and
+ * pair, uploads per token. `attempts` counts within the window ending at `window_end`.
+ */
+export interface ThrottleTable {
+  key: string;
+  /** Login the counter is about (login throttles), for `user unlock`. */
+  login: string | null;
+  address: string | null;
+  attempts: number;
+  /** Attempts allowed within the window. */
+  max: number;
+  window_end: string;
+}
+
+/** Addresses a login has succeeded from: they are not slowed by attempts on the account from elsewhere. */
+export interface LoginAddressTable {
+  login: string;
+  address: string;
+  last_success_at: string;
+}
+
+/**
+ * Uploads (tallies, spot-checks) a department token sent for an address outside its scope — not in
+ * the directory, or another department's: kept as received, counted nowhere, until the directory
+ * places the address within the token's scope.
+ */
+export interface QuarantineTable {
+  kind: 'tallies' | 'spot_check';
+  /** batchId or spot-check id. */
+  id: string;
+  balf: string;
+  token_id: string;
+  /** Scope of the token when it sent the upload (`department:<code>`). */
+  token_scope: string;
+  records: number;
+  /** The validated upload, JSON. */
+  payload: string;
+  received_at: string;
+}
+
 export interface SettingTable {
   name: string;
   value: string;
@@ -197,6 +238,9 @@ export interface Database {
   sessions: SessionTable;
   spot_checks: SpotCheckTable;
   settings: SettingTable;
+  throttles: ThrottleTable;
+  login_addresses: LoginAddressTable;
+  quarantine: QuarantineTable;
 }
 
 export type Db = Kysely<Database>;

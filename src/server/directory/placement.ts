@@ -112,11 +112,22 @@ export interface UnattachedBalf {
 export const unattachedAddresses = sql<string>`select h.balf from balf_homes h
   where not exists (select 1 from balfs x where x.address = h.balf)`;
 
-/** BALFs that sent records but are missing from the directory (from the daily rollups). */
-export async function unattachedBalfs(db: Db): Promise<UnattachedBalf[]> {
+/**
+ * One page (in address order) of the BALFs that sent records but are missing from the directory,
+ * with how many there are in all: the page's addresses are chosen first, so that only their rollups
+ * are summed, however many such addresses a careless or hostile national token created.
+ */
+export async function unattachedBalfs(
+  db: Db,
+  page: { limit: number; offset: number },
+): Promise<{ total: number; balfs: UnattachedBalf[] }> {
+  const total = await sql<{
+    n: number | string;
+  }>`select count(*) as n from (${unattachedAddresses}) u`.execute(db);
+  const chosen = sql<string>`select u.balf from (${unattachedAddresses}) u order by u.balf limit ${page.limit} offset ${page.offset}`;
   const rows = await db
     .selectFrom('daily_flows as f')
-    .where(sql<boolean>`f.balf in (${unattachedAddresses})`)
+    .where(sql<boolean>`f.balf in (${chosen})`)
     .select((eb) => [
       'f.balf',
       eb.fn.min('f.day').as('firstDay'),
@@ -126,10 +137,13 @@ export async function unattachedBalfs(db: Db): Promise<UnattachedBalf[]> {
     .groupBy('f.balf')
     .orderBy('f.balf')
     .execute();
-  return rows.map((r) => ({
-    balf: r.balf,
-    firstDay: String(r.firstDay),
-    lastDay: String(r.lastDay),
-    records: Number(r.records),
-  }));
+  return {
+    total: Number(total.rows[0]?.n ?? 0),
+    balfs: rows.map((r) => ({
+      balf: r.balf,
+      firstDay: String(r.firstDay),
+      lastDay: String(r.lastDay),
+      records: Number(r.records),
+    })),
+  };
 }

@@ -7,8 +7,9 @@ import type { TallyBatch } from '../../core/protocol.ts';
 import { whitMondayWorkedFromEnv } from '../config.ts';
 import type { Database, Db } from '../db/schema.ts';
 import { HttpError } from '../http-error.ts';
-import { canSee, formatScope, type Principal } from '../auth/scope.ts';
+import { canSee, type Principal } from '../auth/scope.ts';
 import { sqliteHandleOf } from '../db/connect.ts';
+import { holdTallies, reusedId, type HeldAnswer } from '../quarantine/hold.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
 import { dedupe, type RecordRejectReason } from './dedupe.ts';
 import { inGroupCommit } from './group-commit.ts';
@@ -57,19 +58,25 @@ export const rejectReasons = [
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];
 
-export async function ingestBatch(db: Db, batch: TallyBatch, ctx: IngestContext): Promise<IngestAnswer> {
+export async function ingestBatch(
+  db: Db,
+  batch: TallyBatch,
+  ctx: IngestContext,
+): Promise<IngestAnswer | HeldAnswer> {
   if (db.getExecutor().adapter instanceof SqliteAdapter) {
     // One writer connection: concurrent batches share one transaction and one durable COMMIT.
     const handle = sqliteHandleOf(db);
     return inGroupCommit(db, async (trx) => {
       const store = handle ? sqliteStore(handle) : kyselyStore(trx);
       const placement = await store.place(batch.balf);
-      authorize(ctx.principal, placement);
+      if (authorize(ctx.principal, placement) === 'quarantine')
+        return holdTallies(trx, batch, ctx.principal, ctx.now);
       return storeBatch(trx, store, batch, placement, ctx);
     });
   }
   const placement = await placeBalf(db, batch.balf);
-  authorize(ctx.principal, placement);
+  if (authorize(ctx.principal, placement) === 'quarantine')
+    return holdTallies(db, batch, ctx.principal, ctx.now);
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction().execute((trx) => storeBatch(trx, pgStore(trx), batch, placement, ctx));
@@ -82,8 +89,13 @@ export async function ingestBatch(db: Db, batch: TallyBatch, ctx: IngestContext)
   }
 }
 
-/** Step 1: a department token writes only its department's BALFs; unknown BALFs are kept. */
-function authorize(principal: Principal, placement: BalfPlacement): void {
+/**
+ * Step 1: a token writes only BALFs of its scope. A national token also writes addresses missing
+ * from the directory (« non rattachées », counted nationally); a department token's batch for an
+ * address outside its department — unknown, or another department's — goes to quarantine, counted
+ * nowhere until the directory places the address in that department (quarantine/release.ts).
+ */
+function authorize(principal: Principal, placement: BalfPlacement): 'store' | 'quarantine' {
   if (!principal.canWrite) {
     throw new HttpError(
       403,
@@ -91,15 +103,7 @@ function authorize(principal: Principal, placement: BalfPlacement): void {
       'Ce jeton est en lecture seule : il ne peut pas envoyer de relevés.',
     );
   }
-  if (placement.department === null && principal.scope.level !== 'service') return;
-  if (!canSee(principal.scope, placement)) {
-    const where = placement.department === null ? 'non rattachée' : `du département ${placement.department}`;
-    throw new HttpError(
-      403,
-      'forbidden_scope',
-      `La BALF ${placement.balf} (${where}) est hors du périmètre de ce jeton (${formatScope(principal.scope)}).`,
-    );
-  }
+  return canSee(principal.scope, placement) ? 'store' : 'quarantine';
 }
 
 async function storeBatch(
@@ -195,13 +199,7 @@ async function addReferences(
 async function replayed(store: IngestStore, batch: TallyBatch): Promise<IngestAnswer | null> {
   const row = await store.replayed(batch.batchId);
   if (!row) return null;
-  if (row.balf !== batch.balf) {
-    throw new HttpError(
-      409,
-      'batch_conflict',
-      `Le lot ${batch.batchId} a déjà été reçu pour une autre BALF (${row.balf}) : un batchId ne sert qu'à un seul lot.`,
-    );
-  }
+  if (row.balf !== batch.balf) throw reusedId('batch', batch.batchId);
   const accepted = Number(row.accepted);
   const duplicates = Number(row.duplicates);
   return {

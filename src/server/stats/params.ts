@@ -1,6 +1,6 @@
 /** Parses and checks the query string of `GET /api/v1/stats` (the "parse" step of a stats query). */
 import { z } from 'zod';
-import { dayNumber } from '../../core/calendar.ts';
+import { MAX_YEAR, MIN_YEAR, dayNumber } from '../../core/calendar.ts';
 import { granularities, levels, type Granularity, type Level } from '../../core/protocol.ts';
 import { HttpError, zodIssues } from '../http-error.ts';
 
@@ -19,7 +19,17 @@ export interface StatsParams {
   format: 'json' | 'csv';
 }
 
-const day = z.iso.date({ message: 'date invalide (AAAA-MM-JJ attendu)' });
+/**
+ * A day of the working-day calendar (years MIN_YEAR to MAX_YEAR): a period beyond it cannot be
+ * cut into weeks or months, nor its delays counted, so it is refused here with its reason.
+ */
+const day = z.iso.date({ message: 'date invalide (AAAA-MM-JJ attendu)' }).refine(
+  (d) => {
+    const year = Number(d.slice(0, 4));
+    return year >= MIN_YEAR && year <= MAX_YEAR;
+  },
+  { message: `date hors du calendrier pris en charge (années ${MIN_YEAR} à ${MAX_YEAR})` },
+);
 
 const querySchema = z
   .object({

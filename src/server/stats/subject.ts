@@ -6,7 +6,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Level } from '../../core/protocol.ts';
 import type { Db } from '../db/schema.ts';
 import { HttpError } from '../http-error.ts';
-import { canSee, formatScope, type Placement, type Scope } from '../auth/scope.ts';
+import { canSee, formatScope, notFoundInScope, type Placement, type Scope } from '../auth/scope.ts';
 import { unattachedAddresses } from '../directory/placement.ts';
 
 export const UNATTACHED_ID = 'unattached';
@@ -39,17 +39,18 @@ export interface Subject {
   attachedOnly: boolean;
 }
 
+/** The national view and the unattached pseudo-department always exist: refusing them tells nothing. */
 function forbidden(scope: Scope, what: string): HttpError {
-  return new HttpError(
-    403,
-    'forbidden_scope',
-    `${what} est hors de votre périmètre (${formatScope(scope)}).`,
-  );
+  return new HttpError(403, 'forbidden_scope', `${what} : hors de votre périmètre (${formatScope(scope)}).`);
 }
 
 export async function resolveSubject(db: Db, level: Level, id: string, scope: Scope): Promise<Subject> {
   const check = (place: Placement, what: string): void => {
     if (!canSee(scope, place)) throw forbidden(scope, what);
+  };
+  // A real node out of scope answers as an unknown one (see notFoundInScope).
+  const visible = (place: Placement | null, what: string): void => {
+    if (place === null || !canSee(scope, place)) throw notFoundInScope(what);
   };
   switch (level) {
     case 'national': {
@@ -96,8 +97,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         .select(['code', 'name'])
         .where('code', '=', id)
         .executeTakeFirst();
-      if (!dep) throw new HttpError(404, 'not_found', `Département inconnu : ${id}.`);
-      check({ department: dep.code, service: null }, `Le département ${dep.code}`);
+      visible(dep ? { department: dep.code, service: null } : null, `Département ${id}`);
       const services = await db
         .selectFrom('services')
         .select(['code', 'name'])
@@ -107,7 +107,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
       return {
         level,
         id,
-        name: dep.name,
+        name: dep!.name,
         where: sql`s.department_code = ${id}`,
         childExpr: sql`s.code`,
         children: services.map((s) => ({ level: 'service' as const, id: s.code, name: s.name })),
@@ -123,8 +123,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         .select(['code', 'name', 'department_code'])
         .where('code', '=', id)
         .executeTakeFirst();
-      if (!svc) throw new HttpError(404, 'not_found', `Service inconnu : ${id}.`);
-      check({ department: svc.department_code, service: svc.code }, `Le service ${svc.code}`);
+      visible(svc ? { department: svc.department_code, service: svc.code } : null, `Service ${id}`);
       const balfs = await db
         .selectFrom('balfs')
         .select('address')
@@ -134,7 +133,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
       return {
         level,
         id,
-        name: svc.name,
+        name: svc!.name,
         where: sql`b.service_code = ${id}`,
         childExpr: sql`f.balf`,
         children: balfs.map((b) => ({ level: 'balf' as const, id: b.address, name: b.address })),
@@ -151,7 +150,8 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
         .select(['b.address', 's.code', 's.department_code'])
         .where('b.address', '=', id)
         .executeTakeFirst();
-      check({ department: row?.department_code ?? null, service: row?.code ?? null }, `La BALF ${id}`);
+      // A BALF outside the directory ("non rattachée") is the national scope's only.
+      visible({ department: row?.department_code ?? null, service: row?.code ?? null }, `BALF ${id}`);
       return {
         level,
         id,

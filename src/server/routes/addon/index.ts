@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { readXpi, type XpiInfo } from '../../deploy/xpi.ts';
 
 export interface AddonRoutesOptions {
@@ -14,8 +14,11 @@ export interface AddonRoutesOptions {
   xpiPath?: string;
   /** MV2 variant for Thunderbird older than 128; default env SUIVI_ADDON_XPI_MV2, else `-mv2.xpi` next to xpiPath. */
   mv2XpiPath?: string;
-  /** Public base URL of the server (as workstations reach it); default env SUIVI_PUBLIC_URL, else the request's host. */
-  publicUrl?: string;
+  /**
+   * Public base URL of the server as workstations reach it (SUIVI_PUBLIC_URL or `serve --public-url`,
+   * read by config.ts); null or absent: the update manifest is not served.
+   */
+  publicUrl?: string | null;
 }
 
 export const XPI_ROUTE = '/addon/suivi-balf.xpi';
@@ -77,10 +80,17 @@ function notBuilt(reply: FastifyReply, path: string): FastifyReply {
   });
 }
 
-function baseUrlOf(request: FastifyRequest, configured: string | undefined): string {
-  if (configured) return configured;
-  // Behind a reverse proxy, set SUIVI_PUBLIC_URL (or trustProxy) so this is the public address.
-  return `${request.protocol}://${request.host}`;
+/**
+ * The manifest's links come from the configuration only: built from the request's Host header, they
+ * would send workstations wherever a forged header (or a cache keyed without it) says.
+ */
+function noPublicUrl(reply: FastifyReply): FastifyReply {
+  return reply.code(503).send({
+    error: 'public_url_missing',
+    message:
+      'Le manifeste de mise à jour n’est pas servi : l’adresse publique du serveur n’est pas configurée. ' +
+      'Lancez le serveur avec SUIVI_PUBLIC_URL=https://… (ou suivi-balf serve --public-url https://…).',
+  });
 }
 
 /** Reads a packed add-on again only when the file changes: a new xpi dropped in place is published without a restart. */
@@ -109,7 +119,7 @@ export default async function addonRoutes(
   const mv2Path = resolve(
     options.mv2XpiPath ?? process.env['SUIVI_ADDON_XPI_MV2'] ?? xpiPath.replace(/(\.xpi)?$/, '-mv2.xpi'),
   );
-  const publicUrl = options.publicUrl ?? process.env['SUIVI_PUBLIC_URL'];
+  const publicUrl = options.publicUrl ?? null;
   const current = hostedXpi(xpiPath);
   const currentMv2 = hostedXpi(mv2Path);
 
@@ -117,7 +127,7 @@ export default async function addonRoutes(
     [XPI_ROUTE, xpiPath, current, 'suivi-balf.xpi'],
     [MV2_XPI_ROUTE, mv2Path, currentMv2, 'suivi-balf-mv2.xpi'],
   ] as const) {
-    app.get(route, async (request, reply) => {
+    app.get(route, { config: { access: 'public' } }, async (request, reply) => {
       const xpi = await read();
       if (!xpi) return notBuilt(reply, path);
       const etag = `"${xpi.sha256}"`;
@@ -130,12 +140,13 @@ export default async function addonRoutes(
     });
   }
 
-  app.get(UPDATES_ROUTE, async (request, reply) => {
+  app.get(UPDATES_ROUTE, { config: { access: 'public' } }, async (_request, reply) => {
+    if (publicUrl === null) return noPublicUrl(reply);
     const xpi = await current();
     if (!xpi) return notBuilt(reply, xpiPath);
     return reply
       .type('application/json; charset=utf-8')
       .header('Cache-Control', 'no-cache')
-      .send(updateManifest(xpi, baseUrlOf(request, publicUrl), await currentMv2()));
+      .send(updateManifest(xpi, publicUrl, await currentMv2()));
   });
 }

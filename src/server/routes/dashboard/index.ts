@@ -42,6 +42,8 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app: Fastif
     root,
     prefix: '/',
     index: 'index.html',
+    // Source maps hold the dashboard's whole source with its comments: for developers, not the public.
+    allowedPath: (pathName) => !pathName.endsWith('.map'),
     // The HTML shell must be revalidated so a new build is picked up; assets may be cached briefly.
     cacheControl: true,
     maxAge: '5m',

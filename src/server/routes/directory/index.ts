@@ -1,30 +1,79 @@
-/** Directory API: breadcrumbs of a level, unattached BALFs, CSV import and export (national). */
+/**
+ * Directory API: breadcrumbs of a level, unattached BALFs, CSV import and export (national), and
+ * the quarantine of uploads held for addresses outside their token's scope (national or department).
+ */
 import type { FastifyPluginAsync } from 'fastify';
-import { requireNational, requireRead, requireSee } from '../../auth/plugin.ts';
+import { z } from 'zod';
+import { balfAddressSchema } from '../../../core/protocol.ts';
+import {
+  canSee,
+  requireNational,
+  requireNationalUser,
+  requireRead,
+  requireUser,
+  requireVisible,
+} from '../../auth/plugin.ts';
 import type { Db } from '../../db/schema.ts';
 import { exportDirectoryCsv } from '../../directory/export.ts';
 import { importDirectoryCsv, recomputeHooks, type ImportHooks } from '../../directory/import.ts';
 import { loadConfig } from '../../config.ts';
 import {
+  UNATTACHED_ID,
   directoryLevels,
   placementOf,
   unattachedBalfs,
   type DirectoryLevel,
 } from '../../directory/placement.ts';
-import { HttpError } from '../../http-error.ts';
+import { HttpError, zodIssues } from '../../http-error.ts';
+import { attachBalf, discardQuarantine, listQuarantine, releaseAllPlaced } from '../../quarantine/release.ts';
 
 export interface DirectoryRoutesOptions {
   db: Db;
   clock?: () => Date;
   /** Recomputation after an import (default: the ingest's recomputeBalf and recomputeStaleBalfs). */
   hooks?: ImportHooks;
+  whitMondayWorked?: boolean;
 }
 
 const MAX_CSV_BYTES = 20 * 1024 * 1024;
+/** Rows of one page of a list that a careless or hostile token could make long. */
+export const DEFAULT_PAGE = 200;
+export const MAX_PAGE = 1000;
+
+const pageQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),
+    offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  })
+  .strict();
+
+function parsePage(query: unknown): { limit: number; offset: number } {
+  const parsed = pageQuery.safeParse(query);
+  if (!parsed.success)
+    throw new HttpError(400, 'invalid_query', 'Paramètres invalides.', zodIssues(parsed.error.issues));
+  return parsed.data;
+}
+
+function parseBalf(raw: unknown): string {
+  const parsed = balfAddressSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new HttpError(400, 'invalid', 'Adresse de BALF invalide.', zodIssues(parsed.error.issues));
+  return parsed.data;
+}
 
 const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, options) => {
   const { db } = options;
-  const hooks = options.hooks ?? recomputeHooks({ whitMondayWorked: loadConfig().whitMondayWorked });
+  const clock = options.clock ?? (() => new Date());
+  const whitMondayWorked = options.whitMondayWorked ?? loadConfig().whitMondayWorked;
+  const base = options.hooks ?? recomputeHooks({ whitMondayWorked });
+  // An import may place addresses that uploads were held for: they enter the counts then.
+  const hooks: ImportHooks = {
+    ...base,
+    afterImport: async (database) => {
+      await base.afterImport?.(database);
+      await releaseAllPlaced(database, { now: clock(), whitMondayWorked });
+    },
+  };
 
   app.addContentTypeParser(
     ['text/csv', 'application/csv', 'text/plain'],
@@ -32,30 +81,38 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
     (_req, body, done) => done(null, body),
   );
 
-  app.get<{ Querystring: { level?: string; id?: string } }>('/api/v1/directory/path', async (request) => {
-    const principal = requireRead(request);
-    const level = request.query.level ?? 'national';
-    if (!(directoryLevels as readonly string[]).includes(level)) {
-      throw new HttpError(
-        400,
-        'invalid',
-        `Niveau inconnu « ${level} » : national, department, service ou balf.`,
-      );
-    }
-    const id = request.query.id ?? '';
-    if (level !== 'national' && !id) throw new HttpError(400, 'invalid', 'Paramètre id manquant.');
-    const found = await placementOf(db, level as DirectoryLevel, id);
-    if (!found) throw new HttpError(404, 'not_found', `Introuvable dans l’annuaire : ${level} « ${id} ».`);
-    requireSee(principal, found.placement, `${level} « ${id || 'national'} »`);
-    return found.breadcrumbs;
-  });
+  app.get<{ Querystring: { level?: string; id?: string } }>(
+    '/api/v1/directory/path',
+    { config: { access: 'read' } },
+    async (request) => {
+      const principal = requireRead(request);
+      const level = request.query.level ?? 'national';
+      if (!(directoryLevels as readonly string[]).includes(level)) {
+        throw new HttpError(
+          400,
+          'invalid',
+          `Niveau inconnu « ${level} » : national, department, service ou balf.`,
+        );
+      }
+      const id = request.query.id ?? '';
+      if (level !== 'national' && !id) throw new HttpError(400, 'invalid', 'Paramètre id manquant.');
+      const found = await placementOf(db, level as DirectoryLevel, id);
+      // The national view and « non rattachées » always exist: refusing them tells nothing (403).
+      // A real node out of scope answers as an unknown one (404).
+      if (found && found.placement.department === null && (level === 'national' || id === UNATTACHED_ID)) {
+        if (!canSee(principal.scope, found.placement))
+          throw new HttpError(403, 'forbidden_scope', 'Réservé aux utilisateurs de portée nationale.');
+      } else requireVisible(principal, found?.placement ?? null, `${level} « ${id} »`);
+      return found!.breadcrumbs;
+    },
+  );
 
-  app.get('/api/v1/directory/unattached', async (request) => {
+  app.get('/api/v1/directory/unattached', { config: { access: 'national' } }, async (request) => {
     requireNational(request);
-    return unattachedBalfs(db);
+    return unattachedBalfs(db, parsePage(request.query));
   });
 
-  app.get('/api/v1/directory/export', async (request, reply) => {
+  app.get('/api/v1/directory/export', { config: { access: 'national' } }, async (request, reply) => {
     requireNational(request);
     const csv = await exportDirectoryCsv(db);
     return reply
@@ -64,14 +121,8 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
       .send(csv);
   });
 
-  app.post('/api/v1/directory/import', async (request, reply) => {
-    const principal = requireNational(request);
-    if (principal.kind !== 'user')
-      throw new HttpError(
-        403,
-        'forbidden',
-        'L’import de l’annuaire est réservé aux utilisateurs nationaux connectés.',
-      );
+  app.post('/api/v1/directory/import', { config: { access: 'national-user' } }, async (request, reply) => {
+    const principal = requireNationalUser(request);
     if (typeof request.body !== 'string') {
       throw new HttpError(
         415,
@@ -93,6 +144,52 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
     );
     return { departments: result.departments, services: result.services, balfs: result.balfs };
   });
+
+  app.get('/api/v1/directory/quarantine', { config: { access: 'read' } }, async (request) => {
+    const principal = requireRead(request);
+    return listQuarantine(db, principal.scope, parsePage(request.query));
+  });
+
+  app.post<{ Body: unknown }>(
+    '/api/v1/directory/quarantine/attach',
+    { config: { access: 'user' } },
+    async (request) => {
+      const principal = requireUser(request);
+      const body = z
+        .object({ balf: z.string(), service: z.string().trim().min(1).max(64) })
+        .strict()
+        .safeParse(request.body);
+      if (!body.success)
+        throw new HttpError(
+          400,
+          'invalid',
+          'Corps attendu : { "balf": …, "service": … }.',
+          zodIssues(body.error.issues),
+        );
+      const balf = parseBalf(body.data.balf);
+      const attached = await attachBalf(db, principal, balf, body.data.service, {
+        now: clock(),
+        whitMondayWorked,
+        ...(base.onBalfChanged ? { onBalfChanged: base.onBalfChanged } : {}),
+      });
+      request.log.info({ by: principal.id, balf, ...attached }, 'BALF rattachée depuis la quarantaine');
+      return { balf, ...attached };
+    },
+  );
+
+  app.delete<{ Querystring: { balf?: string } }>(
+    '/api/v1/directory/quarantine',
+    { config: { access: 'user' } },
+    async (request) => {
+      const principal = requireUser(request);
+      const balf = parseBalf(request.query.balf);
+      const discarded = await discardQuarantine(db, principal.scope, balf);
+      if (discarded === 0)
+        throw new HttpError(404, 'not_found', `Rien en attente pour la BALF ${balf} dans votre périmètre.`);
+      request.log.info({ by: principal.id, balf, discarded }, 'envois en quarantaine supprimés');
+      return { balf, discarded };
+    },
+  );
 };
 
 export default directoryRoutes;

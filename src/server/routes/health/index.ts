@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { AuthError, requireNational } from '../../auth/plugin.ts';
+import { requireNational } from '../../auth/plugin.ts';
 import type { Db } from '../../db/schema.ts';
 import type { ServerMetrics } from './metrics.ts';
 
@@ -17,7 +17,7 @@ export default async function healthRoutes(
   app: FastifyInstance,
   { db, metrics }: HealthOptions,
 ): Promise<void> {
-  app.get('/healthz', async (_request, reply) => {
+  app.get('/healthz', { config: { access: 'public' } }, async (_request, reply) => {
     try {
       await sql`select 1`.execute(db);
       return { status: 'ok' };
@@ -29,15 +29,9 @@ export default async function healthRoutes(
         .send({ status: 'unavailable', message: 'Base de données injoignable.' });
     }
   });
-  app.get('/metrics', async (request, reply) => {
-    try {
-      // Ingest tokens are spread over every workstation: they must not read the server's counters.
-      requireNational(request);
-    } catch (error) {
-      if (error instanceof AuthError && error.statusCode === 401)
-        reply.header('www-authenticate', 'Bearer realm="suivi-balf"');
-      throw error;
-    }
+  // Ingest tokens are spread over every workstation: they must not read the server's counters.
+  app.get('/metrics', { config: { access: 'national' } }, async (request, reply) => {
+    requireNational(request);
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render());
   });
 }

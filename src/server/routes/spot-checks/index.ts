@@ -1,13 +1,14 @@
 /**
- * Spot-check summaries (issue 6): `POST /api/v1/spot-checks` from the add-on (ingest token, same
- * scope rules as tallies, idempotent on id) and `GET /api/v1/spot-checks` listing them with a 95 % Wilson interval.
+ * Spot-check summaries: `POST /api/v1/spot-checks` from the add-on (ingest token, same scope rules
+ * as tallies — outside the token's department, quarantine — idempotent on id) and
+ * `GET /api/v1/spot-checks` listing them with a 95 % Wilson interval.
  */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { spotCheckSummarySchema } from '../../../core/protocol.ts';
 import { wilsonInterval } from '../../../core/sampling.ts';
-import { canSee, formatScope } from '../../auth/scope.ts';
+import { canSee } from '../../auth/scope.ts';
 import { requireIngest, requireRead } from '../../auth/plugin.ts';
 import type { Db, SpotCheckTable } from '../../db/schema.ts';
 import { HttpError, zodIssues } from '../../http-error.ts';
@@ -15,11 +16,16 @@ import { placeBalf } from '../../ingest/directory.ts';
 import { resolveSubject } from '../../stats/subject.ts';
 import { levels } from '../../../core/protocol.ts';
 import { MAX_BODY_BYTES } from '../../../core/protocol.ts';
+import { holdSpotCheck, reusedId } from '../../quarantine/hold.ts';
+import { insertSpotCheck } from '../../quarantine/spot-check-store.ts';
+import type { ConcurrencyGate } from '../stats/concurrency.ts';
 import { requireJson } from '../tallies/index.ts';
 
 export interface SpotCheckOptions {
   db: Db;
   clock: () => Date;
+  /** Bounds on reads running at once, shared with the statistics. */
+  gate: ConcurrencyGate;
 }
 
 const day = z.iso.date({ message: 'date invalide (AAAA-MM-JJ attendu)' });
@@ -34,11 +40,11 @@ const listQuery = z
 
 export default async function spotCheckRoutes(
   app: FastifyInstance,
-  { db, clock }: SpotCheckOptions,
+  { db, clock, gate }: SpotCheckOptions,
 ): Promise<void> {
   app.post(
     '/api/v1/spot-checks',
-    { bodyLimit: MAX_BODY_BYTES, onRequest: [requireJson] },
+    { bodyLimit: MAX_BODY_BYTES, onRequest: [requireJson], config: { access: 'ingest' } },
     async (request, reply) => {
       const principal = requireIngest(request);
       const parsed = spotCheckSummarySchema.safeParse(request.body);
@@ -52,12 +58,10 @@ export default async function spotCheckRoutes(
       }
       const s = parsed.data;
       const placement = await placeBalf(db, s.balf);
-      if (placement.department !== null && !canSee(principal.scope, placement)) {
-        throw new HttpError(
-          403,
-          'forbidden_scope',
-          `La BALF ${s.balf} est hors du périmètre de ce jeton (${formatScope(principal.scope)}).`,
-        );
+      // Outside the token's scope (unknown address, or another department's): held, listed nowhere.
+      if (!canSee(principal.scope, placement)) {
+        const replay = await holdSpotCheck(db, s, principal, clock());
+        return reply.code(replay ? 200 : 202).send({ id: s.id, replay, quarantined: true });
       }
       const existing = await db
         .selectFrom('spot_checks')
@@ -65,63 +69,35 @@ export default async function spotCheckRoutes(
         .where('id', '=', s.id)
         .executeTakeFirst();
       if (existing) {
-        if (existing.balf !== s.balf) {
-          throw new HttpError(
-            409,
-            'conflict',
-            `Le sondage ${s.id} a déjà été reçu pour une autre BALF (${existing.balf}).`,
-          );
-        }
+        if (existing.balf !== s.balf) throw reusedId('spot_check', s.id);
         return reply.code(200).send({ id: s.id, replay: true });
       }
-      await db
-        .insertInto('spot_checks')
-        .values({
-          id: s.id,
-          balf: s.balf,
-          token_id: principal.id,
-          from_day: s.from,
-          to_day: s.to,
-          done_at: new Date(s.doneAt).toISOString(),
-          seed: s.seed,
-          target_id: s.target.id,
-          target_days: s.target.workingDays,
-          population: s.population,
-          sample_size: s.sampleSize,
-          conforme: s.verdicts.conforme,
-          non_conforme: s.verdicts.non_conforme,
-          sans_objet: s.verdicts.sans_objet,
-          auto_in_time: s.automatic.answered_in_time,
-          auto_late: s.automatic.answered_late,
-          auto_pending: s.automatic.pending,
-          auto_overdue: s.automatic.overdue,
-          disagreements: s.disagreements,
-          created_at: clock().toISOString(),
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+      await insertSpotCheck(db, s, principal.id, clock());
       return reply.code(201).send({ id: s.id, replay: false });
     },
   );
 
-  app.get('/api/v1/spot-checks', async (request) => {
+  app.get('/api/v1/spot-checks', { config: { access: 'read' } }, async (request) => {
     const principal = requireRead(request);
     const parsed = listQuery.safeParse(request.query);
     if (!parsed.success)
       throw new HttpError(400, 'invalid_query', 'Paramètres invalides.', zodIssues(parsed.error.issues));
     const q = parsed.data;
-    const subject = await resolveSubject(
-      db,
-      q.level,
-      q.level === 'national' ? 'national' : q.id!,
-      principal.scope,
-    );
-    const rows = await sql<SpotCheckTable>`
-      select f.* from spot_checks f
-      left join balfs b on b.address = f.balf
-      left join services s on s.code = b.service_code
-      where f.from_day <= ${q.to} and f.to_day >= ${q.from} and ${subject.where}
-      order by f.done_at desc, f.id`.execute(db);
+    const { subject, rows } = await gate.run(`${principal.kind}:${principal.id}`, async () => {
+      const found = await resolveSubject(
+        db,
+        q.level,
+        q.level === 'national' ? 'national' : q.id!,
+        principal.scope,
+      );
+      const result = await sql<SpotCheckTable>`
+        select f.* from spot_checks f
+        left join balfs b on b.address = f.balf
+        left join services s on s.code = b.service_code
+        where f.from_day <= ${q.to} and f.to_day >= ${q.from} and ${found.where}
+        order by f.done_at desc, f.id`.execute(db);
+      return { subject: found, rows: result };
+    });
     return {
       level: q.level,
       id: subject.id,

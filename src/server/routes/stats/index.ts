@@ -10,18 +10,21 @@ import { STATS_CSV_HEADER, statsCsvRows } from '../../stats/csv-export.ts';
 import { parseStatsParams } from '../../stats/params.ts';
 import { runStats } from '../../stats/run.ts';
 import { resolveSubject } from '../../stats/subject.ts';
+import { ConcurrencyGate } from './concurrency.ts';
 
 export interface StatsOptions {
   db: Db;
   clock: () => Date;
   config: ServerConfig;
+  /** Bounds on queries running at once (default from the config); shared with the spot-check list. */
+  gate?: ConcurrencyGate;
 }
 
 export default async function statsRoutes(
   app: FastifyInstance,
-  { db, clock, config }: StatsOptions,
+  { db, clock, config, gate = new ConcurrencyGate(config.statsConcurrency) }: StatsOptions,
 ): Promise<void> {
-  app.get('/api/v1/targets', async (request) => {
+  app.get('/api/v1/targets', { config: { access: 'read' } }, async (request) => {
     requireRead(request);
     const settings = await currentTargets(db, config);
     return settings.targets.map((t) => ({
@@ -32,33 +35,36 @@ export default async function statsRoutes(
     }));
   });
 
-  app.get('/api/v1/stats', async (request, reply) => {
+  app.get('/api/v1/stats', { config: { access: 'read' } }, async (request, reply) => {
     const principal = requireRead(request);
     const params = parseStatsParams(request.query);
-    const settings = await currentTargets(db, config);
-    const targetId = params.target ?? settings.primary;
-    const target = settings.targets.find((t) => t.id === targetId);
-    if (!target) {
-      throw new HttpError(400, 'invalid_query', 'Paramètres de statistiques invalides.', [
-        {
-          path: 'target',
-          message: `cible inconnue « ${targetId} » (connues : ${settings.targets.map((t) => t.id).join(', ')})`,
-        },
-      ]);
-    }
-    const subject = await resolveSubject(db, params.level, params.id, principal.scope);
-    const answer = await runStats(db, params, subject, target, {
-      now: clock(),
-      whitMondayWorked: config.whitMondayWorked,
+    const answer = await gate.run(`${principal.kind}:${principal.id}`, async () => {
+      const settings = await currentTargets(db, config);
+      const targetId = params.target ?? settings.primary;
+      const target = settings.targets.find((t) => t.id === targetId);
+      if (!target) {
+        throw new HttpError(400, 'invalid_query', 'Paramètres de statistiques invalides.', [
+          {
+            path: 'target',
+            message: `cible inconnue « ${targetId} » (connues : ${settings.targets.map((t) => t.id).join(', ')})`,
+          },
+        ]);
+      }
+      const subject = await resolveSubject(db, params.level, params.id, principal.scope);
+      const result = await runStats(db, params, subject, target, {
+        now: clock(),
+        whitMondayWorked: config.whitMondayWorked,
+      });
+      return { result, subjectName: subject.name, subjectId: subject.id };
     });
-    if (params.format === 'json') return answer;
-    const safeId = subject.id.replace(/[^A-Za-z0-9_.@-]/g, '_');
+    if (params.format === 'json') return answer.result;
+    const safeId = answer.subjectId.replace(/[^A-Za-z0-9_.@-]/g, '_');
     return reply
       .type('text/csv; charset=utf-8')
       .header(
         'content-disposition',
         `attachment; filename="suivi-balf-${params.level}-${safeId}-${params.from}-${params.to}.csv"`,
       )
-      .send(Readable.from(csvChunks(STATS_CSV_HEADER, statsCsvRows(answer, subject.name))));
+      .send(Readable.from(csvChunks(STATS_CSV_HEADER, statsCsvRows(answer.result, answer.subjectName))));
   });
 }

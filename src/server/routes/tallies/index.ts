@@ -1,12 +1,14 @@
 /** `POST /api/v1/tallies`: bearer ingest token, JSON ≤ 1 MB, schema-checked, answered after commit. */
-import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PostgresAdapter } from 'kysely';
 import { MAX_BODY_BYTES, parseTallyBatch } from '../../../core/protocol.ts';
 import { requireIngest } from '../../auth/plugin.ts';
 import type { Db } from '../../db/schema.ts';
 import { HttpError, zodIssues } from '../../http-error.ts';
 import { ingestBatch, type RejectReason } from '../../ingest/ingest.ts';
 import type { ServerMetrics } from '../health/metrics.ts';
+import { databaseRateLimitStore } from './rate-limit-store.ts';
 
 export interface TalliesOptions {
   db: Db;
@@ -28,10 +30,12 @@ export async function requireJson(request: FastifyRequest): Promise<void> {
   }
 }
 
-/** The rate-limit bucket of a request: its bearer token (hashed, never kept in clear), else its address. */
+/**
+ * The rate-limit bucket of a request: the id of the token it authenticated with (the auth plugin has
+ * run), whatever the spelling of its Authorization header; else its address.
+ */
 export function tokenBucket(request: FastifyRequest): string {
-  const auth = request.headers.authorization;
-  return auth ? createHash('sha256').update(auth).digest('hex') : `ip:${request.ip}`;
+  return request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`;
 }
 
 const REASON_BY_STATUS: Record<number, RejectReason> = {
@@ -46,20 +50,30 @@ const REASON_BY_STATUS: Record<number, RejectReason> = {
 
 export default async function talliesRoutes(app: FastifyInstance, options: TalliesOptions): Promise<void> {
   const { db, clock, metrics } = options;
+  // Several instances may share a PostgreSQL database: they must share the counts too.
+  await app.register(rateLimit, {
+    global: false,
+    ...(db.getExecutor().adapter instanceof PostgresAdapter
+      ? { store: databaseRateLimitStore(db, clock) }
+      : {}),
+  });
   app.post(
     '/api/v1/tallies',
     {
       bodyLimit: MAX_BODY_BYTES,
       onRequest: [requireJson],
-      config: options.rateLimit
-        ? {
-            rateLimit: {
-              max: options.rateLimit.max,
-              timeWindow: options.rateLimit.timeWindowMs,
-              keyGenerator: tokenBucket,
-            },
-          }
-        : {},
+      config: {
+        access: 'ingest',
+        ...(options.rateLimit
+          ? {
+              rateLimit: {
+                max: options.rateLimit.max,
+                timeWindow: options.rateLimit.timeWindowMs,
+                keyGenerator: tokenBucket,
+              },
+            }
+          : {}),
+      },
       onResponse: async (_request: FastifyRequest, reply: FastifyReply) => {
         if (reply.statusCode < 400) return;
         metrics.ingestRejects.inc({
@@ -84,11 +98,15 @@ export default async function talliesRoutes(app: FastifyInstance, options: Talli
         now: clock(),
         whitMondayWorked: options.whitMondayWorked,
       });
-      metrics.ingestBatches.inc({ result: answer.replay ? 'replay' : 'stored' });
+      const quarantined = 'quarantined' in answer ? answer.quarantined : 0;
+      metrics.ingestBatches.inc({
+        result: answer.replay ? 'replay' : quarantined > 0 ? 'quarantined' : 'stored',
+      });
       if (!answer.replay) {
         metrics.ingestRecords.inc({ result: 'accepted' }, answer.accepted);
         metrics.ingestRecords.inc({ result: 'duplicate' }, answer.duplicates);
         metrics.ingestRecords.inc({ result: 'rejected' }, answer.rejected);
+        if (quarantined > 0) metrics.ingestRecords.inc({ result: 'quarantined' }, quarantined);
       }
       return reply.code(200).send({
         accepted: answer.accepted,
@@ -96,6 +114,7 @@ export default async function talliesRoutes(app: FastifyInstance, options: Talli
         rejected: answer.rejected,
         // Only when non-zero: a batch that refines nothing is answered as before schema 2.
         ...(answer.updated > 0 ? { updated: answer.updated } : {}),
+        ...(quarantined > 0 ? { quarantined } : {}),
       });
     },
   );
