@@ -25,6 +25,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const PUBLIC = 'https://suivi-balf.exemple.gouv.fr';
+
 async function start(options: { publicUrl?: string } = {}): Promise<FastifyInstance> {
   app = Fastify();
   await app.register(addonRoutes, { xpiPath, ...options });
@@ -96,17 +98,36 @@ describe('GET /addon/suivi-balf.xpi', () => {
       error: 'addon_not_built',
       message: expect.stringMatching(/npm run build/),
     });
-    const updates = await app!.inject({ method: 'GET', url: '/addon/updates.json' });
+    await app!.close();
+    const updates = await (
+      await start({ publicUrl: PUBLIC })
+    ).inject({ method: 'GET', url: '/addon/updates.json' });
     expect(updates.statusCode).toBe(404);
   });
 });
 
 describe('GET /addon/updates.json', () => {
-  it('describes the hosted version with its hash and the request host as base URL', async () => {
-    const bytes = writeXpi('1.0.0');
+  it('refuses to serve the manifest without a configured public URL, whatever the Host header', async () => {
+    writeXpi('1.0.0');
     const res = await (
       await start()
     ).inject({ method: 'GET', url: '/addon/updates.json', headers: { host: 'suivi.test:8080' } });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({
+      error: 'public_url_missing',
+      message: expect.stringMatching(/SUIVI_PUBLIC_URL=https:\/\/… \(ou suivi-balf serve --public-url/),
+    });
+  });
+
+  it('describes the hosted version with its hash, links from the configured URL (never the Host header)', async () => {
+    const bytes = writeXpi('1.0.0');
+    const res = await (
+      await start({ publicUrl: PUBLIC })
+    ).inject({
+      method: 'GET',
+      url: '/addon/updates.json',
+      headers: { host: 'attaquant.example', 'x-forwarded-host': 'attaquant.example' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json()).toEqual({
@@ -115,7 +136,7 @@ describe('GET /addon/updates.json', () => {
           updates: [
             {
               version: '1.0.0',
-              update_link: 'http://suivi.test:8080/addon/suivi-balf.xpi?v=1.0.0',
+              update_link: `${PUBLIC}/addon/suivi-balf.xpi?v=1.0.0`,
               update_hash: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
               applications: { gecko: { strict_min_version: '128.0' } },
             },
@@ -140,7 +161,7 @@ describe('GET /addon/updates.json', () => {
 
   it('publishes a new xpi dropped in place without a restart', async () => {
     writeXpi('1.0.0');
-    await start();
+    await start({ publicUrl: PUBLIC });
     const first = (await app!.inject({ method: 'GET', url: '/addon/updates.json' })).json();
     expect(first.addons[ID].updates[0].version).toBe('1.0.0');
     const bytes = writeXpi('1.1.0');
@@ -189,7 +210,9 @@ describe('GET /addon/updates.json', () => {
       join(dir, 'suivi-balf-mv2.xpi'),
       makeZip([{ name: 'manifest.json', data: addonManifest('9.9.9', 'other@x.fr') }]),
     );
-    const res = await (await start()).inject({ method: 'GET', url: '/addon/updates.json' });
+    const res = await (
+      await start({ publicUrl: PUBLIC })
+    ).inject({ method: 'GET', url: '/addon/updates.json' });
     expect(res.json().addons[ID].updates.map((u: { version: string }) => u.version)).toEqual(['1.3.0']);
   });
 });

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageKey } from '../../src/core/keys.ts';
 import { buildApp } from '../../src/server/app.ts';
+import { loadConfig } from '../../src/server/config.ts';
 import { openDatabase, type OpenDb } from '../../src/server/db/connect.ts';
 import {
   getOrCreateDeploymentSecret,
@@ -17,6 +18,7 @@ import {
   validatePolicies,
 } from '../../src/server/deploy/policies.ts';
 import { startImapServer, type ImapServer } from '../support/imap/imap-server.ts';
+import { freePort } from '../support/marionette/thunderbird-ui.ts';
 import { buildMessage } from '../support/imap/messages.ts';
 import { startClient, type Client } from '../support/thunderbird/client.ts';
 import { installPolicies, type PoliciesHandle } from '../support/thunderbird/policies.ts';
@@ -99,12 +101,14 @@ describe('déploiement par policies.json dans un Thunderbird réel', () => {
     await open.db.insertInto('balfs').values({ address: BALF, service_code: '750001' }).execute();
 
     process.env['SUIVI_ADDON_XPI'] = served();
-    app = await buildApp({ db: open.db, rateLimit: false });
+    // The update manifest's links come from the configured public URL: the port is chosen first.
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    app = await buildApp({ db: open.db, rateLimit: false, config: { ...loadConfig(), publicUrl: url } });
     app.addHook('onResponse', async (request, reply) => {
       requests.push(`${request.method} ${request.url} ${reply.statusCode}`);
     });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    await app.listen({ host: '127.0.0.1', port });
     await publish('0.1.0');
 
     // Exactly what the coordinator runs, then the settings a test needs (fast uploads, status lines).
