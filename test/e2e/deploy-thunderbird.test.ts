@@ -3,7 +3,6 @@
 // add-on reads its configuration from storage.managed and fills the server's database; then a new
 // xpi dropped on the server reaches the client through /addon/updates.json.
 import { chmod, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
