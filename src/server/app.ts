@@ -9,6 +9,7 @@ import { loadConfig, type ServerConfig } from './config.ts';
 import { recomputeOnCalendarChange } from './ingest/calendar-settings.ts';
 import type { Db } from './db/schema.ts';
 import { HttpError } from './http-error.ts';
+import { registerOpenApi } from './openapi.ts';
 import addonRoutes from './routes/addon/index.ts';
 import dashboardRoutes from './routes/dashboard/index.ts';
 import directoryRoutes from './routes/directory/index.ts';
@@ -140,6 +141,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(registerAuth, { db, clock });
+  await app.register(registerOpenApi, { publicUrl: config.publicUrl });
   await app.register(healthRoutes, { db, metrics });
   await app.register(sessionRoutes, {
     db,

@@ -99,6 +99,10 @@ describe.each(databaseKinds)('hardening on %s', (kind) => {
           reject(error);
         });
         // 64 KiB, then nothing more: the answer must come without the rest of the 19 MB.
+        setTimeout(() => {
+          req.destroy();
+          reject(new Error('no answer while the body was not sent: the server waits for it'));
+        }, 10_000).unref();
         const chunk = Buffer.alloc(64 * 1024, 'a');
         req.write(chunk);
         sent += chunk.length;

@@ -138,8 +138,7 @@ describe.each(databaseKinds)('quarantine on %s', (kind) => {
     const dep69 = await session('coord69', { level: 'department', code: '69' });
     expect((await dep69.get('/api/v1/directory/quarantine')).json()).toEqual({ total: 0, balfs: [] });
     expect(
-      (await dep69.send('POST', '/api/v1/directory/quarantine/attach', { balf: LYON, service: 'SIP69' }))
-        .statusCode,
+      (await dep69.send('POST', '/api/v1/directory/attach', { balf: LYON, service: 'SIP69' })).statusCode,
     ).toBe(404);
     const dropped = await national.send('DELETE', `/api/v1/directory/quarantine?balf=${LYON}`);
     expect([dropped.statusCode, dropped.json()]).toEqual([200, { balf: LYON, discarded: 1 }]);
@@ -158,15 +157,14 @@ describe.each(databaseKinds)('quarantine on %s', (kind) => {
     expect(mine.json()).toMatchObject({ total: 1, balfs: [{ balf: NEW_PARIS, uploads: 2, records: 301 }] });
     // A service of another department, or a service user: refused.
     expect(
-      (await coord.send('POST', '/api/v1/directory/quarantine/attach', { balf: NEW_PARIS, service: 'SIP69' }))
+      (await coord.send('POST', '/api/v1/directory/attach', { balf: NEW_PARIS, service: 'SIP69' }))
         .statusCode,
     ).toBe(404);
     const chef = await session('chef75', { level: 'service', code: 'SIP75' });
     expect(
-      (await chef.send('POST', '/api/v1/directory/quarantine/attach', { balf: NEW_PARIS, service: 'SIP75' }))
-        .statusCode,
+      (await chef.send('POST', '/api/v1/directory/attach', { balf: NEW_PARIS, service: 'SIP75' })).statusCode,
     ).toBe(403);
-    const attached = await coord.send('POST', '/api/v1/directory/quarantine/attach', {
+    const attached = await coord.send('POST', '/api/v1/directory/attach', {
       balf: NEW_PARIS,
       service: 'SIP75',
     });

@@ -115,8 +115,14 @@ const plugin: FastifyPluginAsync<AuthOptions> = async (app: FastifyInstance, opt
     }
   });
 
-  // Before the body is read: a large upload from an unknown caller costs nothing.
+  // Before the body is read: a large upload from an unknown caller, or a forged cross-site write,
+  // costs nothing.
   app.addHook('onRequest', async (request, reply) => {
+    if (request.session && !SAFE_METHODS.has(request.method) && !request.routeOptions.config?.csrfExempt) {
+      const sent = request.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !sameSecret(sent, request.session.csrfToken))
+        throw new AuthError(403, 'Jeton CSRF manquant ou invalide (en-tête x-csrf-token).', 'csrf');
+    }
     const access = request.routeOptions.config?.access;
     if (access === undefined || access === 'public') return;
     try {
@@ -126,17 +132,6 @@ const plugin: FastifyPluginAsync<AuthOptions> = async (app: FastifyInstance, opt
         reply.header('www-authenticate', 'Bearer realm="suivi-balf"');
       throw error;
     }
-  });
-
-  // preParsing: refused before a (possibly large) body is read.
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    if (!request.session || SAFE_METHODS.has(request.method) || request.routeOptions.config.csrfExempt)
-      return payload;
-    const sent = request.headers['x-csrf-token'];
-    if (typeof sent !== 'string' || !sameSecret(sent, request.session.csrfToken)) {
-      throw new AuthError(403, 'Jeton CSRF manquant ou invalide (en-tête x-csrf-token).', 'csrf');
-    }
-    return payload;
   });
 };
 // Same effect as fastify-plugin: the decorators and hooks apply to the whole application.

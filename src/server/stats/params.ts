@@ -31,7 +31,7 @@ const day = z.iso.date({ message: 'date invalide (AAAA-MM-JJ attendu)' }).refine
   { message: `date hors du calendrier pris en charge (années ${MIN_YEAR} à ${MAX_YEAR})` },
 );
 
-const querySchema = z
+export const statsQuerySchema = z
   .object({
     level: z.enum(levels, { message: `niveau inconnu (attendu : ${levels.join(', ')})` }),
     id: z.string().trim().min(1).max(254).optional(),
@@ -46,7 +46,7 @@ const querySchema = z
   .strict();
 
 export function parseStatsParams(query: unknown): StatsParams {
-  const parsed = querySchema.safeParse(query);
+  const parsed = statsQuerySchema.safeParse(query);
   if (!parsed.success) {
     throw new HttpError(
       400,

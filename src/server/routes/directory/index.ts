@@ -40,6 +40,39 @@ const MAX_CSV_BYTES = 20 * 1024 * 1024;
 export const DEFAULT_PAGE = 200;
 export const MAX_PAGE = 1000;
 
+const crumbs = z.array(
+  z.object({
+    level: z.enum(['national', 'department', 'service', 'balf']),
+    id: z.string(),
+    name: z.string(),
+  }),
+);
+const unattachedPage = z.object({
+  total: z.number().int(),
+  balfs: z.array(
+    z.object({ balf: z.string(), firstDay: z.string(), lastDay: z.string(), records: z.number().int() }),
+  ),
+});
+const quarantinePage = z.object({
+  total: z.number().int(),
+  balfs: z.array(
+    z.object({
+      balf: z.string(),
+      uploads: z.number().int(),
+      records: z.number().int(),
+      firstReceived: z.string(),
+      lastReceived: z.string(),
+      tokenScopes: z.array(z.string()),
+    }),
+  ),
+});
+const attachBody = z.object({ balf: z.string(), service: z.string().trim().min(1).max(64) }).strict();
+const pathQuery = z.object({
+  level: z.enum(['national', 'department', 'service', 'balf']).optional(),
+  id: z.string().optional(),
+});
+const csvFile = { contentType: 'text/csv', description: 'Annuaire CSV (voir le guide du coordinateur, § 3)' };
+
 const pageQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),
@@ -83,7 +116,18 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
 
   app.get<{ Querystring: { level?: string; id?: string } }>(
     '/api/v1/directory/path',
-    { config: { access: 'read' } },
+    {
+      config: {
+        access: 'read',
+        openapi: {
+          summary: 'Fil d’Ariane d’un nœud de l’annuaire',
+          tag: 'annuaire',
+          query: pathQuery,
+          response: crumbs,
+          errors: { 404: 'Nœud inconnu ou hors du périmètre' },
+        },
+      },
+    },
     async (request) => {
       const principal = requireRead(request);
       const level = request.query.level ?? 'national';
@@ -107,58 +151,132 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
     },
   );
 
-  app.get('/api/v1/directory/unattached', { config: { access: 'national' } }, async (request) => {
-    requireNational(request);
-    return unattachedBalfs(db, parsePage(request.query));
-  });
+  app.get(
+    '/api/v1/directory/unattached',
+    {
+      config: {
+        access: 'national',
+        openapi: {
+          summary: 'BALF « non rattachées » (comptées au national), une page à la fois',
+          tag: 'annuaire',
+          query: pageQuery,
+          response: unattachedPage,
+        },
+      },
+    },
+    async (request) => {
+      requireNational(request);
+      return unattachedBalfs(db, parsePage(request.query));
+    },
+  );
 
-  app.get('/api/v1/directory/export', { config: { access: 'national' } }, async (request, reply) => {
-    requireNational(request);
-    const csv = await exportDirectoryCsv(db);
-    return reply
-      .header('content-type', 'text/csv; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="annuaire-suivi-balf.csv"')
-      .send(csv);
-  });
+  app.get(
+    '/api/v1/directory/export',
+    {
+      config: {
+        access: 'national',
+        openapi: { summary: 'Export de l’annuaire en CSV', tag: 'annuaire', response: csvFile },
+      },
+    },
+    async (request, reply) => {
+      requireNational(request);
+      const csv = await exportDirectoryCsv(db);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="annuaire-suivi-balf.csv"')
+        .send(csv);
+    },
+  );
 
-  app.post('/api/v1/directory/import', { config: { access: 'national-user' } }, async (request, reply) => {
-    const principal = requireNationalUser(request);
-    if (typeof request.body !== 'string') {
-      throw new HttpError(
-        415,
-        'unsupported_media_type',
-        'Corps attendu : le fichier CSV (Content-Type: text/csv).',
+  app.post(
+    '/api/v1/directory/import',
+    {
+      config: {
+        access: 'national-user',
+        openapi: {
+          summary: 'Import de l’annuaire (CSV, tout ou rien)',
+          description:
+            'Les envois en attente d’une adresse désormais placée dans le périmètre de leur jeton sont comptés.',
+          tag: 'annuaire',
+          body: csvFile,
+          response: z.object({
+            departments: z.number().int(),
+            services: z.number().int(),
+            balfs: z.number().int(),
+          }),
+          errors: { 413: 'Fichier de plus de 20 Mo', 415: 'Corps non CSV' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireNationalUser(request);
+      if (typeof request.body !== 'string') {
+        throw new HttpError(
+          415,
+          'unsupported_media_type',
+          'Corps attendu : le fichier CSV (Content-Type: text/csv).',
+        );
+      }
+      const result = await importDirectoryCsv(db, request.body, hooks);
+      if (!result.ok) {
+        return reply.code(400).send({
+          error: 'invalid',
+          message: `Fichier refusé : ${result.errors.length} ligne(s) en erreur, rien n’a été importé.`,
+          errors: result.errors,
+        });
+      }
+      request.log.info(
+        { login: principal.id, ...result, changedBalfs: result.changedBalfs.length },
+        'annuaire importé',
       );
-    }
-    const result = await importDirectoryCsv(db, request.body, hooks);
-    if (!result.ok) {
-      return reply.code(400).send({
-        error: 'invalid',
-        message: `Fichier refusé : ${result.errors.length} ligne(s) en erreur, rien n’a été importé.`,
-        errors: result.errors,
-      });
-    }
-    request.log.info(
-      { login: principal.id, ...result, changedBalfs: result.changedBalfs.length },
-      'annuaire importé',
-    );
-    return { departments: result.departments, services: result.services, balfs: result.balfs };
-  });
+      return { departments: result.departments, services: result.services, balfs: result.balfs };
+    },
+  );
 
-  app.get('/api/v1/directory/quarantine', { config: { access: 'read' } }, async (request) => {
-    const principal = requireRead(request);
-    return listQuarantine(db, principal.scope, parsePage(request.query));
-  });
+  app.get(
+    '/api/v1/directory/quarantine',
+    {
+      config: {
+        access: 'read',
+        openapi: {
+          summary: 'Adresses en attente de rattachement (envois des jetons du périmètre), une page à la fois',
+          tag: 'annuaire',
+          query: pageQuery,
+          response: quarantinePage,
+        },
+      },
+    },
+    async (request) => {
+      const principal = requireRead(request);
+      return listQuarantine(db, principal.scope, parsePage(request.query));
+    },
+  );
 
   app.post<{ Body: unknown }>(
-    '/api/v1/directory/quarantine/attach',
-    { config: { access: 'user' } },
+    '/api/v1/directory/attach',
+    {
+      config: {
+        access: 'user',
+        openapi: {
+          summary: 'Rattacher une adresse en attente à un service (utilisateur national ou départemental)',
+          tag: 'annuaire',
+          body: attachBody,
+          response: z.object({
+            balf: z.string(),
+            department: z.string(),
+            service: z.string(),
+            released: z.object({ released: z.number().int(), conflicts: z.number().int() }),
+          }),
+          errors: {
+            404: 'Adresse ou service inconnus ou hors du périmètre',
+            409: 'Adresse déjà dans l’annuaire',
+          },
+        },
+      },
+    },
     async (request) => {
       const principal = requireUser(request);
-      const body = z
-        .object({ balf: z.string(), service: z.string().trim().min(1).max(64) })
-        .strict()
-        .safeParse(request.body);
+      const body = attachBody.safeParse(request.body);
       if (!body.success)
         throw new HttpError(
           400,
@@ -179,7 +297,18 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
 
   app.delete<{ Querystring: { balf?: string } }>(
     '/api/v1/directory/quarantine',
-    { config: { access: 'user' } },
+    {
+      config: {
+        access: 'user',
+        openapi: {
+          summary: 'Supprimer les envois en attente d’une adresse (envoyés par erreur)',
+          tag: 'annuaire',
+          query: z.object({ balf: z.string() }),
+          response: z.object({ balf: z.string(), discarded: z.number().int() }),
+          errors: { 404: 'Rien en attente pour cette adresse dans le périmètre' },
+        },
+      },
+    },
     async (request) => {
       const principal = requireUser(request);
       const balf = parseBalf(request.query.balf);

@@ -6,7 +6,8 @@ import { SESSION_COOKIE, createSession, deleteSession } from '../../auth/session
 import { parseScope } from '../../auth/scope.ts';
 import { authenticate } from '../../auth/users.ts';
 import type { Db } from '../../db/schema.ts';
-import { HttpError } from '../../http-error.ts';
+import { z } from 'zod';
+import { HttpError, zodIssues } from '../../http-error.ts';
 import { isLoopback } from './loopback.ts';
 
 export interface SessionRoutesOptions {
@@ -25,17 +26,14 @@ export interface SessionRoutesOptions {
 const LOGIN_FAILED =
   'Identifiant ou mot de passe incorrect (après 5 échecs depuis un même poste, les essais sont suspendus 15 minutes).';
 
-const loginSchema = {
-  body: {
-    type: 'object',
-    required: ['login', 'password'],
-    additionalProperties: false,
-    properties: {
-      login: { type: 'string', minLength: 1, maxLength: 64 },
-      password: { type: 'string', minLength: 1, maxLength: 1024 },
-    },
-  },
-} as const;
+const loginBody = z
+  .object({ login: z.string().min(1).max(64), password: z.string().min(1).max(1024) })
+  .strict();
+const sessionAnswer = z.object({
+  login: z.string(),
+  scope: z.object({ level: z.enum(['national', 'department', 'service']), code: z.string().optional() }),
+  csrfToken: z.string().describe('à renvoyer dans l’en-tête x-csrf-token des écritures'),
+});
 
 const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, options) => {
   const { db } = options;
@@ -66,13 +64,37 @@ const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, opti
     );
   }
 
-  app.post<{ Body: { login: string; password: string } }>(
+  app.post(
     '/api/v1/session',
-    { schema: loginSchema, config: { csrfExempt: true, access: 'public' } },
+    {
+      config: {
+        csrfExempt: true,
+        access: 'public',
+        openapi: {
+          summary: 'Connexion au tableau de bord (cookie de session)',
+          description:
+            'Les essais sont comptés avant la vérification du mot de passe : 5 échecs d’un identifiant depuis une ' +
+            'adresse suspendent cet identifiant depuis cette adresse 15 minutes (429 et Retry-After).',
+          tag: 'session',
+          body: loginBody,
+          response: sessionAnswer,
+          errors: { 401: 'Identifiant ou mot de passe incorrect', 403: 'Connexion refusée en HTTP simple' },
+        },
+      },
+    },
     async (request, reply) => {
       requireSafeTransport(request);
+      const parsed = loginBody.safeParse(request.body);
+      if (!parsed.success)
+        throw new HttpError(
+          400,
+          'invalid',
+          'Requête invalide : voir details.',
+          zodIssues(parsed.error.issues),
+        );
+      const body = parsed.data;
       const now = clock();
-      const attempt = await reserveLoginAttempt(db, request.body.login, request.ip, now, limits);
+      const attempt = await reserveLoginAttempt(db, body.login, request.ip, now, limits);
       if (!attempt.allowed) {
         const minutes = Math.ceil(attempt.retryAfterMs / 60_000);
         reply.header('retry-after', String(Math.ceil(attempt.retryAfterMs / 1000)));
@@ -81,7 +103,7 @@ const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, opti
           message: `Trop de tentatives de connexion : réessayez dans ${minutes} minute${minutes > 1 ? 's' : ''}.`,
         });
       }
-      const user = await authenticate(db, request.body.login, request.body.password);
+      const user = await authenticate(db, body.login, body.password);
       if (!user) return reply.code(401).send({ error: 'unauthorized', message: LOGIN_FAILED });
       await attempt.succeeded();
       // A previous session of this browser ends with the new login.
@@ -100,19 +122,37 @@ const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, opti
   );
 
   // The auth plugin has already looked the cookie up.
-  app.get('/api/v1/session', { config: { access: 'public' } }, async (request) => {
-    const { principal, session } = request;
-    if (!session || principal?.kind !== 'user') throw new AuthError(401, 'Non connecté.');
-    return { login: principal.id, scope: principal.scope, csrfToken: session.csrfToken };
-  });
+  app.get(
+    '/api/v1/session',
+    {
+      config: {
+        access: 'public',
+        openapi: {
+          summary: 'Session en cours',
+          tag: 'session',
+          response: sessionAnswer,
+          errors: { 401: 'Non connecté' },
+        },
+      },
+    },
+    async (request) => {
+      const { principal, session } = request;
+      if (!session || principal?.kind !== 'user') throw new AuthError(401, 'Non connecté.');
+      return { login: principal.id, scope: principal.scope, csrfToken: session.csrfToken };
+    },
+  );
 
   // CSRF for this DELETE is checked by the auth plugin, like every cookie-authenticated write.
-  app.delete('/api/v1/session', { config: { access: 'public' } }, async (request, reply: FastifyReply) => {
-    const id = request.cookies[SESSION_COOKIE];
-    if (id) await deleteSession(db, id);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/api/v1/session',
+    { config: { access: 'public', openapi: { summary: 'Déconnexion', tag: 'session', status: 204 } } },
+    async (request, reply: FastifyReply) => {
+      const id = request.cookies[SESSION_COOKIE];
+      if (id) await deleteSession(db, id);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.code(204).send();
+    },
+  );
 };
 
 export default sessionRoutes;

@@ -38,13 +38,60 @@ const listQuery = z
     message: 'identifiant requis',
   });
 
+const counts = z.number().int();
+const spotCheckList = z.object({
+  level: z.enum(levels),
+  id: z.string(),
+  from: z.string(),
+  to: z.string(),
+  spotChecks: z.array(
+    z.object({
+      id: z.string(),
+      balf: z.string(),
+      from: z.string(),
+      to: z.string(),
+      doneAt: z.string(),
+      target: z.object({ id: z.string(), workingDays: counts }),
+      population: counts,
+      sampleSize: counts,
+      verdicts: z.object({ conforme: counts, non_conforme: counts, sans_objet: counts }),
+      automatic: z.object({
+        answered_in_time: counts,
+        answered_late: counts,
+        pending: counts,
+        overdue: counts,
+      }),
+      disagreements: counts,
+      rate: z.number().nullable(),
+      interval: z.object({ lower: z.number(), upper: z.number() }).nullable(),
+    }),
+  ),
+});
+
 export default async function spotCheckRoutes(
   app: FastifyInstance,
   { db, clock, gate }: SpotCheckOptions,
 ): Promise<void> {
   app.post(
     '/api/v1/spot-checks',
-    { bodyLimit: MAX_BODY_BYTES, onRequest: [requireJson], config: { access: 'ingest' } },
+    {
+      bodyLimit: MAX_BODY_BYTES,
+      onRequest: [requireJson],
+      config: {
+        access: 'ingest',
+        openapi: {
+          summary: 'Dépôt du résumé chiffré d’un sondage (module Thunderbird)',
+          description:
+            '201 à la première réception, 200 pour un renvoi (replay), 202 quand la BALF est hors du périmètre ' +
+            'du jeton : le résumé attend le rattachement de l’adresse.',
+          tag: 'dépôt',
+          body: spotCheckSummarySchema,
+          status: 201,
+          response: z.object({ id: z.string(), replay: z.boolean(), quarantined: z.boolean().optional() }),
+          errors: { 409: 'Identifiant déjà utilisé pour une autre BALF', 415: 'Corps non JSON' },
+        },
+      },
+    },
     async (request, reply) => {
       const principal = requireIngest(request);
       const parsed = spotCheckSummarySchema.safeParse(request.body);
@@ -77,58 +124,73 @@ export default async function spotCheckRoutes(
     },
   );
 
-  app.get('/api/v1/spot-checks', { config: { access: 'read' } }, async (request) => {
-    const principal = requireRead(request);
-    const parsed = listQuery.safeParse(request.query);
-    if (!parsed.success)
-      throw new HttpError(400, 'invalid_query', 'Paramètres invalides.', zodIssues(parsed.error.issues));
-    const q = parsed.data;
-    const { subject, rows } = await gate.run(`${principal.kind}:${principal.id}`, async () => {
-      const found = await resolveSubject(
-        db,
-        q.level,
-        q.level === 'national' ? 'national' : q.id!,
-        principal.scope,
-      );
-      const result = await sql<SpotCheckTable>`
+  app.get(
+    '/api/v1/spot-checks',
+    {
+      config: {
+        access: 'read',
+        openapi: {
+          summary: 'Sondages d’un niveau sur une période, avec l’intervalle de Wilson à 95 %',
+          tag: 'statistiques',
+          query: listQuery,
+          response: spotCheckList,
+          errors: { 404: 'Nœud inconnu ou hors du périmètre' },
+        },
+      },
+    },
+    async (request) => {
+      const principal = requireRead(request);
+      const parsed = listQuery.safeParse(request.query);
+      if (!parsed.success)
+        throw new HttpError(400, 'invalid_query', 'Paramètres invalides.', zodIssues(parsed.error.issues));
+      const q = parsed.data;
+      const { subject, rows } = await gate.run(`${principal.kind}:${principal.id}`, async () => {
+        const found = await resolveSubject(
+          db,
+          q.level,
+          q.level === 'national' ? 'national' : q.id!,
+          principal.scope,
+        );
+        const result = await sql<SpotCheckTable>`
         select f.* from spot_checks f
         left join balfs b on b.address = f.balf
         left join services s on s.code = b.service_code
         where f.from_day <= ${q.to} and f.to_day >= ${q.from} and ${found.where}
         order by f.done_at desc, f.id`.execute(db);
-      return { subject: found, rows: result };
-    });
-    return {
-      level: q.level,
-      id: subject.id,
-      from: q.from,
-      to: q.to,
-      spotChecks: rows.rows.map((r) => {
-        const conforme = Number(r.conforme);
-        const decided = conforme + Number(r.non_conforme);
-        const interval = decided > 0 ? wilsonInterval(conforme, decided) : null;
-        return {
-          id: r.id,
-          balf: r.balf,
-          from: r.from_day,
-          to: r.to_day,
-          doneAt: r.done_at,
-          target: { id: r.target_id, workingDays: Number(r.target_days) },
-          population: Number(r.population),
-          sampleSize: Number(r.sample_size),
-          verdicts: { conforme, non_conforme: Number(r.non_conforme), sans_objet: Number(r.sans_objet) },
-          automatic: {
-            answered_in_time: Number(r.auto_in_time),
-            answered_late: Number(r.auto_late),
-            pending: Number(r.auto_pending),
-            overdue: Number(r.auto_overdue),
-          },
-          disagreements: Number(r.disagreements),
-          /** Share of conforme among decided verdicts (sans objet excluded), with its 95 % Wilson interval. */
-          rate: decided > 0 ? conforme / decided : null,
-          interval: interval ? { lower: interval.lower, upper: interval.upper } : null,
-        };
-      }),
-    };
-  });
+        return { subject: found, rows: result };
+      });
+      return {
+        level: q.level,
+        id: subject.id,
+        from: q.from,
+        to: q.to,
+        spotChecks: rows.rows.map((r) => {
+          const conforme = Number(r.conforme);
+          const decided = conforme + Number(r.non_conforme);
+          const interval = decided > 0 ? wilsonInterval(conforme, decided) : null;
+          return {
+            id: r.id,
+            balf: r.balf,
+            from: r.from_day,
+            to: r.to_day,
+            doneAt: r.done_at,
+            target: { id: r.target_id, workingDays: Number(r.target_days) },
+            population: Number(r.population),
+            sampleSize: Number(r.sample_size),
+            verdicts: { conforme, non_conforme: Number(r.non_conforme), sans_objet: Number(r.sans_objet) },
+            automatic: {
+              answered_in_time: Number(r.auto_in_time),
+              answered_late: Number(r.auto_late),
+              pending: Number(r.auto_pending),
+              overdue: Number(r.auto_overdue),
+            },
+            disagreements: Number(r.disagreements),
+            /** Share of conforme among decided verdicts (sans objet excluded), with its 95 % Wilson interval. */
+            rate: decided > 0 ? conforme / decided : null,
+            interval: interval ? { lower: interval.lower, upper: interval.upper } : null,
+          };
+        }),
+      };
+    },
+  );
 }

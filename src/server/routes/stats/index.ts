@@ -7,7 +7,9 @@ import { csvChunks } from '../../csv.ts';
 import type { Db } from '../../db/schema.ts';
 import { HttpError } from '../../http-error.ts';
 import { STATS_CSV_HEADER, statsCsvRows } from '../../stats/csv-export.ts';
-import { parseStatsParams } from '../../stats/params.ts';
+import { z } from 'zod';
+import { statsAnswerSchema } from '../../../core/protocol.ts';
+import { parseStatsParams, statsQuerySchema } from '../../stats/params.ts';
 import { runStats } from '../../stats/run.ts';
 import { resolveSubject } from '../../stats/subject.ts';
 import { ConcurrencyGate } from './concurrency.ts';
@@ -24,47 +26,77 @@ export default async function statsRoutes(
   app: FastifyInstance,
   { db, clock, config, gate = new ConcurrencyGate(config.statsConcurrency) }: StatsOptions,
 ): Promise<void> {
-  app.get('/api/v1/targets', { config: { access: 'read' } }, async (request) => {
-    requireRead(request);
-    const settings = await currentTargets(db, config);
-    return settings.targets.map((t) => ({
-      id: t.id,
-      label: t.label,
-      workingDays: t.workingDays,
-      primary: t.id === settings.primary,
-    }));
-  });
-
-  app.get('/api/v1/stats', { config: { access: 'read' } }, async (request, reply) => {
-    const principal = requireRead(request);
-    const params = parseStatsParams(request.query);
-    const answer = await gate.run(`${principal.kind}:${principal.id}`, async () => {
+  const targetsAnswer = z.array(
+    z.object({ id: z.string(), label: z.string(), workingDays: z.number().int(), primary: z.boolean() }),
+  );
+  app.get(
+    '/api/v1/targets',
+    {
+      config: {
+        access: 'read',
+        openapi: { summary: 'Objectifs de délai de réponse', tag: 'statistiques', response: targetsAnswer },
+      },
+    },
+    async (request) => {
+      requireRead(request);
       const settings = await currentTargets(db, config);
-      const targetId = params.target ?? settings.primary;
-      const target = settings.targets.find((t) => t.id === targetId);
-      if (!target) {
-        throw new HttpError(400, 'invalid_query', 'Paramètres de statistiques invalides.', [
-          {
-            path: 'target',
-            message: `cible inconnue « ${targetId} » (connues : ${settings.targets.map((t) => t.id).join(', ')})`,
-          },
-        ]);
-      }
-      const subject = await resolveSubject(db, params.level, params.id, principal.scope);
-      const result = await runStats(db, params, subject, target, {
-        now: clock(),
-        whitMondayWorked: config.whitMondayWorked,
+      return settings.targets.map((t) => ({
+        id: t.id,
+        label: t.label,
+        workingDays: t.workingDays,
+        primary: t.id === settings.primary,
+      }));
+    },
+  );
+
+  app.get(
+    '/api/v1/stats',
+    {
+      config: {
+        access: 'read',
+        openapi: {
+          summary: 'Statistiques d’un niveau (national, département, service, BALF) sur une période',
+          description:
+            'format=csv renvoie le même contenu en CSV (séparateur « ; »). Un nœud hors du périmètre répond 404 ' +
+            'comme un nœud inconnu. Requêtes simultanées limitées par appelant et en tout (429 et Retry-After).',
+          tag: 'statistiques',
+          query: statsQuerySchema,
+          response: statsAnswerSchema,
+          errors: { 404: 'Nœud inconnu ou hors du périmètre' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRead(request);
+      const params = parseStatsParams(request.query);
+      const answer = await gate.run(`${principal.kind}:${principal.id}`, async () => {
+        const settings = await currentTargets(db, config);
+        const targetId = params.target ?? settings.primary;
+        const target = settings.targets.find((t) => t.id === targetId);
+        if (!target) {
+          throw new HttpError(400, 'invalid_query', 'Paramètres de statistiques invalides.', [
+            {
+              path: 'target',
+              message: `cible inconnue « ${targetId} » (connues : ${settings.targets.map((t) => t.id).join(', ')})`,
+            },
+          ]);
+        }
+        const subject = await resolveSubject(db, params.level, params.id, principal.scope);
+        const result = await runStats(db, params, subject, target, {
+          now: clock(),
+          whitMondayWorked: config.whitMondayWorked,
+        });
+        return { result, subjectName: subject.name, subjectId: subject.id };
       });
-      return { result, subjectName: subject.name, subjectId: subject.id };
-    });
-    if (params.format === 'json') return answer.result;
-    const safeId = answer.subjectId.replace(/[^A-Za-z0-9_.@-]/g, '_');
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header(
-        'content-disposition',
-        `attachment; filename="suivi-balf-${params.level}-${safeId}-${params.from}-${params.to}.csv"`,
-      )
-      .send(Readable.from(csvChunks(STATS_CSV_HEADER, statsCsvRows(answer.result, answer.subjectName))));
-  });
+      if (params.format === 'json') return answer.result;
+      const safeId = answer.subjectId.replace(/[^A-Za-z0-9_.@-]/g, '_');
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="suivi-balf-${params.level}-${safeId}-${params.from}-${params.to}.csv"`,
+        )
+        .send(Readable.from(csvChunks(STATS_CSV_HEADER, statsCsvRows(answer.result, answer.subjectName))));
+    },
+  );
 }

@@ -2,7 +2,8 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PostgresAdapter } from 'kysely';
-import { MAX_BODY_BYTES, parseTallyBatch } from '../../../core/protocol.ts';
+import { z } from 'zod';
+import { MAX_BODY_BYTES, parseTallyBatch, tallyBatchSchema } from '../../../core/protocol.ts';
 import { requireIngest } from '../../auth/plugin.ts';
 import type { Db } from '../../db/schema.ts';
 import { HttpError, zodIssues } from '../../http-error.ts';
@@ -38,6 +39,13 @@ export function tokenBucket(request: FastifyRequest): string {
   return request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`;
 }
 
+const tallyAnswer = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  rejected: z.number().int(),
+  quarantined: z.number().int().optional(),
+});
+
 const REASON_BY_STATUS: Record<number, RejectReason> = {
   400: 'invalid',
   401: 'unauthorized',
@@ -64,6 +72,21 @@ export default async function talliesRoutes(app: FastifyInstance, options: Talli
       onRequest: [requireJson],
       config: {
         access: 'ingest',
+        openapi: {
+          summary: 'Dépôt d’un lot de relevés d’une BALF (module Thunderbird)',
+          description:
+            'Idempotent sur batchId : un lot renvoyé reçoit la même réponse. Une BALF hors du périmètre du jeton ' +
+            '(absente de l’annuaire, ou d’un autre département) est mise en attente de rattachement : ' +
+            'quarantined compte ses relevés, qui ne comptent dans aucun total tant qu’elle n’est pas rattachée.',
+          tag: 'dépôt',
+          body: tallyBatchSchema,
+          response: tallyAnswer,
+          errors: {
+            409: 'batchId déjà utilisé pour une autre BALF',
+            413: 'Corps de plus de 1 Mo',
+            415: 'Corps non JSON',
+          },
+        },
         ...(options.rateLimit
           ? {
               rateLimit: {
