@@ -40,6 +40,12 @@ export interface UnattachedBalf {
   records: number;
 }
 
+/** One page of the unattached BALFs (the server bounds it) and how many there are in all. */
+export interface UnattachedPage {
+  total: number;
+  balfs: UnattachedBalf[];
+}
+
 /** Used when the server has no /api/v1/targets route: the defaults of the design. */
 export const FALLBACK_TARGETS: Target[] = [
   { id: 'marianne-5j', label: '5 jours ouvrés (Marianne)', workingDays: 5, primary: true },
@@ -146,8 +152,8 @@ export class Api {
     return this.request<SpotCheckList>('GET', `/api/v1/spot-checks?${query}`);
   }
 
-  unattached(): Promise<UnattachedBalf[]> {
-    return this.request<UnattachedBalf[]>('GET', '/api/v1/directory/unattached');
+  unattached(): Promise<UnattachedPage> {
+    return this.request<UnattachedPage>('GET', '/api/v1/directory/unattached');
   }
 
   importDirectory(csv: string): Promise<Record<string, unknown>> {

@@ -366,10 +366,11 @@ describe('dashboard in Chromium', () => {
     await page.click('a[href="#/annuaire"]');
     await page.waitForSelector('#directory-page');
     await page.waitForSelector('#table-unattached, #unattached-empty');
-    const list = (await (await context.request.get(`${base}/api/v1/directory/unattached`)).json()) as {
-      balf: string;
-      records: number;
-    }[];
+    const list = (
+      (await (await context.request.get(`${base}/api/v1/directory/unattached`)).json()) as {
+        balfs: { balf: string; records: number }[];
+      }
+    ).balfs;
     expect(list.length).toBeGreaterThan(0);
     const rows = await page.$$eval('#table-unattached tbody tr', (trs) =>
       trs.map((tr) => [

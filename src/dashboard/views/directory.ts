@@ -117,7 +117,14 @@ export function renderDirectory(api: Api): HTMLElement {
   );
   const refresh = () =>
     api.unattached().then(
-      (list) => replaceChildren(unattached, renderUnattached(list)),
+      (page) =>
+        replaceChildren(
+          unattached,
+          renderUnattached(page.balfs),
+          page.total > page.balfs.length
+            ? h('p', { class: 'fr-hint-text' }, `${page.balfs.length} premières adresses sur ${page.total}.`)
+            : [],
+        ),
       (error: unknown) =>
         replaceChildren(
           unattached,
