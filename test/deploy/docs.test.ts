@@ -13,7 +13,9 @@ const PAGES = [
   'docs/faq.md',
   'docs/architecture.md',
   'docs/protection-des-donnees.md',
+  'docs/exploitation-nationale.md',
   'deploy/README.md',
+  'deploy/server/README.md',
 ];
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 /** GitHub's heading anchors: lower-case, punctuation dropped, spaces to dashes. */
