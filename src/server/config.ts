@@ -171,8 +171,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     secureCookies: flag(env, 'SUIVI_SECURE_COOKIES'),
     allowHttpLogin: flag(env, 'SUIVI_ALLOW_HTTP_LOGIN'),
     statsConcurrency: {
-      perPrincipal: positiveInt(env, 'SUIVI_STATS_CONCURRENCY_PER_CLIENT', 2),
-      total: positiveInt(env, 'SUIVI_STATS_CONCURRENCY', 4),
+      // A dashboard page asks for up to four at once (period, compared period, spot-checks…); six in
+      // all leave four of an instance's ten PostgreSQL connections to uploads and health checks.
+      perPrincipal: positiveInt(env, 'SUIVI_STATS_CONCURRENCY_PER_CLIENT', 4),
+      total: positiveInt(env, 'SUIVI_STATS_CONCURRENCY', 6),
     },
   };
 }

@@ -16,6 +16,7 @@ export const DATA_TABLES = [
   'services',
   'departments',
   'spot_checks',
+  'quarantine',
 ] as const;
 
 export interface DbSnapshot {

@@ -1,4 +1,5 @@
-// SQLite group commit: concurrent batches where some are refused (403 scope, 409 batchId reuse, 400) — the others
+// SQLite group commit: concurrent batches where some are refused (409 batchId reuse, 400) or held in quarantine
+// (another department's BALF) — the others
 // commit whole; every answer waits for the WAL sync done off the server thread, and a failed sync loses nothing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +53,7 @@ describe('concurrent batches with refusals in the same commit group (SQLite file
       for (let round = 0; round < 5; round++) {
         const good = Array.from({ length: 8 }, (_, i) => batch(OWN(i), records(300, '2025-06-03')));
         const bad = [
-          batch(FOREIGN, records(300, '2025-06-03')), // 403: another department's BALF
+          batch(FOREIGN, records(300, '2025-06-03')), // held: another department's BALF, counted nowhere
           { ...batch(OWN(1), records(300, '2025-06-03')), batchId: stored.batchId }, // 409: batchId of another BALF
           batch(OWN(2), [
             ...records(299, '2025-06-03'),
@@ -61,7 +62,8 @@ describe('concurrent batches with refusals in the same commit group (SQLite file
         ];
         const answers = await Promise.all([...good, ...bad].map((b) => post(app, write67, b)));
         expect(answers.slice(0, 8).map((a) => a.statusCode)).toEqual(Array(8).fill(200));
-        expect(answers.slice(8).map((a) => a.statusCode)).toEqual([403, 409, 400]);
+        expect(answers.slice(8).map((a) => a.statusCode)).toEqual([200, 409, 400]);
+        expect(answers[8]!.json()).toEqual({ accepted: 0, duplicates: 0, rejected: 0, quarantined: 300 });
         for (const a of answers.slice(0, 8)) expect(a.json()).toMatchObject({ accepted: 300, duplicates: 0 });
       }
       const after = await snapshot(opened.db);
@@ -79,6 +81,7 @@ describe('concurrent batches with refusals in the same commit group (SQLite file
         .where('balf', '=', FOREIGN)
         .execute();
       expect(foreign).toEqual([]);
+      expect(after.counts['quarantine']).toBe(before.counts['quarantine']! + 5);
     } finally {
       await app.close();
       await opened.close();
