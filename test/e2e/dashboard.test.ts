@@ -408,9 +408,11 @@ describe('dashboard in Chromium', () => {
       (balf) => document.querySelector(`#unattached tr[data-balf="${balf}"]`) === null,
       DEMO_UNATTACHED_BALF,
     );
-    const after = (await (await context.request.get(`${base}/api/v1/directory/unattached`)).json()) as {
-      balf: string;
-    }[];
+    const after = (
+      (await (await context.request.get(`${base}/api/v1/directory/unattached`)).json()) as {
+        balfs: { balf: string }[];
+      }
+    ).balfs;
     expect(after.map((b) => b.balf)).not.toContain(DEMO_UNATTACHED_BALF);
     await page.screenshot({ path: join(RESULTS, 'dashboard-annuaire.png'), fullPage: true });
   });
