@@ -294,22 +294,42 @@ export function startBackground(deps: BackgroundDeps): Background {
     const at = deps.clock().toISOString();
     const list = accounts ?? balfAccounts((await config()).config, await m.accounts.list(false));
     // One round of independent reads (the line follows each new message: its handling time is measured to it).
-    const [last, marks, complete, queue, count] = await Promise.all([
+    const [last, marks, complete, queue, count, refine] = await Promise.all([
       ledger.getMeta<LastUpload>(LAST_UPLOAD_KEY),
       Promise.all(list.map((a) => ledger.getMeta<ScanMark>(markKey(a)))),
       scanComplete({ ledger, folderSignature: recentSignature }, list),
       ledger.queueSize(),
       ledger.count(),
+      refineCounts(ledger, list),
     ]);
     emitStatus(deps.sink, {
       scanComplete: complete && scanning === null,
       scanning: scanning !== null || marks.some((mark) => mark?.runningSince !== undefined),
       queue,
       ledger: count,
+      unrefined: refine.waiting,
+      unverified: refine.unverified,
       lastUpload: last?.result ?? 'none',
       ...(last?.result === 'error' && last.message ? { lastError: last.message } : {}),
       at,
     });
+  }
+
+  /** Received rows of these accounts' BALFs still waiting for their headers, and given up. */
+  async function refineCounts(
+    ledger: Ledger,
+    accounts: readonly BalfAccount[],
+  ): Promise<{ waiting: number; unverified: number }> {
+    const counts = await Promise.all(
+      [...new Set(accounts.map((a) => a.balf))].map((b) => ledger.refineCounts(b)),
+    );
+    return counts.reduce(
+      (a, b) => ({ waiting: a.waiting + b.waiting, unverified: a.unverified + b.unverified }),
+      {
+        waiting: 0,
+        unverified: 0,
+      },
+    );
   }
 
   /**
@@ -355,6 +375,7 @@ export function startBackground(deps: BackgroundDeps): Background {
           folderSignature,
           folderIdOf,
           trace: (line) => log.debug(line),
+          counted: () => status(ledger, accounts),
           ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
         },
         cfg,
@@ -363,8 +384,10 @@ export function startBackground(deps: BackgroundDeps): Background {
       );
       log.info(`scan: ${JSON.stringify({ ...result.stats, ms: deps.clock().getTime() - started })}`);
       if (result.errors.length > 0) log.warn(`scan errors: ${JSON.stringify(result.errors)}`);
-      // Until Thunderbird has synced the account, look again soon (folders appear after start-up).
-      if (!(await scanComplete({ ledger, folderSignature }, accounts)) && accounts.length > 0) {
+      // Until Thunderbird has synced the account, look again soon (folders appear after start-up); the same
+      // while received rows wait for their headers (a read failed, or the walk did not see the message yet).
+      const complete = await scanComplete({ ledger, folderSignature }, accounts);
+      if (accounts.length > 0 && (!complete || (await refineCounts(ledger, accounts)).waiting > 0)) {
         await m.alarms.create(ALARM_SCAN_SOON, {
           when: deps.clock().getTime() + nextScanDelay(deps.clock().getTime() - started),
         });
@@ -471,7 +494,12 @@ export function startBackground(deps: BackgroundDeps): Background {
       const balfs = [...new Set([...accounts.map((a) => a.balf), ...(await ledger.balfs())])].sort();
       const now = deps.clock();
       return {
-        balfs: await Promise.all(balfs.map((b) => summarizeBalf(ledger, cfg, b, now))),
+        balfs: await Promise.all(
+          balfs.map(async (b) => ({
+            ...(await summarizeBalf(ledger, cfg, b, now)),
+            unrefined: (await ledger.refineCounts(b)).waiting,
+          })),
+        ),
         primaryTarget: cfg.primaryTarget,
         configured: accounts.length > 0 && cfg.secret !== undefined,
       };

@@ -1,30 +1,18 @@
-// The one counting path: message headers → key → (skip if known) → classify → ledger row.
-// Used by the live listeners and the reconcile scan alike, so every source counts the same way.
+// The one counting path: message headers → key → (skip if known) → classify → ledger row. Used by the live
+// listeners and the reconcile scan alike, so every source counts the same way; received mail is classified with
+// its own headers, read before the row is written (new mail) or right after it (walks: refine.ts).
 import { classify, type Classification } from '../core/classify.ts';
 import { fallbackKey, messageKey, referencedMessageIds } from '../core/keys.ts';
 import { FUTURE_TOLERANCE_MS, MAX_RE_KEYS } from '../core/protocol.ts';
 import { findHeuristicMatch, type ReceivedForMatch } from '../core/replies.ts';
 import type { Config } from './config.ts';
-import { Up, type Ledger, type LedgerRow } from './ledger.ts';
+import { Refine, Up, type Ledger, type LedgerRow } from './ledger.ts';
 import { decodeEncodedWords } from './mime-words.ts';
 import type { Clock, MessageHeader, MessagePart } from './platform.ts';
 
 /** How far back the subject/correspondent heuristic looks for the received message. */
 export const HEURISTIC_WINDOW_DAYS = 30;
 const DAY_MS = 86_400_000;
-
-/**
- * Received mail is classified from the message list alone (author, junk flag, subject) because
- * reading full headers costs ~4.4 ms a message and would triple the back-fill. Headers are read
- * only when a cheap signal says the message may be automatic, to confirm it with Auto-Submitted,
- * Precedence or a delivery-report content type. Trade-off: an auto-reply from a personal address
- * with an ordinary subject counts as `usager`. Every client applies the same rule on every path,
- * so all clients of a BALF classify a message the same way.
- */
-const MAYBE_AUTOMATIC_SUBJECT =
-  /(r[ée]ponse automatique|automatic reply|auto.?reply|out of (the )?office|absence|absent|accus[ée] de r[ée]ception|undeliver|non remis|delivery status|notification|mail delivery|returned mail|[ée]chec de (la )?remise|read:|lu :)/i;
-const MAYBE_AUTOMATIC_AUTHOR =
-  /(no-?reply|ne-?pas-?r[ée]pondre|nepasrepondre|mailer-daemon|postmaster|bounce|notification|daemon|automat)/i;
 
 export interface IngestDeps {
   ledger: Ledger;
@@ -53,6 +41,19 @@ export interface IngestOptions {
    * would hold up the reads.
    */
   readsDone?: () => void;
+  /**
+   * Walk of the window: received messages are counted from the message list alone (`Refine.waiting`), so
+   * the first figures come at the walk's speed, and handed to `refine` with the page's messages whose rows
+   * still wait (`waiting`), whose headers are then read alongside the walk (refine.ts). Otherwise (new mail)
+   * each received message's headers are read before it is counted: one read, one upload.
+   */
+  listFirst?: { refine: (tasks: RefineTask[]) => void; waiting: ReadonlySet<string> };
+}
+
+/** A received message whose category is to be decided with its headers: its key and this sighting of it. */
+export interface RefineTask {
+  key: string;
+  header: MessageHeader;
 }
 
 export interface IngestStats {
@@ -68,6 +69,12 @@ export interface IngestStats {
   failed: number;
   /** The first reason a message's headers could not be read (the message is read again next scan). */
   readError?: string;
+  /** Walks: received rows whose category was decided again with their headers (refine.ts)… */
+  refined: number;
+  /** …of which the category changed… */
+  reclassified: number;
+  /** …and messages whose headers could not be read for that (the row waits, or is given up). */
+  refineFailed: number;
   /** Where the time went, in ms (what a back-fill benchmark reads in the scan log line). */
   phaseMs: PhaseMs;
 }
@@ -96,6 +103,9 @@ export const noStats = (seen = 0): IngestStats => ({
   ignored: 0,
   headersRead: 0,
   failed: 0,
+  refined: 0,
+  reclassified: 0,
+  refineFailed: 0,
   phaseMs: { key: 0, lookup: 0, rows: 0, write: 0, pageWait: 0 },
 });
 
@@ -108,6 +118,9 @@ export function addStats(a: IngestStats, b: IngestStats): IngestStats {
     ignored: a.ignored + b.ignored,
     headersRead: a.headersRead + b.headersRead,
     failed: a.failed + b.failed,
+    refined: a.refined + b.refined,
+    reclassified: a.reclassified + b.reclassified,
+    refineFailed: a.refineFailed + b.refineFailed,
     phaseMs: {
       key: a.phaseMs.key + b.phaseMs.key,
       lookup: a.phaseMs.lookup + b.phaseMs.lookup,
@@ -172,9 +185,9 @@ export function messageIdsIn(value: string | undefined): string[] {
   return value.split(/\s+/).filter((s) => s.includes('@'));
 }
 
-type Headers = Record<string, string[]>;
+export type Headers = Record<string, string[]>;
 
-function lowerHeaders(part: MessagePart | undefined): Headers | undefined {
+export function lowerHeaders(part: MessagePart | undefined): Headers | undefined {
   if (!part?.headers) return undefined;
   const out: Headers = {};
   for (const [name, values] of Object.entries(part.headers)) {
@@ -185,7 +198,7 @@ function lowerHeaders(part: MessagePart | undefined): Headers | undefined {
   return out;
 }
 
-const first = (h: Headers | undefined, name: string): string | undefined => h?.[name]?.[0];
+export const first = (h: Headers | undefined, name: string): string | undefined => h?.[name]?.[0];
 const all = (h: Headers | undefined, name: string): string | undefined => h?.[name]?.join(' ');
 
 /**
@@ -216,7 +229,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return out;
 }
 
-function classifyHeader(ctx: BalfContext, h: MessageHeader, headers?: Headers): Classification {
+export function classifyHeader(ctx: BalfContext, h: MessageHeader, headers?: Headers): Classification {
   return classify({
     author: h.author,
     recipients: [...(h.recipients ?? []), ...(h.ccList ?? []), ...(h.bccList ?? [])],
@@ -229,18 +242,24 @@ function classifyHeader(ctx: BalfContext, h: MessageHeader, headers?: Headers): 
   });
 }
 
-/** Whether counting this message may read its full header (sent mail, possible automatic replies, synthetic ids). */
-export function mayReadHeaders(ctx: BalfContext, h: MessageHeader): boolean {
+/**
+ * Whether counting this message may read its full header: sent mail (In-Reply-To/References), received mail
+ * unless counted list-first, synthetic ids.
+ */
+export function mayReadHeaders(ctx: BalfContext, h: MessageHeader, listFirst: boolean): boolean {
   if (h.external) return false;
-  return SYNTHETIC_MESSAGE_ID.test(h.headerMessageId.trim()) || needsHeaders(classifyHeader(ctx, h), h);
+  if (SYNTHETIC_MESSAGE_ID.test(h.headerMessageId.trim())) return true;
+  const c = classifyHeader(ctx, h);
+  return c.direction === 'out' || (c.direction === 'in' && !listFirst);
 }
 
-function needsHeaders(first: Classification, h: MessageHeader): boolean {
-  if (first.direction === 'out') return true; // replies carry In-Reply-To/References
-  if (first.direction === 'in' && (first.category === 'usager' || first.category === 'interne')) {
-    return MAYBE_AUTOMATIC_SUBJECT.test(h.subject) || MAYBE_AUTOMATIC_AUTHOR.test(h.author);
-  }
-  return false;
+/** Keys of the messages a message references: In-Reply-To first, then References nearest first, no repeats. */
+export async function referencedKeys(secret: string, headers: Headers | undefined): Promise<string[]> {
+  const ids = [
+    ...messageIdsIn(all(headers, 'in-reply-to')),
+    ...messageIdsIn(all(headers, 'references')).reverse(),
+  ];
+  return Promise.all([...new Set(ids)].slice(0, MAX_RE_KEYS).map((id) => messageKey(secret, id)));
 }
 
 function toReceived(r: LedgerRow): ReceivedForMatch {
@@ -332,14 +351,15 @@ export async function ingestHeaders(
     async (h) => {
       if (!SYNTHETIC_MESSAGE_ID.test(h.headerMessageId.trim())) return { h, ...(await keyOf(secret, h)) };
       // A synthetic id: the full header says whether the message really has no Message-ID.
-      let real: string;
+      let hdrs: Headers | undefined;
       try {
-        real = referencedMessageIds(first(lowerHeaders(await readPart(h.id)), 'message-id'))[0] ?? '';
+        hdrs = lowerHeaders(await readPart(h.id));
       } catch (error) {
         if (error instanceof HeaderReadError) return failed;
         throw error;
       }
-      return { h, ...(await keyOf(secret, real ? { ...h, headerMessageId: real } : h)) };
+      const real = referencedMessageIds(first(hdrs, 'message-id'))[0] ?? '';
+      return { h, hdrs, ...(await keyOf(secret, real ? { ...h, headerMessageId: real } : h)) };
     },
   );
   const keyed = keyedOrFailed.filter((k): k is Exclude<typeof k, typeof failed> => k !== failed);
@@ -363,37 +383,52 @@ export async function ingestHeaders(
   const nowMs = Date.parse(now);
   const hmacSecret: string = secret;
   const read = async (h: MessageHeader): Promise<Headers | undefined> => lowerHeaders(await readPart(h.id));
+  const listFirst = options.listFirst;
   const rows = await mapLimit(
     [...fresh.values()],
     deps.concurrency ?? 8,
-    async ({ h, key, headerMessageId }): Promise<LedgerRow | null | typeof failed> => {
+    async (k): Promise<LedgerRow | null | typeof failed> => {
       try {
-        return await toRow(h, key, headerMessageId);
+        return await toRow(k.h, k.key, k.headerMessageId, 'hdrs' in k ? k.hdrs : undefined);
       } catch (error) {
         if (error instanceof HeaderReadError) return failed;
         throw error;
       }
     },
   );
-  async function toRow(h: MessageHeader, key: string, headerMessageId: string): Promise<LedgerRow | null> {
+  async function toRow(
+    h: MessageHeader,
+    key: string,
+    headerMessageId: string,
+    readBefore: Headers | undefined,
+  ): Promise<LedgerRow | null> {
     {
-      let c = classifyHeader(ctx, h);
-      let hdrs: Headers | undefined;
-      if (needsHeaders(c, h)) {
-        hdrs = await read(h);
-        c = classifyHeader(ctx, h, hdrs);
-      }
+      let hdrs = readBefore;
+      let c = classifyHeader(ctx, h, hdrs);
       if (c.direction === 'ignored') return null;
+      // A received message whose headers cannot be read now is still counted, from the list, and waits for a
+      // walk to read them (refine.ts); a sent one is not counted before its references are known.
+      let unreadable = false;
+      if (hdrs === undefined && (c.direction === 'out' || listFirst === undefined)) {
+        try {
+          hdrs = await read(h);
+        } catch (error) {
+          if (c.direction === 'out' || !(error instanceof HeaderReadError)) throw error;
+          unreadable = true;
+        }
+      }
       let at = toDate(h.date);
       // Thunderbird dates IMAP mail by its Date header even with mailnews.use_received_date. A Date not
-      // after the workstation's clock is taken as is, without reading the full headers (reading every
-      // message's would triple the back-fill); one ahead of it (a sender's clock ahead, or this one
-      // behind), unreadable or a reset clock's is judged against the top Received header (judgedDate),
-      // failing that counted at first sight.
+      // after the workstation's clock is taken as is, on every path, whether the full headers are read or
+      // not; one ahead of it (a sender's clock ahead, or this one behind), unreadable or a reset clock's is
+      // judged against the top Received header (judgedDate), failing that counted at first sight.
       if (!plausible(at, nowMs, 0)) {
+        if (unreadable) throw new HeaderReadError(stats.readError ?? 'unreadable');
         hdrs ??= await read(h);
         at = judgedDate(at, receivedDate(hdrs), nowMs) ?? new Date(now);
       }
+      if (hdrs !== undefined) c = classifyHeader(ctx, h, hdrs);
+      if (c.direction === 'ignored') return null;
       const base = {
         balf: ctx.balf,
         key,
@@ -406,14 +441,19 @@ export async function ingestHeaders(
         subject: first(hdrs, 'subject') ?? h.subject,
       };
       if (c.direction === 'in') {
-        return { ...base, dir: 'in', cat: c.category, correspondent: c.correspondent } satisfies LedgerRow;
+        const row = {
+          ...base,
+          dir: 'in',
+          cat: c.category,
+          correspondent: c.correspondent,
+        } satisfies LedgerRow;
+        if (hdrs === undefined) {
+          return { ...row, refine: Refine.waiting, ...(unreadable ? { refineFailures: 1 } : {}) };
+        }
+        const refs = await referencedKeys(hmacSecret, hdrs);
+        return { ...row, hdr: true, ...(refs.length > 0 ? { refs } : {}) };
       }
-      const refs = [
-        ...messageIdsIn(all(hdrs, 'in-reply-to')),
-        ...messageIdsIn(all(hdrs, 'references')).reverse(),
-      ];
-      const unique = [...new Set(refs)].slice(0, MAX_RE_KEYS);
-      const re = await Promise.all(unique.map((id) => messageKey(hmacSecret, id)));
+      const re = await referencedKeys(hmacSecret, hdrs);
       const row: LedgerRow = { ...base, dir: 'out', cat: c.category, correspondents: c.correspondents };
       if (re.length > 0) return { ...row, re };
       if (c.category === 'reply' || c.category === 'new') {
@@ -431,6 +471,18 @@ export async function ingestHeaders(
   stats.ignored = rows.length - toWrite.length - rowsFailed;
   stats.added = await deps.ledger.addIfAbsent(toWrite);
   for (const r of toWrite) options.known?.add(r.key);
+  if (listFirst) {
+    // This page's messages whose rows wait for their headers: just written, or left by an earlier walk.
+    const waiting = new Set(toWrite.filter((r) => r.refine === Refine.waiting).map((r) => r.key));
+    const tasks: RefineTask[] = [];
+    for (const k of keyed) {
+      if (waiting.has(k.key) || (known.has(k.key) && listFirst.waiting.has(k.key))) {
+        tasks.push({ key: k.key, header: k.h });
+        waiting.delete(k.key);
+      }
+    }
+    if (tasks.length > 0) listFirst.refine(tasks);
+  }
   stats.phaseMs.write = since(t0);
   return stats;
 }

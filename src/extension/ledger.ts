@@ -4,7 +4,7 @@ import { openDB, unwrap, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Category, TallyRecord } from '../core/protocol.ts';
 
 export const DB_NAME = 'suivi-balf';
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 /** Upload state of a row. Numbers, because IndexedDB cannot index booleans. */
 export const Up = {
@@ -16,6 +16,28 @@ export const Up = {
   hold: 4,
 } as const;
 export type UpState = (typeof Up)[keyof typeof Up];
+
+/**
+ * Where a received row stands in the refinement of its category (`LedgerRow.refine`): absent once its
+ * category was decided with the message's own headers (`hdr`). Numbers, because IndexedDB cannot index
+ * booleans.
+ */
+export const Refine = {
+  /** Counted from the message list alone: its headers are still to be read. */
+  waiting: 0,
+  /**
+   * Given up (unreadable REFINE_MAX_FAILURES times, gone, or outside the back-fill window): the row keeps its
+   * list-only category, unverified, and no longer holds the figures « provisional ».
+   */
+  unverified: 1,
+} as const;
+export type RefineState = (typeof Refine)[keyof typeof Refine];
+/** Failed reads (or walks of the message's day that did not see it) after which a row is given up. */
+export const REFINE_MAX_FAILURES = 3;
+
+/** What reading a received message's headers decided (see refine.ts), or why it could not. */
+export type Refinement =
+  { key: string; ok: true; cat: Category; refs: string[]; subject?: string } | { key: string; ok: false };
 
 export interface LedgerRow {
   balf: string;
@@ -29,7 +51,15 @@ export interface LedgerRow {
   heuristic?: boolean;
   up: UpState;
   batchId?: string;
+  /** Received rows: true when `cat` was decided with the message's own headers (uploaded as `hdr`). */
+  hdr?: boolean;
   // Local-only details (never uploaded): for the sampling panel and the heuristic.
+  /** Received rows not refined yet, or given up (see Refine); absent once `hdr`. Indexed. */
+  refine?: RefineState;
+  /** Failed attempts at reading the headers of a row still waiting. */
+  refineFailures?: number;
+  /** Received rows: keys of the messages it references (In-Reply-To, then References nearest first). */
+  refs?: string[];
   headerMessageId: string;
   folder?: string;
   correspondent?: string;
@@ -75,7 +105,12 @@ interface Schema extends DBSchema {
   rows: {
     key: [string, string];
     value: LedgerRow;
-    indexes: { byUp: number; byBalfAt: [string, number]; byRe: string };
+    indexes: {
+      byUp: number;
+      byBalfAt: [string, number];
+      byRe: string;
+      byRefine: [string, number, number];
+    };
   };
   /** Keys only (value 1): reading keys skips the per-record decoding that made the draw slow. */
   receivedAt: { key: ReceivedKey; value: 1 };
@@ -116,11 +151,32 @@ export async function openLedgerDb(name = DB_NAME): Promise<IDBPDatabase<Schema>
           }
         })();
       }
+      // v5: received rows whose category is still to be decided with their headers, by BALF and time. Every
+      // received row of an older version was classified from the message list alone: all of them wait.
+      if (oldVersion < 5) {
+        const rows = tx.objectStore('rows');
+        rows.createIndex('byRefine', ['balf', 'refine', 'atMs']);
+        if (oldVersion > 0) {
+          void (async () => {
+            for (let cursor = await rows.openCursor(); cursor; cursor = await cursor.continue()) {
+              const row = cursor.value;
+              if (row.dir === 'in' && row.hdr !== true && row.refine === undefined) {
+                void cursor.update({ ...row, refine: Refine.waiting });
+              }
+            }
+          })();
+        }
+      }
     },
   });
 }
 
 export type LedgerDb = IDBPDatabase<Schema>;
+
+/** The rows of one BALF in one refinement state, received at `fromMs` or later. */
+function refineRange(balf: string, state: RefineState, fromMs = Number.NEGATIVE_INFINITY): IDBKeyRange {
+  return IDBKeyRange.bound([balf, state, fromMs], [balf, state, Number.POSITIVE_INFINITY]);
+}
 
 export class Ledger {
   constructor(private readonly db: LedgerDb) {}
@@ -261,14 +317,24 @@ export class Ledger {
     return out;
   }
 
-  /** Persists a new batch and marks its rows, in one transaction (before anything is sent). */
-  async createBatch(batch: Batch): Promise<void> {
+  /**
+   * Persists a new batch and marks its rows, in one transaction (before anything is sent). A row that changed
+   * since its record was made (`current` says no: refined meanwhile) stays pending for the next batch; this one
+   * still carries the older record, which the server's rules let the newer one replace.
+   */
+  async createBatch(
+    batch: Batch,
+    current: (row: LedgerRow, record: TallyRecord) => boolean = () => true,
+  ): Promise<void> {
     const tx = this.db.transaction(['rows', 'batches'], 'readwrite');
     const rows = tx.objectStore('rows');
     await Promise.all(
-      batch.keys.map(async (key) => {
+      batch.keys.map(async (key, i) => {
         const row = await rows.get([batch.balf, key]);
-        if (row) await rows.put({ ...row, up: Up.batched, batchId: batch.batchId });
+        const record = batch.records[i];
+        if (row && row.up === Up.pending && record && current(row, record)) {
+          await rows.put({ ...row, up: Up.batched, batchId: batch.batchId });
+        }
       }),
     );
     await tx.objectStore('batches').put(batch);
@@ -292,7 +358,8 @@ export class Ledger {
       await Promise.all(
         batch.keys.map(async (key) => {
           const row = await rows.get([batch.balf, key]);
-          if (row) {
+          // A row refined after it was batched left the batch (pending again): its new record is still to send.
+          if (row?.batchId === batchId) {
             const { batchId: _b, ...rest } = row;
             await rows.put({ ...rest, up: Up.acknowledged });
           }
@@ -327,6 +394,98 @@ export class Ledger {
     const log = ((await this.getMeta<Eviction[]>('evictions')) ?? []).concat(eviction).slice(-50);
     await this.setMeta('evictions', log);
     return eviction;
+  }
+
+  /** Received rows of one BALF still waiting for their headers, and those given up. */
+  async refineCounts(balf: string): Promise<{ waiting: number; unverified: number }> {
+    const tx = this.db.transaction('rows', 'readonly');
+    const index = tx.store.index('byRefine');
+    const [waiting, unverified] = await Promise.all(
+      [Refine.waiting, Refine.unverified].map((state) => index.count(refineRange(balf, state))),
+    );
+    await tx.done;
+    return { waiting: waiting ?? 0, unverified: unverified ?? 0 };
+  }
+
+  /** Keys of the rows of one BALF waiting for their headers, received at `fromMs` or later (keys only). */
+  async waitingKeys(balf: string, fromMs = Number.NEGATIVE_INFINITY): Promise<Set<string>> {
+    const keys = await this.db.getAllKeysFromIndex(
+      'rows',
+      'byRefine',
+      refineRange(balf, Refine.waiting, fromMs),
+    );
+    return new Set(keys.map(([, key]) => key));
+  }
+
+  /** Time of the oldest row of one BALF waiting for its headers, or undefined when none waits. */
+  async earliestWaiting(balf: string): Promise<number | undefined> {
+    const cursor = await this.db
+      .transaction('rows')
+      .store.index('byRefine')
+      .openKeyCursor(refineRange(balf, Refine.waiting));
+    return cursor?.key[2];
+  }
+
+  /**
+   * Writes what reading headers decided, in one transaction. A refined row loses its waiting mark, takes the
+   * category decided with the headers (`hdr`) and goes back to the upload queue even when its category did not
+   * change (the server clears its « provisional » mark): acknowledged → pending, batched → pending out of its
+   * batch (see acknowledgeBatch); an evicted row stays evicted. A failure counts against the row, which is
+   * given up (unverified, list-only category) at REFINE_MAX_FAILURES. Rows already refined are left alone.
+   * Returns how many rows changed category.
+   */
+  async applyRefinements(balf: string, results: readonly Refinement[]): Promise<number> {
+    if (results.length === 0) return 0;
+    const tx = this.db.transaction(['rows', 'receivedAt'], 'readwrite');
+    const rows = tx.objectStore('rows');
+    const received = tx.objectStore('receivedAt');
+    let changed = 0;
+    await Promise.all(
+      results.map(async (result) => {
+        const row = await rows.get([balf, result.key]);
+        if (!row || row.dir !== 'in' || row.hdr === true || row.refine === Refine.unverified) return;
+        if (!result.ok) {
+          const failures = (row.refineFailures ?? 0) + 1;
+          await rows.put({
+            ...row,
+            refineFailures: failures,
+            refine: failures >= REFINE_MAX_FAILURES ? Refine.unverified : Refine.waiting,
+          });
+          return;
+        }
+        const { refine: _r, refineFailures: _f, batchId: _b, ...rest } = row;
+        const up = row.up === Up.acknowledged || row.up === Up.batched ? Up.pending : row.up;
+        const refined: LedgerRow = {
+          ...rest,
+          up,
+          cat: result.cat,
+          hdr: true,
+          ...(result.refs.length > 0 ? { refs: result.refs } : {}),
+          ...(result.subject !== undefined ? { subject: result.subject } : {}),
+        };
+        if (result.cat !== row.cat) changed += 1;
+        await rows.put(refined);
+        if (isPopulation(row) && !isPopulation(refined)) await received.delete(receivedKeyOf(row));
+        if (!isPopulation(row) && isPopulation(refined)) await received.put(1, receivedKeyOf(refined));
+      }),
+    );
+    await tx.done;
+    return changed;
+  }
+
+  /** Gives up the rows of one BALF still waiting that were received before `beforeMs` (out of every walk). */
+  async giveUpBefore(balf: string, beforeMs: number): Promise<number> {
+    const tx = this.db.transaction('rows', 'readwrite');
+    const range = IDBKeyRange.bound(
+      [balf, Refine.waiting, Number.NEGATIVE_INFINITY],
+      [balf, Refine.waiting, beforeMs],
+      false,
+      true,
+    );
+    const rows = await tx.store.index('byRefine').getAll(range);
+    await Promise.all(rows.map((row) => tx.store.put({ ...row, refine: Refine.unverified })));
+    await tx.done;
+    return rows.length;
   }
 
   async getMeta<T>(key: string): Promise<T | undefined> {

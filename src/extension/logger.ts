@@ -35,6 +35,10 @@ export interface StatusLine {
   scanning: boolean;
   queue: number;
   ledger: number;
+  /** Received rows of the BALFs still waiting for their headers: the figures are provisional until 0. */
+  unrefined: number;
+  /** Received rows given up (unreadable, gone): counted with their list-only category, unverified. */
+  unverified: number;
   lastUpload: 'ok' | 'error' | 'none';
   lastError?: string;
   at: string;

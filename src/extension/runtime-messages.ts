@@ -32,7 +32,8 @@ export interface OptionsState {
 
 export interface Answers {
   'popup/summary': {
-    balfs: BalfSummary[];
+    /** `unrefined`: received messages still counted from the list alone (figures provisional). */
+    balfs: (BalfSummary & { unrefined: number })[];
     primaryTarget: { id: string; label: string; workingDays: number };
     configured: boolean;
   };

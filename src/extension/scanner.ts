@@ -1,5 +1,6 @@
 // Reconcile scan: walks each BALF account with messages.query + continueList from the last scan's
-// start minus an overlap (first run: the back-fill window), feeding the shared ingest path.
+// start minus an overlap (first run: the back-fill window), feeding the shared ingest path; received mail is
+// counted from the list and its headers read alongside the walk (refine.ts).
 import type { Config } from './config.ts';
 import { balfAddressOf } from './config.ts';
 import {
@@ -10,12 +11,20 @@ import {
   releaseHeld,
   type IngestDeps,
   type IngestStats,
+  type RefineTask,
 } from './ingest.ts';
 import type { MailAccount, MessageList, QueryInfo } from './platform.ts';
+import { Refiner } from './refine.ts';
 
 /** Re-read this much before the previous scan's start: late IMAP syncs and clock skew. */
 export const SCAN_OVERLAP_MS = 2 * 86_400_000;
 export const PAGE_SIZE = 1000;
+/**
+ * Header reads of received messages in flight while a walk is still asking for pages (`concurrency` once it
+ * has seen them all): the walk's pages and the reads share Thunderbird's main thread, and the first figures
+ * come with the last page.
+ */
+export const REFINE_WHILE_WALKING = 4;
 
 export interface ScanMark {
   accountId: string;
@@ -70,6 +79,11 @@ export interface ScanDeps extends IngestDeps {
   folderIdOf?: (accountId: string, path: string) => string | undefined;
   /** Lets Thunderbird breathe between pages. */
   yieldNow: () => Promise<void>;
+  /**
+   * Called when a walk has counted every message it saw, before it waits for the last header reads of its
+   * received messages: the first figures (the status line says so).
+   */
+  counted?: () => Promise<void>;
   /** Progress of a walk, one line a page (debug log: where the time goes in a long back-fill). */
   trace?: (line: string) => void;
   pageSize?: number;
@@ -212,10 +226,17 @@ export async function scanAccount(
     folderIds = ids.filter((id): id is string => id !== undefined);
     scope = mark.walked !== undefined && folderIds.length === ids.length ? 'folders' : 'full';
   } else scope = mark.settled === true && !foldersChanged ? 'incremental' : 'full';
+  const windowStart = now.getTime() - config.backfillDays * DAY_MS;
+  // Rows still waiting for their headers are looked for by the walk: one older than the window never will be.
+  await deps.ledger.giveUpBefore(account.balf, windowStart);
+  const earliestWaiting = await deps.ledger.earliestWaiting(account.balf);
   const fromMs =
     scope === 'incremental'
-      ? Date.parse(mark.lastStartedAt ?? '') - SCAN_OVERLAP_MS
-      : now.getTime() - config.backfillDays * DAY_MS;
+      ? Math.max(
+          windowStart,
+          Math.min(Date.parse(mark.lastStartedAt ?? '') - SCAN_OVERLAP_MS, earliestWaiting ?? Infinity),
+        )
+      : windowStart;
   const startedAt = mark.runningSince ?? now.toISOString();
   await deps.ledger.setMeta(key, { ...mark, ...account, runningSince: startedAt });
 
@@ -286,6 +307,14 @@ export async function scanAccount(
     const agree = scope === 'full' && mark.lastFullSeen === stats.seen && (stats.seen > 0 || waitedForEmpty);
     settled = ((mark.settled === true && !foldersChanged) || agree) && stats.failed === 0;
   }
+  // A walk of every folder over a synced account that did not see a waiting row's message: gone, or moved out
+  // of the account. That counts as a failed read, so the row is given up after a few such walks.
+  if (settled && scope !== 'folders' && result.missed.length > 0) {
+    await deps.ledger.applyRefinements(
+      account.balf,
+      result.missed.map((key) => ({ key, ok: false })),
+    );
+  }
   const done: ScanMark = {
     ...account,
     firstWalkAt,
@@ -331,6 +360,8 @@ interface WalkResult {
   stats: IngestStats;
   /** Messages seen per folder path. */
   byFolder: Map<string, number>;
+  /** Keys of rows waiting for their headers, dated within the walk's window, whose message it did not see. */
+  missed: string[];
 }
 
 /** One pass of query + continueList pages through the ingest path (some folders only, if given). */
@@ -350,6 +381,9 @@ async function walk(
   // A walk of the whole window looks most of its messages up: one read of every key of the BALF costs
   // less than a request per message. An incremental walk sees few messages and asks for those.
   const known = wide ? await deps.ledger.keysOf(account.balf) : undefined;
+  const waiting = await deps.ledger.waitingKeys(account.balf, fromMs);
+  const refiner = new Refiner(deps, ctx, Math.min(REFINE_WHILE_WALKING, deps.concurrency ?? 8));
+  const listFirst = { refine: (tasks: RefineTask[]) => refiner.add(tasks), waiting };
   let page: MessageList | null = asList(
     await deps.query({
       accountId: account.accountId,
@@ -380,12 +414,13 @@ async function walk(
         const path = h.folder?.path;
         if (path !== undefined) byFolder.set(path, (byFolder.get(path) ?? 0) + 1);
       }
-      if (!messages.some((h) => mayReadHeaders(ctx, h))) requestNext();
+      if (!messages.some((h) => mayReadHeaders(ctx, h, true))) requestNext();
       stats = addStats(
         stats,
         await ingestHeaders(deps, ctx, messages, {
           deferHeuristic: true,
           readsDone: requestNext,
+          listFirst,
           ...(known ? { known } : {}),
         }),
       );
@@ -404,9 +439,20 @@ async function walk(
     // Thunderbird goes on building the pages of a list nobody reads (it converts every message of the
     // window on its main thread, read or not): a walk that fails stops its list.
     if (page?.id) await deps.abortList?.(page.id).catch(() => undefined);
+    // Reads in flight end and are written; the rest waits for the next walk.
+    refiner.stop();
+    await refiner.drain().catch(() => undefined);
     throw error;
   }
-  return { stats, byFolder };
+  await deps.counted?.();
+  refiner.setConcurrency(deps.concurrency ?? 8);
+  const refined = await refiner.drain();
+  stats.refined = refined.refined;
+  stats.reclassified = refined.changed;
+  stats.refineFailed = refined.failed;
+  if (refined.readError !== undefined) stats.readError ??= refined.readError;
+  const missed = [...waiting].filter((key) => !refiner.has(key));
+  return { stats, byFolder, missed };
 }
 
 /** Scans every BALF account, then releases the sent rows held for the heuristic. */

@@ -1,11 +1,6 @@
 // Uploads unacknowledged ledger rows as persisted batches to POST {endpoint}/api/v1/tallies:
 // same batchId until acknowledged, 4xx final and surfaced, 429 Retry-After, 5xx/network/timeout backoff.
-import {
-  MAX_BODY_BYTES,
-  MAX_RECORDS_PER_BATCH,
-  PROTOCOL_SCHEMA,
-  type TallyRecord,
-} from '../core/protocol.ts';
+import { MAX_BODY_BYTES, MAX_RECORDS_PER_BATCH, TALLY_SCHEMA, type TallyRecord } from '../core/protocol.ts';
 import type { Config } from './config.ts';
 import { Up, type Batch, type Ledger, type LedgerRow } from './ledger.ts';
 import type { Clock } from './platform.ts';
@@ -106,7 +101,13 @@ export function recordOf(row: LedgerRow): TallyRecord {
   const record: TallyRecord = { k: row.key, dir: row.dir, at: row.at, cat: row.cat };
   if (row.dir === 'out' && row.re && row.re.length > 0) record.re = row.re;
   if (row.dir === 'out' && row.heuristic) record.heuristic = true;
+  if (row.dir === 'in' && row.hdr === true) record.hdr = true;
   return record;
+}
+
+/** Whether a batch's record of a row is still what the row would send now (it was not refined meanwhile). */
+export function sameRecord(row: LedgerRow, record: TallyRecord): boolean {
+  return JSON.stringify(recordOf(row)) === JSON.stringify(record);
 }
 
 const encoder = new TextEncoder();
@@ -150,7 +151,7 @@ export function planBatches(
       if (!current) {
         const env = envelope(balf);
         const shell = {
-          schema: PROTOCOL_SCHEMA,
+          schema: TALLY_SCHEMA,
           batchId: env.batchId,
           seq: env.seq,
           client: env.client,
@@ -206,7 +207,7 @@ export class Uploader {
       this.deps.maxRecords ?? MAX_RECORDS_PER_BATCH,
       this.deps.maxBodyBytes ?? MAX_BODY_BYTES,
     );
-    for (const batch of batches) await ledger.createBatch(batch);
+    for (const batch of batches) await ledger.createBatch(batch, sameRecord);
     await ledger.setMeta('seq', seq);
     return pending.length;
   }
@@ -262,7 +263,7 @@ export class Uploader {
       for (const batch of batches) {
         attempted.add(batch.batchId);
         const body = JSON.stringify({
-          schema: PROTOCOL_SCHEMA,
+          schema: TALLY_SCHEMA,
           batchId: batch.batchId,
           seq: batch.seq,
           client,

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { messageKey } from '../../src/core/keys.ts';
 import {
-  startBackground,
   ALARM_BACKFILL,
   ALARM_FOLDERS,
   ALARM_SCAN,
@@ -15,75 +14,14 @@ import {
   SCAN_SOON_MAX_MS,
   SCAN_SOON_MS,
 } from '../../src/extension/background-core.ts';
-import { openLedgerDb, Up } from '../../src/extension/ledger.ts';
+import { Up } from '../../src/extension/ledger.ts';
 import { SCAN_OVERLAP_MS } from '../../src/extension/scanner.ts';
-import { STATUS_PREFIX, type StatusLine } from '../../src/extension/logger.ts';
 import type { OptionsState } from '../../src/extension/runtime-messages.ts';
 import type { BalfSummary } from '../../src/extension/summary.ts';
 import { eml, INBOX, SENT } from './eml.ts';
-import { FakeMessenger } from './fake-messenger.ts';
+import { boot, thunderbird, waitFor } from './background-harness.ts';
+import type { FakeMessenger } from './fake-messenger.ts';
 import { BALF, freshDbName, SECRET, TestClock } from './helpers.ts';
-
-const ENDPOINT = 'http://127.0.0.1:8765';
-
-function thunderbird(): FakeMessenger {
-  const fake = new FakeMessenger();
-  fake.accounts = [
-    {
-      id: 'account1',
-      name: 'SIP Test',
-      type: 'imap',
-      identities: [{ email: 'SIP.Test@dgfip.finances.gouv.fr' }],
-    },
-    { id: 'account2', name: 'Perso', type: 'imap', identities: [{ email: 'agent@dgfip.finances.gouv.fr' }] },
-  ];
-  fake.managed = {
-    endpoint: ENDPOINT,
-    token: 'jeton',
-    secret: SECRET,
-    balfs: [BALF],
-    internalDomains: ['dgfip.finances.gouv.fr'],
-    logLevel: 'debug',
-  };
-  return fake;
-}
-
-function sinkWithLines() {
-  const lines: string[] = [];
-  const sink = {
-    error: () => undefined,
-    warn: () => undefined,
-    debug: () => undefined,
-    info: (...args: unknown[]) => void lines.push(args.map(String).join(' ')),
-  };
-  const statuses = () =>
-    lines
-      .filter((l) => l.startsWith(STATUS_PREFIX))
-      .map((l) => JSON.parse(l.slice(STATUS_PREFIX.length)) as StatusLine);
-  return { sink, lines, statuses };
-}
-
-function boot(fake: FakeMessenger, dbName: string, clock: TestClock, over: object = {}) {
-  const out = sinkWithLines();
-  const posted: { batchId: string; records: unknown[] }[] = [];
-  const fetchFn = (async (_url: string, init?: RequestInit) => {
-    posted.push(JSON.parse(String(init?.body)) as { batchId: string; records: unknown[] });
-    return new Response('{"accepted":1,"duplicates":0}', { status: 200 });
-  }) as unknown as typeof fetch;
-  let n = 0;
-  const bg = startBackground({
-    messenger: fake.api,
-    openDb: () => openLedgerDb(dbName),
-    fetch: fetchFn,
-    clock: clock.fn,
-    random: () => 0.5,
-    uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-    yieldNow: async () => undefined,
-    sink: out.sink,
-    ...over,
-  });
-  return { bg, posted, ...out };
-}
 
 describe('background event page', () => {
   it('registers every listener synchronously, before initialisation finishes', () => {
@@ -106,15 +44,32 @@ describe('background event page', () => {
     expect(fake.alarms.get(ALARM_UPLOAD_SOON)).toBeDefined();
     expect(posted).toHaveLength(1);
     expect(posted[0]?.records).toHaveLength(2);
-    // One walk is not enough to know Thunderbird has synced the account: another is due soon.
+    // First figures once the walk has counted every message: the received one still waits for its headers.
     expect(statuses()[0]).toEqual({
+      scanComplete: false,
+      scanning: true,
+      queue: 2,
+      ledger: 2,
+      unrefined: 1,
+      unverified: 0,
+      lastUpload: 'none',
+      at: '2026-11-20T12:00:00.000Z',
+    });
+    // One walk is not enough to know Thunderbird has synced the account: another is due soon.
+    expect(statuses()[1]).toEqual({
       scanComplete: false,
       scanning: false,
       queue: 2,
       ledger: 2,
+      unrefined: 0,
+      unverified: 0,
       lastUpload: 'none',
       at: '2026-11-20T12:00:00.000Z',
     });
+    // Uploaded once, refined: the upload waited for the walk's header reads.
+    expect(posted[0]?.records).toContainEqual(
+      expect.objectContaining({ dir: 'in', cat: 'usager', hdr: true }),
+    );
     expect(statuses().at(-1)).toMatchObject({ scanComplete: false, queue: 0, ledger: 2, lastUpload: 'ok' });
     expect(fake.alarms.get(ALARM_SCAN_SOON)?.when).toBe(Date.parse('2026-11-20T12:00:02Z'));
     clock.advance(30_000);
@@ -240,7 +195,14 @@ describe('background event page', () => {
     };
     // Received Monday 16 Nov, unanswered: 5 working days later (23 Nov) it is overdue on 25 Nov.
     expect(summary.balfs).toEqual([
-      { balf: BALF, today: { received: 0, sent: 0 }, week: { received: 0, sent: 0 }, pending: 0, overdue: 1 },
+      {
+        balf: BALF,
+        today: { received: 0, sent: 0 },
+        week: { received: 0, sent: 0 },
+        pending: 0,
+        overdue: 1,
+        unrefined: 0,
+      },
     ]);
 
     const state = (await fake.api.runtime.sendMessage({ type: 'options/state' })) as OptionsState;
@@ -420,13 +382,4 @@ describe('background event page', () => {
 
 async function fakeStartup(fake: FakeMessenger): Promise<void> {
   await fake.events.onStartup.fire();
-}
-
-async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('condition not met in time');
 }

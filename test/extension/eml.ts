@@ -50,3 +50,11 @@ export function eml(
 export const INBOX: MailFolder = { accountId: 'account1', path: '/INBOX', specialUse: ['inbox'] };
 export const SENT: MailFolder = { accountId: 'account1', path: '/Sent', specialUse: ['sent'] };
 export const ARCHIVES: MailFolder = { accountId: 'account1', path: '/INBOX/Dossiers 2026' };
+
+/** Automatic only by their headers: ordinary authors and subjects. */
+export const HEADER_ONLY_AUTOMATIC = [
+  'newsletter-list-unsubscribe-ordinary-author',
+  'notice-auto-generated-ordinary-subject',
+  'bounce-multipart-report-ordinary-author',
+  'notice-null-return-path',
+] as const;

@@ -65,7 +65,11 @@ export class FakeMessenger {
   menus: { id: string; title: string; contexts: string[] }[] = [];
   opened: unknown[] = [];
   tabsCreated: string[] = [];
-  calls = { query: 0, continueList: 0, abortList: 0, getFull: 0 };
+  calls = { query: 0, continueList: 0, abortList: 0, getFull: 0, getHeaders: 0 };
+  /** Every `messages.getHeaders` options argument, in order. */
+  getHeadersOptions: unknown[] = [];
+  /** headerMessageIds of messages Thunderbird cannot stream: every read of their headers fails. */
+  unreadable = new Set<string>();
   /** Every `messages.query` argument, in order. */
   queries: QueryInfo[] = [];
   pageSize = 1000;
@@ -91,8 +95,37 @@ export class FakeMessenger {
     onMenuClicked: new FakeEvent<(info: { menuItemId: string | number }, tab?: unknown) => void>(),
   };
 
+  /**
+   * `getHeaders`: a Thunderbird with messages.getHeaders (147+, what MV3 runs on); without it, the getFull-only
+   * Thunderbird of the MV2 build (115–146), on which reading `messages.getHeaders` is no fake.
+   */
+  constructor(options: { getHeaders?: boolean } = {}) {
+    if (options.getHeaders) {
+      Object.defineProperty(this.api.messages, 'getHeaders', {
+        value: async (id: number, info?: { decodeHeaders?: boolean }) => {
+          for (const k of Object.keys(info ?? {}))
+            if (k !== 'decodeHeaders') unmodelled(`messages.getHeaders({${k}})`);
+          this.calls.getHeaders += 1;
+          this.getHeadersOptions.push(info);
+          // Raw (decodeHeaders: false) or decoded: the fixtures' headers are plain text either way.
+          return structuredClone(this.readable(id).headers);
+        },
+      });
+    }
+  }
+
   addMessage(m: StoredMessage): void {
     this.messagesStore.push(m);
+  }
+
+  /** The stored message of a Thunderbird id, or Thunderbird's errors for a gone or unstreamable one. */
+  private readable(id: number): StoredMessage {
+    const m = this.messagesStore.find((x) => x.header.id === id);
+    if (!m) throw new Error(`Message not found: ${id}.`);
+    if (this.unreadable.has(m.header.headerMessageId)) {
+      throw new Error(`Error while streaming message <imap-message://balf@127.0.0.1/INBOX#${id}>: Timeout`);
+    }
+    return m;
   }
 
   private page(all: MessageHeader[], perPage: number): MessageList {
@@ -167,9 +200,7 @@ export class FakeMessenger {
         },
         getFull: async (id: number): Promise<MessagePart> => {
           this.calls.getFull += 1;
-          const m = this.messagesStore.find((x) => x.header.id === id);
-          if (!m) throw new Error(`Message not found: ${id}.`);
-          return { headers: structuredClone(m.headers) };
+          return { headers: structuredClone(this.readable(id).headers) };
         },
         onNewMailReceived: this.events.onNewMailReceived,
       },

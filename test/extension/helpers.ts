@@ -1,6 +1,7 @@
 // Shared test helpers: a fresh ledger per test, a settable clock, a config without config.ts defaults.
 import 'fake-indexeddb/auto';
 import type { Config } from '../../src/extension/config.ts';
+import type { FakeMessenger } from './fake-messenger.ts';
 import { Ledger, openLedgerDb, Up, type LedgerRow } from '../../src/extension/ledger.ts';
 
 let dbCount = 0;
@@ -69,6 +70,19 @@ export function row(over: Partial<LedgerRow> = {}): LedgerRow {
     subject: 'Objet confidentiel',
     folder: '/INBOX',
     firstSeen: '2026-11-20T10:00:00.000Z',
+    ...over,
+  };
+}
+
+/** What a scan needs, over the fake messenger: its reads and lists, the clock, no wait between pages. */
+export function scanDeps(fake: FakeMessenger, ledger: Ledger, clock: TestClock, over: object = {}) {
+  return {
+    ledger,
+    getFull: fake.api.messages.getFull,
+    query: fake.api.messages.query,
+    continueList: fake.api.messages.continueList,
+    clock: clock.fn,
+    yieldNow: async () => undefined,
     ...over,
   };
 }

@@ -2,7 +2,8 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { Ledger, openLedgerDb, Up, type LedgerRow } from '../../src/extension/ledger.ts';
+import { Ledger, openLedgerDb, Refine, Up, type LedgerRow } from '../../src/extension/ledger.ts';
+import { recordOf } from '../../src/extension/uploader.ts';
 import { freshDbName } from './helpers.ts';
 
 async function freshLedger(): Promise<Ledger> {
@@ -25,8 +26,8 @@ function row(key: string, over: Partial<LedgerRow> = {}): LedgerRow {
   };
 }
 
-/** A ledger database as version 1, 2 or 3 of the add-on created it (schemas of src/extension/ledger.ts). */
-function openOldLedger(name: string, version: 1 | 2 | 3) {
+/** A ledger database as version 1 to 4 of the add-on created it (schemas of src/extension/ledger.ts). */
+function openOldLedger(name: string, version: 1 | 2 | 3 | 4) {
   return openDB(name, version, {
     upgrade(db, _old, _new, tx) {
       const rows = db.createObjectStore('rows', { keyPath: ['balf', 'key'] });
@@ -41,6 +42,9 @@ function openOldLedger(name: string, version: 1 | 2 | 3) {
         'atMs',
       ]);
       tx.objectStore('rows').createIndex('byRe', 're', { multiEntry: true });
+      if (version < 4) return;
+      db.deleteObjectStore('received');
+      db.createObjectStore('receivedAt');
     },
   });
 }
@@ -77,7 +81,7 @@ describe('ledger', () => {
       batchId: '00000000-0000-4000-8000-000000000001',
       balf: 'sip.test@dgfip.finances.gouv.fr',
       seq: 0,
-      records: [],
+      records: [recordOf(row('a')), recordOf(row('b'))],
       keys: ['a', 'b'],
       createdAt: '2026-11-20T10:00:00.000Z',
       attempts: 0,
@@ -188,6 +192,26 @@ describe('ledger', () => {
       'a-plus-tot',
       'z-plus-tard',
     ]);
+  });
+
+  it('upgrades a version-4 ledger: every received row waits for its headers, sent rows are left alone', async () => {
+    const name = `ledger-v4-${Math.random()}`;
+    const balf = 'sip.test@dgfip.finances.gouv.fr';
+    const v4 = await openOldLedger(name, 4);
+    await v4.put('rows', row('question', { up: Up.acknowledged }));
+    await v4.put('rows', row('ancienne', { cat: 'interne', at: '2026-08-01T08:00:00.000Z' }));
+    await v4.put('rows', row('reponse', { dir: 'out', cat: 'reply', re: ['question'] }));
+    v4.close();
+    const ledger = new Ledger(await openLedgerDb(name));
+    expect(await ledger.refineCounts(balf)).toEqual({ waiting: 2, unverified: 0 });
+    expect(await ledger.waitingKeys(balf)).toEqual(new Set(['question', 'ancienne']));
+    expect(await ledger.waitingKeys(balf, Date.parse('2026-11-01'))).toEqual(new Set(['question']));
+    expect(await ledger.earliestWaiting(balf)).toBe(Date.parse('2026-08-01T08:00:00.000Z'));
+    expect((await ledger.get(balf, 'reponse'))?.refine).toBeUndefined();
+    // Out of every walk's window from now on: given up, no longer waited for.
+    expect(await ledger.giveUpBefore(balf, Date.parse('2026-09-01'))).toBe(1);
+    expect(await ledger.refineCounts(balf)).toEqual({ waiting: 1, unverified: 1 });
+    expect(await ledger.get(balf, 'ancienne')).toMatchObject({ refine: Refine.unverified, cat: 'interne' });
   });
 
   it('purges everything', async () => {

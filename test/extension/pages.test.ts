@@ -47,6 +47,7 @@ describe('popup', () => {
           week: { received: 12, sent: 9 },
           pending: 4,
           overdue: 2,
+          unrefined: 0,
         },
       ],
     });
@@ -64,6 +65,27 @@ describe('popup', () => {
     expect(section?.querySelector('.overdue')?.classList.contains('alert')).toBe(true);
     expect(document.getElementById('target')?.textContent).toBe('Cible : Marianne (5 jours ouvrés)');
     expect(document.getElementById('open-options')?.textContent).toBe('Options');
+    expect(section?.querySelector('.refining')).toBeNull();
+  });
+
+  it('says the figures are provisional while received messages wait for their headers', () => {
+    load('popup');
+    const balf = {
+      balf: 'sip.test@dgfip.finances.gouv.fr',
+      today: { received: 3, sent: 1 },
+      week: { received: 12, sent: 9 },
+      pending: 4,
+      overdue: 2,
+    };
+    const primaryTarget = { id: 'marianne', label: 'Marianne', workingDays: 5 };
+    renderPopup(document, t, { configured: true, primaryTarget, balfs: [{ ...balf, unrefined: 3200 }] });
+    const note = document.querySelector('section .refining');
+    expect(note?.textContent).toBe('Classement en cours : 3200 messages à vérifier');
+    expect(note?.getAttribute('role')).toBe('status');
+    renderPopup(document, t, { configured: true, primaryTarget, balfs: [{ ...balf, unrefined: 1 }] });
+    expect(document.querySelector('section .refining')?.textContent).toBe(
+      'Classement en cours : 1 message à vérifier',
+    );
   });
 
   it('says when nothing is configured', () => {

@@ -19,23 +19,11 @@ import {
 import type { QueryInfo } from '../../src/extension/platform.ts';
 import { ARCHIVES, eml, INBOX, SENT } from './eml.ts';
 import { FakeMessenger } from './fake-messenger.ts';
-import { BALF, freshLedger, SECRET, TestClock, testConfig } from './helpers.ts';
+import { BALF, freshLedger, SECRET, scanDeps, TestClock, testConfig } from './helpers.ts';
 
 const DRAFTS = { accountId: 'account1', path: '/Drafts', specialUse: ['drafts'] };
 const JUNK = { accountId: 'account1', path: '/Junk', specialUse: ['junk'] };
 const account = { accountId: 'account1', balf: BALF };
-
-function scanDeps(fake: FakeMessenger, ledger: Ledger, clock: TestClock, over: object = {}) {
-  return {
-    ledger,
-    getFull: fake.api.messages.getFull,
-    query: fake.api.messages.query,
-    continueList: fake.api.messages.continueList,
-    clock: clock.fn,
-    yieldNow: async () => undefined,
-    ...over,
-  };
-}
 
 function mailbox(): FakeMessenger {
   const fake = new FakeMessenger();
@@ -65,22 +53,26 @@ const byId = async (ledger: Ledger, id: string): Promise<LedgerRow | undefined> 
   ledger.get(BALF, await messageKey(SECRET, id));
 
 describe('scan and ingest', () => {
-  it('classifies a back-filled BALF and links replies, reading headers only where needed', async () => {
+  it('classifies a back-filled BALF with every message’s headers and links replies', async () => {
     const fake = mailbox();
     const ledger = await freshLedger();
     const clock = new TestClock(new Date('2026-11-20T12:00:00Z'));
     const { stats, errors } = await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
     expect(errors).toEqual([]);
-    expect(stats).toMatchObject({ seen: 10, added: 9, ignored: 1 });
-    // Sent messages (3) and the received one whose subject hints at automation without saying it.
-    expect(fake.calls.getFull).toBe(4);
+    expect(stats).toMatchObject({ seen: 10, added: 9, ignored: 1, refined: 6, refineFailed: 0 });
+    // Sent messages (3) while walking, received ones (6) alongside: each message read once, the draft never.
+    expect(fake.calls.getFull).toBe(9);
+    expect((await ledger.allRows()).filter((r) => r.dir === 'in').map((r) => [r.hdr, r.refine])).toEqual(
+      Array.from({ length: 6 }, () => [true, undefined]),
+    );
     // A second walk that sees the same messages: the account is synced, held replies are released.
     clock.advance(20_000);
     expect((await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account])).stats).toMatchObject({
       added: 0,
       known: 9,
+      refined: 0,
     });
-    expect(fake.calls.getFull).toBe(4);
+    expect(fake.calls.getFull).toBe(9);
 
     const question = await messageKey(SECRET, 'question-1@example.org');
     expect(await byId(ledger, 'question-1@example.org')).toMatchObject({
@@ -198,7 +190,9 @@ describe('scan and ingest', () => {
     fake.messagesStore = [];
     await reconcile(scanDeps(fake, ledger, clock), testConfig(), [account]);
     expect(await ledger.count()).toBe(1);
-    expect(fake.calls.getFull).toBe(0);
+    // New mail is classified with its headers before it is counted: one read, none by the walks after.
+    expect(fake.calls.getFull).toBe(1);
+    expect((await ledger.allRows())[0]).toMatchObject({ hdr: true, cat: 'usager' });
   });
 
   it('skips known messages before any header is read', async () => {
@@ -589,7 +583,10 @@ describe('scan and ingest', () => {
     expect(await ledgerB.get(BALF, await messageKey(SECRET, 'md5:bm8gaWQgYXQgYWxs=='))).toMatchObject({
       headerMessageId: 'md5:bm8gaWQgYXQgYWxs==',
     });
-    expect(agentA.calls.getFull).toBe(0);
+    // A real Message-ID is keyed without a read; the one read classifies the new message.
+    expect(agentA.calls.getFull).toBe(1);
+    // The header read for the key also classified the message: no other read.
+    expect(agentB.calls.getFull).toBe(2);
     // A header that cannot be read now is neither counted nor keyed by its synthetic id: next scan.
     const agentC = new FakeMessenger();
     const ledgerC = await freshLedger();

@@ -1,4 +1,5 @@
-// Popup rendering: today's and this week's counts per BALF, pending and overdue vs the primary target.
+// Popup rendering: today's and this week's counts per BALF, pending and overdue vs the primary target, and
+// how many received messages still wait for their headers (figures provisional).
 import type { Answers } from '../runtime-messages.ts';
 import { el, type GetMessage } from '../i18n.ts';
 
@@ -43,6 +44,11 @@ export function renderPopup(doc: Document, t: GetMessage, data: Answers['popup/s
       }),
     );
     section.append(table, delays);
+    if (b.unrefined > 0) {
+      // Until every received message is classified with its headers, its counts and delays may still change.
+      const text = b.unrefined === 1 ? t('popupRefiningOne') : t('popupRefining', String(b.unrefined));
+      section.append(el(doc, 'p', text, { class: 'refining hint', role: 'status' }));
+    }
     main.append(section);
   }
   const target = doc.getElementById('target');

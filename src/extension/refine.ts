@@ -1,0 +1,174 @@
+// Refinement: the headers of received messages counted from the message list alone are read, with bounded
+// concurrency, alongside the walk that found them; their category is decided again with those headers alone.
+import {
+  classifyHeader,
+  first,
+  lowerHeaders,
+  referencedKeys,
+  type BalfContext,
+  type Headers,
+  type RefineTask,
+} from './ingest.ts';
+import type { Ledger, Refinement } from './ledger.ts';
+import type { MessageHeader, MessagePart } from './platform.ts';
+
+/** Results written to the ledger in one transaction (a flush also ends each walk). */
+export const REFINE_FLUSH_ROWS = 250;
+
+export interface RefineDeps {
+  ledger: Ledger;
+  getFull: (id: number) => Promise<MessagePart>;
+}
+
+export interface RefineStats {
+  /** Rows whose category is now decided with their headers. */
+  refined: number;
+  /** Of those, rows whose category changed. */
+  changed: number;
+  /** Messages whose headers Thunderbird could not give (the row waits for a later walk, or is given up). */
+  failed: number;
+  /** The first reason a read failed. */
+  readError?: string;
+}
+
+/**
+ * The category of a received message decided with its own headers, the keys it references and its raw
+ * subject. Nothing of a list-only classification enters: the answer depends on the message alone, so every
+ * client (and every path) gets the same. The folder counts where it gives a received message (Junk); one that
+ * would not count the message at all (the row was written when it was elsewhere) is left out.
+ */
+export async function refined(
+  ctx: BalfContext,
+  h: MessageHeader,
+  headers: Headers | undefined,
+): Promise<Omit<Extract<Refinement, { ok: true }>, 'key'> | null> {
+  let c = classifyHeader(ctx, h, headers);
+  if (c.direction !== 'in') {
+    const { folder: _f, ...elsewhere } = h;
+    c = classifyHeader(ctx, elsewhere, headers);
+  }
+  if (c.direction !== 'in') return null;
+  const subject = first(headers, 'subject');
+  return {
+    ok: true,
+    cat: c.category,
+    refs: await referencedKeys(ctx.config.secret ?? '', headers),
+    ...(subject !== undefined ? { subject } : {}),
+  };
+}
+
+/**
+ * One walk's refinement of one BALF: tasks come page by page, at most `concurrency` reads are in flight, results
+ * are written REFINE_FLUSH_ROWS at a time. Each key is read once a walk. State lives in the ledger (the rows'
+ * `refine` mark): an event page unloaded meanwhile loses only unwritten results, read again at the next walk.
+ */
+export class Refiner {
+  private readonly queue: RefineTask[] = [];
+  private readonly queued = new Set<string>();
+  private readonly results: Refinement[] = [];
+  private readonly workers = new Set<Promise<void>>();
+  /** Workers not yet returned (counted synchronously, unlike `workers`, which a promise callback updates). */
+  private active = 0;
+  private writes: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | null = null;
+  readonly stats: RefineStats = { refined: 0, changed: 0, failed: 0 };
+
+  constructor(
+    private readonly deps: RefineDeps,
+    private readonly ctx: BalfContext,
+    private concurrency: number,
+  ) {}
+
+  /** Whether this walk has handed the key over already. */
+  has(key: string): boolean {
+    return this.queued.has(key);
+  }
+
+  add(tasks: readonly RefineTask[]): void {
+    for (const task of tasks) {
+      if (this.queued.has(task.key)) continue;
+      this.queued.add(task.key);
+      this.queue.push(task);
+    }
+    this.pump();
+  }
+
+  /** Reads in flight at once from now on. */
+  setConcurrency(concurrency: number): void {
+    this.concurrency = Math.max(1, concurrency);
+    this.pump();
+  }
+
+  /** Reads nothing more that is not in flight yet (a walk that failed). */
+  stop(): void {
+    this.queue.length = 0;
+  }
+
+  /** Waits for every read handed over, writes the last results, and says what happened. */
+  async drain(): Promise<RefineStats> {
+    while (this.workers.size > 0 || this.queue.length > 0) {
+      this.pump();
+      await Promise.all([...this.workers]);
+    }
+    this.flush();
+    await this.writes;
+    if (this.failure) throw this.failure.error;
+    return this.stats;
+  }
+
+  private pump(): void {
+    while (this.active < this.concurrency && this.queue.length > 0) {
+      this.active += 1;
+      const worker: Promise<void> = this.work()
+        .catch((error: unknown) => {
+          this.failure ??= { error };
+          this.stop();
+        })
+        .finally(() => this.workers.delete(worker));
+      this.workers.add(worker);
+    }
+  }
+
+  private async work(): Promise<void> {
+    try {
+      // A lowered concurrency takes effect as reads end.
+      while (this.active <= this.concurrency) {
+        const task = this.queue.shift();
+        if (!task) return;
+        this.results.push(await this.refine(task));
+        if (this.results.length >= REFINE_FLUSH_ROWS) this.flush();
+      }
+    } finally {
+      this.active -= 1;
+    }
+  }
+
+  private async refine({ key, header }: RefineTask): Promise<Refinement> {
+    let part: MessagePart;
+    try {
+      part = await this.deps.getFull(header.id);
+    } catch (error) {
+      // Thunderbird's ExtensionError may come from another realm: read its message, not its class.
+      this.stats.readError ??= String((error as { message?: unknown } | null)?.message ?? error);
+      this.stats.failed += 1;
+      return { key, ok: false };
+    }
+    const result = await refined(this.ctx, header, lowerHeaders(part));
+    if (!result) return { key, ok: false };
+    this.stats.refined += 1;
+    return { key, ...result };
+  }
+
+  private flush(): void {
+    if (this.results.length === 0) return;
+    const batch = this.results.splice(0);
+    this.writes = this.writes
+      .then(async () => {
+        this.stats.changed += await this.deps.ledger.applyRefinements(this.ctx.balf, batch);
+      })
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+        this.stop();
+      });
+  }
+}
