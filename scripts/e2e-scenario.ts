@@ -55,9 +55,15 @@ function log(text: string): void {
   if (process.env['SUIVI_SCENARIO_QUIET'] !== '1') process.stderr.write(`[e2e:scenario] ${text}\n`);
 }
 
-/** A client is idle once it has walked the whole BALF and uploaded everything it counted. */
+/** A client is idle once it has walked the whole BALF, classified each received message with its headers, and uploaded everything. */
 function idle(status: AddonStatus): boolean {
-  return status.scanComplete && !status.scanning && status.queue === 0 && status.lastUpload !== 'error';
+  return (
+    status.scanComplete &&
+    !status.scanning &&
+    status.unrefined === 0 &&
+    status.queue === 0 &&
+    status.lastUpload !== 'error'
+  );
 }
 
 async function startServer(run: Run, scenario: Scenario, addon: FlavorBuild): Promise<string> {
