@@ -1,9 +1,11 @@
 // The built add-on in a real headless Thunderbird, on a Dovecot IMAP BALF, configured by policies.json:
 // checks every uploaded record (keys, directions, categories, reply links) and a message delivered while it runs.
+// Mail automatic only by its headers (ordinary author and subject) ends `auto` on the server, a person's `usager`.
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { categoryWins } from '../../src/core/classify.ts';
 import { messageKey } from '../../src/core/keys.ts';
 import type { TallyRecord } from '../../src/core/protocol.ts';
 import { startImapServer, type ImapServer } from '../support/imap/imap-server.ts';
@@ -22,6 +24,8 @@ const HOUR = 3_600_000;
 interface Fixture {
   folder: string;
   spec: MessageSpec;
+  /** The message text as written to the Maildir, when buildMessage cannot write it (a MIME report). */
+  raw?: string;
   /** What the add-on must upload for it. */
   expected: { dir: TallyRecord['dir']; cat: TallyRecord['cat']; re?: string[]; heuristic?: boolean };
 }
@@ -70,6 +74,35 @@ function fixtures(now: number): Fixture[] {
       },
       expected: { dir: 'in', cat: 'auto' },
     },
+    // Automatic only by their headers: ordinary authors and subjects.
+    headerOnly(
+      at(47),
+      'abonnement-1@editeur.example',
+      'Éditions Exemple <info@editeur.example>',
+      'Mise à jour de votre abonnement',
+      {
+        'List-Unsubscribe': '<mailto:desabonnement@editeur.example?subject=unsubscribe>',
+      },
+    ),
+    headerOnly(
+      at(46),
+      'dossier-4521@prestataire.example',
+      'Plateforme de paiement <paiement@prestataire.example>',
+      'Votre dossier n° 4521',
+      {
+        'Auto-Submitted': 'auto-generated',
+      },
+    ),
+    headerOnly(
+      at(44),
+      'information-9@boutique.example',
+      'Service client <contact@boutique.example>',
+      'Information',
+      {
+        'Return-Path': '<>',
+      },
+    ),
+    bounce(at(43)),
     {
       folder: 'INBOX',
       spec: {
@@ -167,6 +200,78 @@ function fixtures(now: number): Fixture[] {
   return list;
 }
 
+/** Received mail automatic only by `headers`: its author and subject are ordinary. */
+function headerOnly(
+  date: Date,
+  messageId: string,
+  from: string,
+  subject: string,
+  headers: Record<string, string>,
+): Fixture {
+  return {
+    folder: 'INBOX',
+    spec: { messageId, date, from, to: BALF, subject, headers },
+    expected: { dir: 'in', cat: 'auto' },
+  };
+}
+
+/** A delivery report (multipart/report) from an ordinary-looking author, about a mistyped address. */
+function bounce(date: Date): Fixture {
+  const spec: MessageSpec = {
+    messageId: 'rapport-77@fai.example',
+    date,
+    from: 'Messagerie <courrier@fai.example>',
+    to: BALF,
+    subject: 'Votre message',
+  };
+  const head = buildMessage(spec).split('\r\n\r\n')[0]!.split('\r\n');
+  const raw = [
+    ...head.filter((line) => !/^(Content-Type|Content-Transfer-Encoding):/i.test(line)),
+    'Content-Type: multipart/report; report-type=delivery-status;',
+    '\tboundary="limite-77"',
+    '',
+    '--limite-77',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    "Le message n'a pas pu être remis à jean.dupnt@example.org.",
+    '',
+    '--limite-77',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; mx.fai.example',
+    '',
+    'Final-Recipient: rfc822; jean.dupnt@example.org',
+    'Action: failed',
+    'Status: 5.1.1',
+    '',
+    '--limite-77--',
+    '',
+  ].join('\r\n');
+  return { folder: 'INBOX', spec, raw, expected: { dir: 'in', cat: 'auto' } };
+}
+
+/**
+ * Each key's record as the collection server ends up storing it from every batch in arrival order: a record
+ * classified with headers (`hdr`) replaces one classified without (src/core/classify.ts categoryWins).
+ */
+function finalRecords(receiver: Receiver): Map<string, TallyRecord> {
+  const out = new Map<string, TallyRecord>();
+  for (const batch of receiver.batches) {
+    for (const record of batch.records) {
+      const stored = out.get(record.k);
+      const wins =
+        stored === undefined ||
+        (record.dir === 'in' &&
+          categoryWins(
+            { cat: record.cat, hdr: record.hdr === true },
+            { cat: stored.cat, hdr: stored.hdr === true },
+          ));
+      if (wins) out.set(record.k, record);
+    }
+  }
+  return out;
+}
+
 async function keyOf(id: string): Promise<string> {
   return messageKey(SECRET, id);
 }
@@ -191,7 +296,7 @@ describe('module complémentaire dans un Thunderbird réel', () => {
       folders: ['Sent', 'Dossiers', 'Dossiers.Urgent'],
     });
     for (const fixture of list) {
-      await imap.maildir.add(fixture.folder, buildMessage(fixture.spec), {
+      await imap.maildir.add(fixture.folder, fixture.raw ?? buildMessage(fixture.spec), {
         receivedAt: fixture.spec.date ?? new Date(),
       });
       byKey.set(await keyOf(fixture.spec.messageId!), fixture);
@@ -239,17 +344,23 @@ describe('module complémentaire dans un Thunderbird réel', () => {
           `${JSON.stringify(client?.tb.log.latest())}\nJournal : ${client?.logFile}`,
       );
     }
+    // Every received message classified with its headers before the figures are read.
+    await client!.tb.log.waitFor((s) => s.scanComplete && s['unrefined'] === 0 && s.queue === 0, {
+      what: 'classement terminé et file vide',
+      timeoutMs: 120_000,
+    });
     const records = receiver.records();
     expect(receiver.invalid).toEqual([]);
     expect(new Set(records.map((r) => r.k))).toEqual(new Set(byKey.keys()));
-    for (const record of records) {
+    expect(new Set(records.map((r) => r.balf))).toEqual(new Set([BALF]));
+    for (const record of finalRecords(receiver).values()) {
       const fixture = byKey.get(record.k)!;
       const what = `${fixture.spec.messageId} (${fixture.folder})`;
-      expect({ what, balf: record.balf, dir: record.dir, cat: record.cat }).toEqual({
+      expect({ what, dir: record.dir, cat: record.cat, hdr: record.hdr }).toEqual({
         what,
-        balf: BALF,
         dir: fixture.expected.dir,
         cat: fixture.expected.cat,
+        hdr: fixture.expected.dir === 'in' ? true : undefined,
       });
       expect(Date.parse(record.at), what).toBe(fixture.spec.date!.getTime());
     }
@@ -291,14 +402,37 @@ describe('module complémentaire dans un Thunderbird réel', () => {
       }),
       { state: 'new', receivedAt: date },
     );
+    // And a notice automatic only by its Auto-Submitted header, from an ordinary address.
+    const noticeId = 'avis-en-direct@prestataire.example';
+    await imap.maildir.add(
+      'INBOX',
+      buildMessage({
+        messageId: noticeId,
+        date,
+        from: 'Plateforme de paiement <paiement@prestataire.example>',
+        to: BALF,
+        subject: 'Votre dossier n° 4522',
+        headers: { 'Auto-Submitted': 'auto-generated' },
+      }),
+      { state: 'new', receivedAt: date },
+    );
     const key = await keyOf(id);
-    await receiver.waitFor((records) => records.some((r) => r.k === key), 'message arrivé en direct', 90_000);
-    const record = receiver.records().find((r) => r.k === key)!;
-    expect({ dir: record.dir, cat: record.cat, at: Date.parse(record.at) }).toEqual({
-      dir: 'in',
-      cat: 'usager',
-      at: date.getTime(),
-    });
-    expect(receiver.records()).toHaveLength(byKey.size + 1);
+    const noticeKey = await keyOf(noticeId);
+    await receiver.waitFor(
+      (records) => records.some((r) => r.k === key) && records.some((r) => r.k === noticeKey),
+      'messages arrivés en direct',
+      90_000,
+    );
+    // New mail is classified with its headers before it is counted: one record each, refined.
+    const sent = receiver.batches.flatMap((b) => b.records).filter((r) => r.k === key || r.k === noticeKey);
+    expect(
+      sent
+        .map((r) => ({ k: r.k, dir: r.dir, cat: r.cat, hdr: r.hdr, at: Date.parse(r.at) }))
+        .sort((a, b) => a.cat.localeCompare(b.cat)),
+    ).toEqual([
+      { k: noticeKey, dir: 'in', cat: 'auto', hdr: true, at: date.getTime() },
+      { k: key, dir: 'in', cat: 'usager', hdr: true, at: date.getTime() },
+    ]);
+    expect(receiver.records()).toHaveLength(byKey.size + 2);
   });
 });
