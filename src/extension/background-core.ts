@@ -384,10 +384,10 @@ export function startBackground(deps: BackgroundDeps): Background {
       );
       log.info(`scan: ${JSON.stringify({ ...result.stats, ms: deps.clock().getTime() - started })}`);
       if (result.errors.length > 0) log.warn(`scan errors: ${JSON.stringify(result.errors)}`);
-      // Until Thunderbird has synced the account, look again soon (folders appear after start-up); the same
-      // while received rows wait for their headers (a read failed, or the walk did not see the message yet).
-      const complete = await scanComplete({ ledger, folderSignature }, accounts);
-      if (accounts.length > 0 && (!complete || (await refineCounts(ledger, accounts)).waiting > 0)) {
+      // Until Thunderbird has synced the account, look again soon (folders appear after start-up). Rows still
+      // waiting for their headers after a walk (a read failed, the message was not seen) wait for the periodic
+      // scan: Thunderbird may need minutes to stream them again, and each failure counts towards giving up.
+      if (!(await scanComplete({ ledger, folderSignature }, accounts)) && accounts.length > 0) {
         await m.alarms.create(ALARM_SCAN_SOON, {
           when: deps.clock().getTime() + nextScanDelay(deps.clock().getTime() - started),
         });
