@@ -1,5 +1,6 @@
 // Benchmark of the add-on in a real Thunderbird: first back-fill of a large IMAP BALF against the floor (a bare
-// query + continueList walk in the same run), memory, and handling time of one new message. Prints JSON.
+// query + continueList walk in the same run) — first figures, then every received message classified with its
+// headers — memory, and handling time of one new message; checks its answers. Prints JSON.
 // `npm run bench:addon [-- --messages 50000] [--keep] [--cold] [--profile FILE]`
 // By default run 1 also waits for Thunderbird's offline copies of the messages (IMAP accounts keep them by
 // default: a workstation that has had the BALF open for a while); `--cold` starts the back-fill without them.
@@ -10,6 +11,9 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { categoryWins } from '../src/core/classify.ts';
+import { messageKey } from '../src/core/keys.ts';
+import type { TallyRecord } from '../src/core/protocol.ts';
 import { generateBalf } from '../test/support/imap/generate.ts';
 import { startImapServer } from '../test/support/imap/imap-server.ts';
 import { buildMessage } from '../test/support/imap/messages.ts';
@@ -48,6 +52,8 @@ const cold = process.argv.includes('--cold');
 const profileFile = arg('--profile');
 if (!Number.isInteger(total) || total < 10) throw new Error('--messages attend un entier ≥ 10');
 const receivedCount = Math.round(total * 0.8);
+/** Every 10th received message is automatic by its headers alone (ordinary author and subject). */
+const AUTOMATIC_EVERY = 10;
 const sentCount = total - receivedCount;
 const log = (text: string): void => {
   process.stderr.write(`[bench:addon ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
@@ -190,6 +196,54 @@ async function runCommand(
   return result;
 }
 
+/**
+ * The add-on's answers against the generated folder: the ledger holds every message, the uploaded keys are the
+ * folder's messages exactly, and each received message ends (as the server keeps it, src/core/classify.ts
+ * categoryWins) classified with its headers — `auto` for those automatic by their headers, `usager` otherwise.
+ * Throws when one does not hold: a fast wrong answer is no result.
+ */
+async function checkAnswers(
+  sentRecords: readonly TallyRecord[],
+  generated: Awaited<ReturnType<typeof generateBalf>>,
+  status: AddonStatus,
+): Promise<Record<string, number | boolean>> {
+  const final = new Map<string, TallyRecord>();
+  for (const record of sentRecords) {
+    const stored = final.get(record.k);
+    const wins =
+      stored === undefined ||
+      categoryWins(
+        { cat: record.cat, hdr: record.hdr === true },
+        { cat: stored.cat, hdr: stored.hdr === true },
+      );
+    if (wins) final.set(record.k, record);
+  }
+  const automatic = new Set(generated.automatic);
+  const expected = new Map<string, string>();
+  for (const id of generated.ids.received)
+    expected.set(await messageKey(SECRET, id), automatic.has(id) ? 'auto' : 'usager');
+  for (const id of generated.ids.sent) expected.set(await messageKey(SECRET, id), 'reply');
+  let wrongCategory = 0;
+  let unrefined = 0;
+  for (const [key, cat] of expected) {
+    const record = final.get(key);
+    if (record?.cat !== cat) wrongCategory += 1;
+    if (record?.dir === 'in' && record.hdr !== true) unrefined += 1;
+  }
+  const checks = {
+    ledgerEqualsFolder: status.ledger === expected.size,
+    uploadedKeysEqualFolder: final.size === expected.size && [...expected.keys()].every((k) => final.has(k)),
+    wrongCategory,
+    receivedNotRefined: unrefined,
+    recordsSent: sentRecords.length,
+    distinctKeys: final.size,
+  };
+  if (!checks.ledgerEqualsFolder || !checks.uploadedKeysEqualFolder || wrongCategory > 0 || unrefined > 0) {
+    throw new Error(`réponses du module fausses : ${JSON.stringify(checks)}`);
+  }
+  return checks;
+}
+
 function machine(): Record<string, unknown> {
   const tbVersion = spawnSync('/usr/lib/thunderbird/thunderbird', ['--version'], {
     encoding: 'utf8',
@@ -227,11 +281,12 @@ async function main(): Promise<void> {
     const imap = await startImapServer({ baseDir: join(work, 'imap'), folders: ['Sent'] });
     cleanups.push(() => imap.close());
     const genStart = Date.now();
-    await generateBalf(imap.maildir, {
+    const generated = await generateBalf(imap.maildir, {
       balf: BALF,
       received: receivedCount,
       sent: sentCount,
       days: 80,
+      automaticEvery: AUTOMATIC_EVERY,
       progress: (n) => log(`  ${n} messages écrits`),
     });
     const generationMs = Date.now() - genStart;
@@ -374,6 +429,12 @@ async function main(): Promise<void> {
       AddonStatus | undefined;
     const firstCountedMs = sinceReady((s) => s.ledger > 0);
     const allCountedMs = sinceReady((s) => s.ledger >= total);
+    // Every received message classified with its own headers (the walk's reads done and written).
+    const allRefinedMs = sinceReady((s) => s.ledger >= total && s['unrefined'] === 0);
+    const unrefinedAtFirstFigures = tb.log
+      .all()
+      .map((e) => e.value as AddonStatus)
+      .find((s) => s.ledger >= total)?.['unrefined'];
     const rssAfterBackfill = await tb.memory();
     if (profileFile) {
       const ui = await Marionette.connect(marionettePort, 30_000);
@@ -394,6 +455,12 @@ async function main(): Promise<void> {
     const uploadedMs = Date.now() - readyLocal;
     const peakUntilUploaded = Math.max(sampler.peak(), await tb.memory());
     log(`  téléversé (${receiver.records().length} enregistrements reçus) à ${uploadedMs} ms`);
+    const checks = await checkAnswers(
+      receiver.batches.flatMap((b) => b.records),
+      generated,
+      backfilled,
+    );
+    log(`  vérifications : ${JSON.stringify(checks)}`);
 
     const walks = [];
     for (let i = 0; i < 2; i += 1)
@@ -547,6 +614,23 @@ async function main(): Promise<void> {
       headerReads,
       /** The issue's ratio: floor walk time over the first full back-fill time (goal ≥ 0.5). */
       ratioToFloor: allCountedMs === null ? null : round3(floorMs / allCountedMs),
+      /**
+       * Issue 22: time until every received message is classified with its own headers, from the extensions'
+       * start like allCountedMs, and as a multiple of the floor (goal ≤ 3).
+       */
+      refinement: {
+        allRefinedMs,
+        timesFloor: allRefinedMs === null ? null : round3(allRefinedMs / floorMs),
+        timesColdFloor:
+          allRefinedMs === null || typeof coldWalk['ms'] !== 'number'
+            ? null
+            : round3(allRefinedMs / coldWalk['ms']),
+        /** Received messages still to read when the first figures (every message counted) came. */
+        unrefinedAtFirstFigures,
+        automaticExpected: generated.automatic.length,
+      },
+      /** The bench's own checks of the add-on's answers (it fails when one does not hold). */
+      checks,
       ratioToFloorUntilComplete: round3(floorMs / backfillMs),
       /** Cold floor (run 1 bis) over the first full back-fill: both start with Thunderbird. */
       ratioToColdFloor:
@@ -562,7 +646,7 @@ async function main(): Promise<void> {
         rssAtStartMiB: Math.round(rssAtStart / 2 ** 20),
         peakDuringBackfillMiB: Math.round(peakDuringBackfill / 2 ** 20),
         afterBackfillMiB: Math.round(rssAfterBackfill / 2 ** 20),
-        /** Peak from the start to the upload of every record (the upload follows the back-fill). */
+        /** Peak from the start to the upload of every record (refinement included: it precedes the upload). */
         peakUntilUploadedMiB: Math.round(peakUntilUploaded / 2 ** 20),
         atEndMiB: Math.round(rssEnd / 2 ** 20),
         /**

@@ -7,6 +7,10 @@ export interface GeneratedBalf {
   sent: number;
   first: Date;
   last: Date;
+  /** Message-IDs (no brackets) of every message written, received and sent. */
+  ids: { received: string[]; sent: string[] };
+  /** Received messages automatic only by their headers (see `automaticEvery`). */
+  automatic: string[];
 }
 
 export interface GenerateOptions {
@@ -19,7 +23,20 @@ export interface GenerateOptions {
   now?: Date;
   /** Called every 5,000 messages. */
   progress?: (done: number) => void;
+  /**
+   * Every Nth received message is automatic by its headers alone (newsletter with List-Unsubscribe, notice
+   * with Auto-Submitted, null Return-Path, Precedence: bulk, in turn), with an ordinary author and subject.
+   */
+  automaticEvery?: number;
 }
+
+/** Headers that make a message automatic, each with an ordinary author and subject. */
+const AUTOMATIC_HEADERS: readonly Readonly<Record<string, string>>[] = [
+  { 'List-Unsubscribe': '<mailto:desabonnement@editeur.example?subject=unsubscribe>' },
+  { 'Auto-Submitted': 'auto-generated' },
+  { 'Return-Path': '<>' },
+  { Precedence: 'bulk' },
+];
 
 const SUBJECTS = [
   'Demande de délai de paiement',
@@ -42,6 +59,9 @@ export async function generateBalf(maildir: Maildir, options: GenerateOptions): 
   const answerEvery = options.sent === 0 ? Infinity : options.received / options.sent;
   let done = 0;
   let sent = 0;
+  const ids: GeneratedBalf['ids'] = { received: [], sent: [] };
+  const automatic: string[] = [];
+  const every = options.automaticEvery ?? 0;
   const tick = (): void => {
     done += 1;
     if (done % 5000 === 0) options.progress?.(done);
@@ -51,13 +71,26 @@ export async function generateBalf(maildir: Maildir, options: GenerateOptions): 
     const id = `q${i}.bench@exemple.fr`;
     const correspondent = `usager${i % 2000}@exemple.fr`;
     const subject = `${SUBJECTS[i % SUBJECTS.length]} n° ${i}`;
+    const headers =
+      every > 0 && i % every === every - 1
+        ? AUTOMATIC_HEADERS[Math.floor(i / every) % AUTOMATIC_HEADERS.length]
+        : undefined;
     await maildir.add(
       'INBOX',
-      buildMessage({ messageId: id, date, from: correspondent, to: options.balf, subject }),
+      buildMessage({
+        messageId: id,
+        date,
+        from: correspondent,
+        to: options.balf,
+        subject,
+        ...(headers ? { headers } : {}),
+      }),
       {
         receivedAt: date,
       },
     );
+    ids.received.push(id);
+    if (headers) automatic.push(id);
     tick();
     if (sent < options.sent && Math.floor(sent * answerEvery) === i) {
       // Answered one to three days later, capped at now.
@@ -75,9 +108,10 @@ export async function generateBalf(maildir: Maildir, options: GenerateOptions): 
         }),
         { receivedAt: replyDate },
       );
+      ids.sent.push(`r${i}.bench@dgfip.finances.gouv.fr`);
       sent += 1;
       tick();
     }
   }
-  return { received: options.received, sent, first: new Date(start), last: new Date(now) };
+  return { received: options.received, sent, first: new Date(start), last: new Date(now), ids, automatic };
 }
