@@ -93,9 +93,9 @@ export class Refiner {
     this.pump();
   }
 
-  /** Reads in flight at once from now on. */
+  /** Reads in flight at once from now on (0: none started until it is raised again). */
   setConcurrency(concurrency: number): void {
-    this.concurrency = Math.max(1, concurrency);
+    this.concurrency = Math.max(0, concurrency);
     this.pump();
   }
 
@@ -106,6 +106,7 @@ export class Refiner {
 
   /** Waits for every read handed over, writes the last results, and says what happened. */
   async drain(): Promise<RefineStats> {
+    this.concurrency = Math.max(1, this.concurrency);
     while (this.workers.size > 0 || this.queue.length > 0) {
       this.pump();
       await Promise.all([...this.workers]);

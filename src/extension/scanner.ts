@@ -21,8 +21,8 @@ export const SCAN_OVERLAP_MS = 2 * 86_400_000;
 export const PAGE_SIZE = 1000;
 /**
  * Header reads of received messages in flight while a walk is still asking for pages (`concurrency` once it
- * has seen them all): the walk's pages and the reads share Thunderbird's main thread, and the first figures
- * come with the last page.
+ * has seen them all; none while a page's own reads of sent mail run): the walk's pages and the reads share
+ * Thunderbird's main thread, and the first figures come with the last page.
  */
 export const REFINE_WHILE_WALKING = 4;
 
@@ -382,7 +382,8 @@ async function walk(
   // less than a request per message. An incremental walk sees few messages and asks for those.
   const known = wide ? await deps.ledger.keysOf(account.balf) : undefined;
   const waiting = await deps.ledger.waitingKeys(account.balf, fromMs);
-  const refiner = new Refiner(deps, ctx, Math.min(REFINE_WHILE_WALKING, deps.concurrency ?? 8));
+  const walkingConcurrency = Math.min(REFINE_WHILE_WALKING, deps.concurrency ?? 8);
+  const refiner = new Refiner(deps, ctx, walkingConcurrency);
   const listFirst = { refine: (tasks: RefineTask[]) => refiner.add(tasks), waiting };
   let page: MessageList | null = asList(
     await deps.query({
@@ -414,17 +415,26 @@ async function walk(
         const path = h.folder?.path;
         if (path !== undefined) byFolder.set(path, (byFolder.get(path) ?? 0) + 1);
       }
-      if (!messages.some((h) => mayReadHeaders(ctx, h, true))) requestNext();
+      const readsFirst = messages.some((h) => mayReadHeaders(ctx, h, true));
+      if (readsFirst) {
+        // The page's own reads (sent mail) come before its rows are written and its next page asked for:
+        // refinement, which can wait, pauses meanwhile.
+        refiner.setConcurrency(0);
+      } else requestNext();
+      const readsDone = (): void => {
+        refiner.setConcurrency(walkingConcurrency);
+        requestNext();
+      };
       stats = addStats(
         stats,
         await ingestHeaders(deps, ctx, messages, {
           deferHeuristic: true,
-          readsDone: requestNext,
+          readsDone,
           listFirst,
           ...(known ? { known } : {}),
         }),
       );
-      requestNext();
+      readsDone();
       pages += 1;
       const ms = Math.round(performance.now() - walkStart);
       deps.trace?.(

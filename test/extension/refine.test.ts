@@ -6,7 +6,7 @@ import { messageKey } from '../../src/core/keys.ts';
 import { Refine, REFINE_MAX_FAILURES, Up, type Ledger, type LedgerRow } from '../../src/extension/ledger.ts';
 import { reconcile, scanAccount } from '../../src/extension/scanner.ts';
 import type { QueryInfo } from '../../src/extension/platform.ts';
-import { eml, HEADER_ONLY_AUTOMATIC, INBOX } from './eml.ts';
+import { eml, HEADER_ONLY_AUTOMATIC, INBOX, SENT } from './eml.ts';
 import { FakeMessenger } from './fake-messenger.ts';
 import { BALF, freshLedger, SECRET, scanDeps, TestClock, testConfig } from './helpers.ts';
 
@@ -106,6 +106,43 @@ describe('refinement of received mail in walks', () => {
     expect(peaks.walking).toBeLessThanOrEqual(4);
     expect(peaks.walking).toBeGreaterThan(1);
     expect(peaks.after).toBeLessThanOrEqual(6);
+  });
+
+  it('starts no refinement read while a page’s own reads of sent mail run', async () => {
+    // Pages of 9: eight received messages (more than the reads in flight while walking: some wait) and a reply.
+    const fake = new FakeMessenger();
+    for (let page = 0; page < 4; page++) {
+      for (let i = 0; i < 8; i++) {
+        const q = eml('question-from-usager', INBOX);
+        const n = page * 8 + i;
+        fake.addMessage({
+          ...q,
+          header: { ...q.header, id: 6000 + n, headerMessageId: `q-${n}@example.org` },
+        });
+      }
+      const r = eml('reply-with-in-reply-to', SENT);
+      fake.addMessage({
+        ...r,
+        header: { ...r.header, id: 7000 + page, headerMessageId: `r-${page}@example.org` },
+      });
+    }
+    const ledger = await freshLedger();
+    let sentInFlight = 0;
+    let startedDuringSentReads = 0;
+    const getFull = async (id: number) => {
+      const sent = id >= 7000;
+      if (sent) sentInFlight += 1;
+      else if (sentInFlight > 0) startedDuringSentReads += 1;
+      await new Promise((r) => setTimeout(r, sent ? 25 : 4));
+      if (sent) sentInFlight -= 1;
+      return fake.api.messages.getFull(id);
+    };
+    const deps = scanDeps(fake, ledger, new TestClock(new Date('2026-11-20T12:00:00Z')), {
+      getFull,
+      pageSize: 9,
+    });
+    expect(await scanAccount(deps, testConfig(), account)).toMatchObject({ added: 36, refined: 32 });
+    expect(startedDuringSentReads).toBe(0);
   });
 
   it('retries an unreadable message at later walks, then gives it up: list-only, unverified, not waited for', async () => {
