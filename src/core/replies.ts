@@ -1,4 +1,6 @@
-// Reply pairing: which sent message first answers each received message (by reference, then by heuristic).
+// Reply pairing: which sent message first answers each received message (by reference, then by heuristic),
+// and which earlier messages of the same request a reply also closes.
+import { MAX_HRE_KEYS } from './protocol.ts';
 
 /** Tags that gateways put in front of subjects ("[EXT]", "[externe]"…); they carry no meaning. */
 const TAG = /^\[(?:ext|externe?|external|exterieur|courriel externe)\]\s*/;
@@ -77,6 +79,8 @@ export interface ReceivedForMatch {
   category: 'usager' | 'interne' | 'auto' | 'junk';
   correspondent?: string;
   subject?: string;
+  /** Keys of the messages this one references (its In-Reply-To and References), when known. */
+  refs?: readonly string[];
 }
 export interface SentForMatch {
   key: string;
@@ -238,8 +242,7 @@ export function findHeuristicMatch(
   const window = windowMs(options);
   const subject = normalizeSubject(sent.subject);
   if (subject === '') return null;
-  const correspondents = new Set((sent.correspondents ?? []).map((c) => c.trim().toLowerCase()));
-  correspondents.delete('');
+  const correspondents = correspondentSet(sent.correspondents);
   const sentAt = instant(sent.at, sent.key);
   let best: { r: ReceivedForMatch; ms: number } | null = null;
   for (const r of received) {
@@ -250,4 +253,72 @@ export function findHeuristicMatch(
     if (best === null || ms > best.ms || (ms === best.ms && r.key < best.r.key)) best = { r, ms };
   }
   return best === null ? null : best.r;
+}
+
+/** Lower-case, trimmed, empty ones left out: how correspondents are compared everywhere here. */
+function correspondentSet(list: readonly string[] | undefined): Set<string> {
+  const set = new Set((list ?? []).map((c) => c.trim().toLowerCase()));
+  set.delete('');
+  return set;
+}
+
+/**
+ * Keys of the earlier received messages of the same request as `reply`, which it also answers (the
+ * protocol's `hre`): a usager who gets no answer writes again, the agent answers the latest message, and
+ * its In-Reply-To names only that one. A message belongs to the reply's request when it comes from one of
+ * the reply's correspondents, was received at or before the reply and within the heuristic window, and
+ * either is in the reply's reference chain (its `re` keys, followed through those messages' own `refs`;
+ * the chain only runs through that correspondent's messages of the window, since a request is one
+ * person's) or has the reply's normalised subject (not empty).
+ *
+ * Only `usager` messages are returned: they alone have a delay to meet, so closing an `interne` message
+ * would change no figure; and colleagues' threads reuse subjects and cross-post ("Point dossier"), where
+ * the same subject says much less about the same request. Keys in `re` are left out (they pair by
+ * reference already). Forwards, automatic and new messages close nothing (the add-on turns a new
+ * message the heuristic pairs into a reply first). At most MAX_HRE_KEYS keys: the latest messages win
+ * (ties: lowest key); returned latest first. Independent of the order of `received`; a key given twice
+ * counts when any of its records does.
+ */
+export function requestClosure(
+  reply: SentForMatch,
+  received: readonly ReceivedForMatch[],
+  options?: MatchOptions,
+): string[] {
+  if (reply.category !== 'reply') return [];
+  const window = windowMs(options);
+  const replyMs = instant(reply.at, reply.key);
+  const correspondents = correspondentSet(reply.correspondents);
+  if (correspondents.size === 0) return [];
+  const subject = reply.subject === undefined ? '' : normalizeSubject(reply.subject);
+  // The correspondents' messages of the window, by key: what the request can hold.
+  const inWindow = new Map<string, { ms: number; usager: boolean; sameSubject: boolean; refs: string[] }>();
+  for (const r of received) {
+    if (r.correspondent === undefined || !correspondents.has(r.correspondent.trim().toLowerCase())) continue;
+    const ms = instant(r.at, r.key);
+    if (ms > replyMs || replyMs - ms > window) continue;
+    const sameSubject = subject !== '' && r.subject !== undefined && normalizeSubject(r.subject) === subject;
+    const known = inWindow.get(r.key);
+    if (known === undefined) {
+      inWindow.set(r.key, { ms, usager: r.category === 'usager', sameSubject, refs: [...(r.refs ?? [])] });
+    } else {
+      known.ms = Math.min(known.ms, ms);
+      known.usager ||= r.category === 'usager';
+      known.sameSubject ||= sameSubject;
+      known.refs.push(...(r.refs ?? []));
+    }
+  }
+  const referenced = new Set(reply.re ?? []);
+  const chain = new Set<string>();
+  const queue = [...referenced].filter((key) => inWindow.has(key));
+  for (let key = queue.pop(); key !== undefined; key = queue.pop()) {
+    if (chain.has(key)) continue;
+    chain.add(key);
+    for (const ref of inWindow.get(key)!.refs) if (inWindow.has(ref) && !chain.has(ref)) queue.push(ref);
+  }
+  const closed: { key: string; ms: number }[] = [];
+  for (const [key, m] of inWindow) {
+    if (m.usager && !referenced.has(key) && (m.sameSubject || chain.has(key))) closed.push({ key, ms: m.ms });
+  }
+  closed.sort((a, b) => b.ms - a.ms || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return closed.slice(0, MAX_HRE_KEYS).map((c) => c.key);
 }

@@ -289,8 +289,11 @@ function oracle(received: readonly ReceivedForMatch[], sentList: readonly SentFo
     const rMs = Date.parse(r.at);
     let best: { ms: number; key: string; h: boolean; at: string } | null = null;
     for (const s of sentList) {
-      if (s.category !== 'reply' || !(s.re ?? []).includes(r.key)) continue;
-      const c = { ms: Date.parse(s.at), key: s.key, h: s.heuristic === true, at: s.at };
+      if (s.category !== 'reply') continue;
+      // A request closure (hre) pairs like a reference, flagged; a key also in re is a header reference.
+      const byHeader = (s.re ?? []).includes(r.key);
+      if (!byHeader && !(s.hre ?? []).includes(r.key)) continue;
+      const c = { ms: Date.parse(s.at), key: s.key, h: !byHeader || s.heuristic === true, at: s.at };
       if (best === null || better(c, best)) best = c;
     }
     if (best === null && r.correspondent !== undefined && r.subject !== undefined) {
@@ -350,6 +353,12 @@ const sentArb = fc
           { maxLength: 3 },
         ),
       ),
+      hre: maybe(
+        fc.array(
+          fc.integer({ min: 0, max: 30 }).map((i) => `r${i}`),
+          { maxLength: 3 },
+        ),
+      ),
       correspondents: maybe(fc.array(fc.constantFrom(...people), { maxLength: 2 })),
       subject: maybe(fc.constantFrom(...subjects)),
       heuristic: maybe(fc.boolean()),
@@ -359,10 +368,11 @@ const sentArb = fc
   // One record per sent key (the server deduplicates on key), so permutations are well defined.
   .map((list) => [...new Map(list.map((s) => [s.key, s])).values()])
   .map((list) =>
-    list.map(({ h, re, correspondents, subject, heuristic, ...s }) => ({
+    list.map(({ h, re, hre, correspondents, subject, heuristic, ...s }) => ({
       ...s,
       at: at(h),
       ...(re === undefined ? {} : { re }),
+      ...(hre === undefined ? {} : { hre }),
       ...(correspondents === undefined ? {} : { correspondents }),
       ...(subject === undefined ? {} : { subject }),
       ...(heuristic === undefined ? {} : { heuristic }),
@@ -372,7 +382,7 @@ const sentArb = fc
 const sortedEntries = (m: Map<string, ReplyMatch>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 
 describe('matchReplies properties', () => {
-  it('equals the naive oracle (earliest candidate, reference before heuristic)', () => {
+  it('equals the naive oracle (earliest candidate, reference before heuristic, hre flagged)', () => {
     fc.assert(
       fc.property(receivedArb, sentArb, (received, sentList) => {
         expect(sortedEntries(matchReplies(received, sentList))).toEqual(
