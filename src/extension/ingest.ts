@@ -4,15 +4,13 @@
 import { classify, type Classification } from '../core/classify.ts';
 import { fallbackKey, messageKey, referencedMessageIds } from '../core/keys.ts';
 import { FUTURE_TOLERANCE_MS, MAX_RE_KEYS } from '../core/protocol.ts';
-import { findHeuristicMatch, type ReceivedForMatch } from '../core/replies.ts';
 import type { Config } from './config.ts';
 import { Refine, Up, type Ledger, type LedgerRow } from './ledger.ts';
 import { decodeEncodedWords } from './mime-words.ts';
 import type { Clock, MessageHeader, MessagePart } from './platform.ts';
+import { extendClosures, mayAnswer, releaseNow } from './requests.ts';
 
-/** How far back the subject/correspondent heuristic looks for the received message. */
-export const HEURISTIC_WINDOW_DAYS = 30;
-const DAY_MS = 86_400_000;
+export { HEURISTIC_WINDOW_DAYS, releaseHeld } from './requests.ts';
 
 export interface IngestDeps {
   ledger: Ledger;
@@ -28,7 +26,10 @@ export interface BalfContext {
 }
 
 export interface IngestOptions {
-  /** Scan: hold sent rows needing the heuristic until the whole window is in the ledger. */
+  /**
+   * Scan: hold sent replies (their heuristic answer and request closure) until the whole window is in
+   * the ledger, and leave closures that received mail extends to the end of the scan (`releaseHeld`).
+   */
   deferHeuristic: boolean;
   /**
    * Scan: the BALF's keys read from the ledger before the walk, kept up to date with what this walk
@@ -289,61 +290,6 @@ export async function referencedKeys(secret: string, headers: Headers | undefine
   return Promise.all([...new Set(ids)].slice(0, MAX_RE_KEYS).map((id) => messageKey(secret, id)));
 }
 
-function toReceived(r: LedgerRow): ReceivedForMatch {
-  return {
-    key: r.key,
-    at: r.at,
-    category: r.cat as ReceivedForMatch['category'],
-    ...(r.correspondent !== undefined ? { correspondent: r.correspondent } : {}),
-    ...(r.subject !== undefined ? { subject: r.subject } : {}),
-  };
-}
-
-/**
- * Received rows of one BALF grouped by correspondent: the heuristic only ever pairs a reply with
- * mail from one of its recipients, so each held reply looks at a handful of rows, not all of them.
- */
-export class HeuristicIndex {
-  private readonly byCorrespondent = new Map<string, ReceivedForMatch[]>();
-  constructor(rows: readonly LedgerRow[]) {
-    for (const r of rows) {
-      if (r.dir !== 'in' || r.correspondent === undefined) continue;
-      const list = this.byCorrespondent.get(r.correspondent);
-      if (list) list.push(toReceived(r));
-      else this.byCorrespondent.set(r.correspondent, [toReceived(r)]);
-    }
-  }
-
-  static async around(ledger: Ledger, balf: string, fromMs: number, toMs: number): Promise<HeuristicIndex> {
-    return new HeuristicIndex(
-      await ledger.rowsBetween(balf, fromMs - HEURISTIC_WINDOW_DAYS * DAY_MS, toMs + 1),
-    );
-  }
-
-  /** The row with its heuristic answer (or unchanged but queued when nothing matches). */
-  apply(row: LedgerRow): LedgerRow {
-    const candidates = (row.correspondents ?? []).flatMap((c) => this.byCorrespondent.get(c) ?? []);
-    const match = findHeuristicMatch(
-      {
-        key: row.key,
-        at: row.at,
-        category: row.cat as 'reply' | 'new',
-        ...(row.correspondents ? { correspondents: row.correspondents } : {}),
-        ...(row.subject !== undefined ? { subject: row.subject } : {}),
-      },
-      candidates,
-    );
-    const up = row.up === Up.hold ? Up.pending : row.up;
-    if (!match) return { ...row, up };
-    return { ...row, up, cat: 'reply', re: [match.key], heuristic: true };
-  }
-}
-
-/** Looks in the ledger for the received message a reference-less sent message answers. */
-export async function applyHeuristic(ledger: Ledger, row: LedgerRow): Promise<LedgerRow> {
-  return (await HeuristicIndex.around(ledger, row.balf, row.atMs, row.atMs)).apply(row);
-}
-
 /** Counts a list of messages of one BALF account. Idempotent: known keys are skipped first. */
 export async function ingestHeaders(
   deps: IngestDeps,
@@ -481,12 +427,11 @@ export async function ingestHeaders(
         return { ...row, hdr: true, ...(refs.length > 0 ? { refs } : {}) };
       }
       const re = await referencedKeys(hmacSecret, hdrs);
-      const row: LedgerRow = { ...base, dir: 'out', cat: c.category, correspondents: c.correspondents };
-      if (re.length > 0) return { ...row, re };
-      if (c.category === 'reply' || c.category === 'new') {
-        return options.deferHeuristic ? { ...row, up: Up.hold } : applyHeuristic(deps.ledger, row);
-      }
-      return row;
+      const sent: LedgerRow = { ...base, dir: 'out', cat: c.category, correspondents: c.correspondents };
+      const row = re.length > 0 ? { ...sent, re } : sent;
+      // Held (never uploaded) until its answer and closure are known: at the end of the scan, or just
+      // after the write on the live path.
+      return mayAnswer(row) ? { ...row, up: Up.hold } : row;
     }
   }
   stats.phaseMs.rows = since(t0);
@@ -510,29 +455,13 @@ export async function ingestHeaders(
     }
     if (tasks.length > 0) listFirst.refine(tasks);
   }
+  if (!options.deferHeuristic)
+    await releaseNow(
+      deps.ledger,
+      ctx.balf,
+      toWrite.filter((r) => r.up === Up.hold),
+    );
+  await extendClosures(deps.ledger, ctx.balf, toWrite, options.deferHeuristic);
   stats.phaseMs.write = since(t0);
   return stats;
-}
-
-/** End of a scan: held sent rows of synced BALFs get their heuristic answer and join the upload queue. */
-export async function releaseHeld(
-  ledger: Ledger,
-  stillSyncing: ReadonlySet<string> = new Set(),
-): Promise<number> {
-  // While Thunderbird is still syncing a BALF, the received message may simply not be there yet.
-  const held = (await ledger.rowsWithState(Up.hold)).filter((row) => !stillSyncing.has(row.balf));
-  const byBalf = new Map<string, LedgerRow[]>();
-  for (const row of held) {
-    const list = byBalf.get(row.balf);
-    if (list) list.push(row);
-    else byBalf.set(row.balf, [row]);
-  }
-  for (const [balf, rows] of byBalf) {
-    // One read of the received rows per BALF, over the span of its held replies.
-    const from = rows.reduce((m, r) => Math.min(m, r.atMs), Infinity);
-    const to = rows.reduce((m, r) => Math.max(m, r.atMs), -Infinity);
-    const index = await HeuristicIndex.around(ledger, balf, from, to);
-    await ledger.putAll(rows.map((row) => index.apply(row)));
-  }
-  return held.length;
 }

@@ -1,7 +1,7 @@
 // Local ledger in IndexedDB (idb): one row per (BALF, message key), the upload queue and batches,
 // scan marks and upload results. Every counting path writes here, idempotently.
 import { openDB, unwrap, type DBSchema, type IDBPDatabase } from 'idb';
-import type { Category, TallyRecord } from '../core/protocol.ts';
+import { MAX_HRE_KEYS, type Category, type TallyRecord } from '../core/protocol.ts';
 
 export const DB_NAME = 'suivi-balf';
 export const DB_VERSION = 5;
@@ -49,6 +49,8 @@ export interface LedgerRow {
   cat: Category;
   re?: string[];
   heuristic?: boolean;
+  /** Sent replies: earlier received messages of the same request this reply also closes (core requestClosure). */
+  hre?: string[];
   up: UpState;
   batchId?: string;
   /** Received rows: true when `cat` was decided with the message's own headers (uploaded as `hdr`). */
@@ -178,6 +180,13 @@ function refineRange(balf: string, state: RefineState, fromMs = Number.NEGATIVE_
   return IDBKeyRange.bound([balf, state, fromMs], [balf, state, Number.POSITIVE_INFINITY]);
 }
 
+/**
+ * Meta entry listing the sent rows whose request closure names one received message: the draw finds a
+ * chosen message's replies by `re` through the `byRe` index and by `hre` through these entries.
+ */
+const closedByKey = (balf: string, receivedKey: string): string =>
+  `closedBy\u0000${balf}\u0000${receivedKey}`;
+
 export class Ledger {
   constructor(private readonly db: LedgerDb) {}
 
@@ -273,6 +282,57 @@ export class Ledger {
     await tx.done;
   }
 
+  /**
+   * Writes request closures (`hre`) of sent rows of one BALF, with the reverse entries the sampling draw
+   * reads (`rowsClosing`), in one transaction. A held row is replaced by the given one (its release). Any
+   * other row keeps what it has and gains the given keys (the union, as on the server, latest first, at
+   * most MAX_HRE_KEYS); one that gains a key is queued again, out of any batch built before (an evicted
+   * row stays evicted). Returns the keys of the rows written.
+   */
+  async putClosures(balf: string, rows: readonly LedgerRow[]): Promise<string[]> {
+    const tx = this.db.transaction(['rows', 'meta'], 'readwrite');
+    const store = tx.objectStore('rows');
+    const meta = tx.objectStore('meta');
+    const written: string[] = [];
+    const closes = async (sentKey: string, receivedKeys: readonly string[]): Promise<void> => {
+      for (const key of receivedKeys) {
+        const entry = closedByKey(balf, key);
+        const list = ((await meta.get(entry)) as string[] | undefined) ?? [];
+        if (!list.includes(sentKey)) await meta.put([...list, sentKey], entry);
+      }
+    };
+    for (const given of rows) {
+      const stored = await store.get([balf, given.key]);
+      if (stored === undefined) continue;
+      if (stored.up === Up.hold) {
+        await store.put(given);
+        await closes(given.key, given.hre ?? []);
+        written.push(given.key);
+        continue;
+      }
+      const had = new Set(stored.hre ?? []);
+      const gained = (given.hre ?? []).filter((k) => !had.has(k));
+      if (gained.length === 0) continue;
+      const hre = [...new Set([...(given.hre ?? []), ...(stored.hre ?? [])])].slice(0, MAX_HRE_KEYS);
+      const { batchId: _b, ...rest } = stored;
+      await store.put(stored.up === Up.evicted ? { ...stored, hre } : { ...rest, hre, up: Up.pending });
+      await closes(given.key, gained);
+      written.push(given.key);
+    }
+    await tx.done;
+    return written;
+  }
+
+  /** Sent rows of one BALF whose request closure names one of `keys` (each row once). */
+  async rowsClosing(balf: string, keys: readonly string[]): Promise<LedgerRow[]> {
+    const tx = this.db.transaction(['rows', 'meta'], 'readonly');
+    const lists = await Promise.all(keys.map((k) => tx.objectStore('meta').get(closedByKey(balf, k))));
+    const sentKeys = [...new Set(lists.flatMap((l) => (l as string[] | undefined) ?? []))];
+    const found = await Promise.all(sentKeys.map((k) => tx.objectStore('rows').get([balf, k])));
+    await tx.done;
+    return found.filter((r): r is LedgerRow => r !== undefined);
+  }
+
   async count(): Promise<number> {
     // Every row is in the byUp index: counting its entries reads keys only, not every stored row (the
     // store's count took tens of ms at 50,000 rows, on the path of each new message's status line).
@@ -358,7 +418,8 @@ export class Ledger {
       await Promise.all(
         batch.keys.map(async (key) => {
           const row = await rows.get([batch.balf, key]);
-          // A row refined after it was batched left the batch (pending again): its new record is still to send.
+          // A row refined or queued again since it was batched (its request closure grew) left the batch
+          // (pending again): its new record is still to send.
           if (row?.batchId === batchId) {
             const { batchId: _b, ...rest } = row;
             await rows.put({ ...rest, up: Up.acknowledged });

@@ -11,6 +11,7 @@ import {
 } from './ingest.ts';
 import type { Ledger, Refinement } from './ledger.ts';
 import type { MessageHeader, MessagePart } from './platform.ts';
+import { extendClosures } from './requests.ts';
 
 /** Results written to the ledger in one transaction (a flush also ends each walk). */
 export const REFINE_FLUSH_ROWS = 250;
@@ -166,6 +167,14 @@ export class Refiner {
     this.writes = this.writes
       .then(async () => {
         this.stats.changed += await this.deps.ledger.applyRefinements(this.ctx.balf, batch);
+        // A message found usager only now may belong to a request a later reply already closed.
+        const keys = batch.filter((r) => r.ok).map((r) => r.key);
+        await extendClosures(
+          this.deps.ledger,
+          this.ctx.balf,
+          await this.deps.ledger.rowsOf(this.ctx.balf, keys),
+          false,
+        );
       })
       .catch((error: unknown) => {
         this.failure ??= { error };

@@ -1,10 +1,11 @@
 // Per-BALF figures for the popup: today's and this week's received/sent, and the usager messages
 // pending or overdue against the primary target, computed from the local ledger.
 import { isoWeekStart, localDay, todayIn } from '../core/calendar.ts';
-import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../core/replies.ts';
+import { matchReplies } from '../core/replies.ts';
 import { replyStatus } from '../core/targets.ts';
 import type { Config } from './config.ts';
-import type { Ledger, LedgerRow } from './ledger.ts';
+import type { Ledger } from './ledger.ts';
+import { toReceived, toSent } from './matching.ts';
 
 /** Usager messages older than this are not looked at by the popup (the dashboard covers history). */
 export const SUMMARY_WINDOW_DAYS = 90;
@@ -15,26 +16,6 @@ export interface BalfSummary {
   week: { received: number; sent: number };
   pending: number;
   overdue: number;
-}
-
-function toReceived(r: LedgerRow): ReceivedForMatch {
-  return {
-    key: r.key,
-    at: r.at,
-    category: r.cat as ReceivedForMatch['category'],
-    ...(r.correspondent !== undefined ? { correspondent: r.correspondent } : {}),
-    ...(r.subject !== undefined ? { subject: r.subject } : {}),
-  };
-}
-
-function toSent(r: LedgerRow): SentForMatch {
-  return {
-    key: r.key,
-    at: r.at,
-    category: r.cat as SentForMatch['category'],
-    ...(r.re ? { re: r.re } : {}),
-    ...(r.heuristic ? { heuristic: true } : {}),
-  };
 }
 
 export async function summarizeBalf(
@@ -65,7 +46,8 @@ export async function summarizeBalf(
   }
   const received = rows.filter((r) => r.dir === 'in').map(toReceived);
   const sent = rows.filter((r) => r.dir === 'out').map(toSent);
-  // The heuristic already ran when the rows were written; pairing here uses the stored `re` keys.
+  // The heuristic and the request closure ran when the rows were written: pairing here uses the stored
+  // `re` and `hre` keys, as the server does.
   const matches = matchReplies(received, sent);
   for (const r of received) {
     if (r.category !== 'usager') continue;

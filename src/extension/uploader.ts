@@ -102,6 +102,7 @@ export function recordOf(row: LedgerRow): TallyRecord {
   if (row.dir === 'out' && row.re && row.re.length > 0) record.re = row.re;
   if (row.dir === 'out' && row.heuristic) record.heuristic = true;
   if (row.dir === 'in' && row.hdr === true) record.hdr = true;
+  if (row.dir === 'out' && row.hre && row.hre.length > 0) record.hre = row.hre;
   return record;
 }
 

@@ -63,7 +63,14 @@ describe('uploader', () => {
     const ledger = await freshLedger();
     await seed(ledger, 2);
     await ledger.addIfAbsent([
-      row({ dir: 'out', cat: 'reply', re: [fakeKey()], heuristic: true, correspondents: ['jean@x.fr'] }),
+      row({
+        dir: 'out',
+        cat: 'reply',
+        re: [fakeKey()],
+        heuristic: true,
+        hre: [fakeKey()],
+        correspondents: ['jean@x.fr'],
+      }),
     ]);
     const server = fakeServer([ok]);
     const clock = new TestClock(new Date('2026-11-20T10:00:00Z'));
@@ -84,10 +91,11 @@ describe('uploader', () => {
       'seq',
     ]);
     for (const r of req?.body.records ?? []) {
-      expect(Object.keys(r).every((k) => ['k', 'dir', 'at', 'cat', 're', 'heuristic'].includes(k))).toBe(
-        true,
-      );
+      expect(
+        Object.keys(r).every((k) => ['k', 'dir', 'at', 'cat', 're', 'heuristic', 'hre'].includes(k)),
+      ).toBe(true);
     }
+    expect(req?.body.records.filter((r) => Array.isArray(r.hre) && r.hre.length === 1)).toHaveLength(1);
     const text = String(req?.init.body);
     for (const secretish of [
       SECRET,

@@ -1,10 +1,11 @@
 // The spot-check draw: population of received usager mail of a BALF over a period, seeded sample
 // (core drawSample / sampleSize), first reply (core matchReplies) and status (core replyStatus) per row.
 import { addDays, isoWeekStart, localDay, type Region } from '../../core/calendar.ts';
-import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
+import { matchReplies } from '../../core/replies.ts';
 import { drawSample, normalizeSeed, sampleSize } from '../../core/sampling.ts';
 import { replyStatus, type ReplyStatusName, type Target } from '../../core/targets.ts';
 import type { Ledger, LedgerRow } from '../ledger.ts';
+import { toReceived, toSent } from '../matching.ts';
 
 export type SizeRequest = { kind: 'count'; n: number } | { kind: 'margin'; margin: number };
 
@@ -29,8 +30,16 @@ export interface ReplyInfo {
   key: string;
   at: string;
   headerMessageId: string | null;
-  /** The reply's link to this message came from the subject/correspondent heuristic, not headers. */
+  /**
+   * The reply's link to this message came from the subject/correspondent heuristic or from its request
+   * (see `byRequest`), not from its own headers.
+   */
   heuristic: boolean;
+  /**
+   * The reply answers a later message of the same request (a reminder) and closes this one with it: its
+   * own headers do not name this message. Absent in audits saved before it existed.
+   */
+  byRequest?: boolean;
 }
 
 export interface SampleRow {
@@ -103,21 +112,6 @@ export function requestedSize(size: SizeRequest, population: number): number {
   return size.n;
 }
 
-function toReceived(r: LedgerRow): ReceivedForMatch {
-  return { key: r.key, at: r.at, category: 'usager' };
-}
-
-function toSent(r: LedgerRow): SentForMatch {
-  // Same pairing as the popup and the server: the stored `re` keys (the heuristic ran at write time).
-  return {
-    key: r.key,
-    at: r.at,
-    category: r.cat as SentForMatch['category'],
-    ...(r.re ? { re: r.re } : {}),
-    ...(r.heuristic ? { heuristic: true } : {}),
-  };
-}
-
 /** The seeded choice: who is drawn, from rows that need only balf, key, dir, cat and atMs. */
 interface Choice<R> {
   request: DrawRequest;
@@ -156,6 +150,8 @@ function complete(
   ctx: DrawContext,
 ): Draw {
   const { request, population } = choice;
+  // Same pairing as the popup and the server: the stored `re` and `hre` keys (the heuristic and the
+  // request closure ran at write time).
   const matches = matchReplies(chosen.map(toReceived), sent.map(toSent));
   const sentByKey = new Map(sent.map((r) => [r.key, r]));
   const sample = chosen.map((r): SampleRow => {
@@ -182,6 +178,7 @@ function complete(
             at: match.answeredAt,
             headerMessageId: sentByKey.get(match.sentKey)?.headerMessageId ?? null,
             heuristic: match.heuristic,
+            ...(closes(sentByKey.get(match.sentKey), r.key) ? { byRequest: true } : {}),
           }
         : null,
       status,
@@ -199,11 +196,19 @@ function complete(
   };
 }
 
-/** Replies among `rows` that can answer a chosen message (they reference it). */
+/** Whether `reply` answers `key` through its request closure only (not its own references). */
+function closes(reply: LedgerRow | undefined, key: string): boolean {
+  return reply !== undefined && !(reply.re ?? []).includes(key) && (reply.hre ?? []).includes(key);
+}
+
+/** Replies among `rows` that can answer a chosen message (they reference it or close it with its request). */
 function repliesTo(rows: readonly LedgerRow[], balf: string, chosenKeys: ReadonlySet<string>): LedgerRow[] {
   return rows.filter(
     (r) =>
-      r.balf === balf && r.dir === 'out' && r.cat === 'reply' && (r.re ?? []).some((k) => chosenKeys.has(k)),
+      r.balf === balf &&
+      r.dir === 'out' &&
+      r.cat === 'reply' &&
+      [...(r.re ?? []), ...(r.hre ?? [])].some((k) => chosenKeys.has(k)),
   );
 }
 
@@ -245,13 +250,15 @@ export async function drawFromLedger(
   const choice = choose(refs, req, ctx);
   const keys = choice.chosen.map((r) => r.key);
   const t2 = performance.now();
-  const [chosen, referring] = await Promise.all([
+  const [chosen, referring, closing] = await Promise.all([
     ledger.rowsOf(req.balf, keys),
     ledger.rowsReferring(req.balf, keys),
+    ledger.rowsClosing(req.balf, keys),
   ]);
   const t3 = performance.now();
   if (chosen.length !== keys.length) throw new Error('registre incohérent : une ligne tirée est introuvable');
-  const inWindow = referring.filter((r) => r.atMs >= fromMs && r.atMs < toMs);
+  const replies = new Map([...referring, ...closing].map((r) => [r.key, r]));
+  const inWindow = [...replies.values()].filter((r) => r.atMs >= fromMs && r.atMs < toMs);
   const draw = complete(choice, chosen, repliesTo(inWindow, req.balf, new Set(keys)), ctx);
   if (timing) {
     timing.readMs = Math.round(t1 - t0 + (t3 - t2));

@@ -180,8 +180,12 @@ export function renderSampleRow(
   tr.append(cell('sampling_colDelay', delay));
   const status = cell('sampling_colStatus', '', `status status-${row.status}`);
   status.append(el(doc, 'span', t(`sampling_status_${row.status}`)));
-  if (row.reply?.heuristic)
-    status.append(el(doc, 'span', t('sampling_heuristicReason'), { class: 'reason' }));
+  if (row.reply?.heuristic) {
+    // A reply that closes this message with its request answers a later reminder: say so, so that the
+    // chef de service opens the right messages.
+    const reason = row.reply.byRequest ? 'sampling_requestReason' : 'sampling_heuristicReason';
+    status.append(el(doc, 'span', t(reason), { class: 'reason' }));
+  }
   tr.append(status, openCell(ctx, row, n), decisionCell(ctx, row, n, decisions));
   return tr;
 }
