@@ -65,7 +65,160 @@ function sent(id: string, at: string, to: string, subject: string, headers?: Rec
   };
 }
 
+/** A received message that is automatic by its headers only: ordinary author and subject. */
+function automatic(
+  id: string,
+  at: string,
+  from: string,
+  subject: string,
+  headers: Record<string, string>,
+  body?: string,
+): Mail {
+  return { folder: 'INBOX', at, spec: { messageId: id, from, subject, headers, ...(body ? { body } : {}) } };
+}
+
+/** An Exchange-style delivery report (RFC 3464 inside RFC 6522) for a reply sent to a mistyped address. */
+const DELIVERY_REPORT = [
+  '--rapport-1',
+  'Content-Type: text/plain; charset=us-ascii',
+  '',
+  "Votre message n'a pas pu etre remis a usager3@exmple.fr : adresse inconnue.",
+  '',
+  '--rapport-1',
+  'Content-Type: message/delivery-status',
+  '',
+  'Reporting-MTA: dns; mx.exmple.fr',
+  '',
+  'Final-Recipient: rfc822; usager3@exmple.fr',
+  'Action: failed',
+  'Status: 5.1.1',
+  '',
+  '--rapport-1',
+  'Content-Type: text/rfc822-headers',
+  '',
+  `From: ${BALF}`,
+  'To: usager3@exmple.fr',
+  'Subject: Re: Question sur mon avis de taxe fonciere',
+  'Message-ID: <r3@dgfip.finances.gouv.fr>',
+  '',
+  '--rapport-1--',
+  '',
+].join('\n');
+
 const SCENARIOS: Record<string, { department: string; clients?: number; mails: Mail[] }> = {
+  'relances-et-automatiques': {
+    department: '75',
+    clients: 2,
+    mails: [
+      // (a) Mon 6 Oct 2025: a question; Tue 14 Oct: the same person writes again under the same subject;
+      // Wed 15 Oct: the BALF answers the reminder only (In-Reply-To and References name the reminder).
+      question('q1', '2025-10-06T09:00:00Z', 1, 'Demande de remise gracieuse'),
+      question('q1b', '2025-10-14T09:00:00Z', 1, 'Demande de remise gracieuse'),
+      reply('r1', '2025-10-15T10:00:00Z', 1, 'Re: Demande de remise gracieuse', {
+        inReplyTo: 'q1b',
+        references: ['q1b'],
+      }),
+      // (a) Tue 7 Oct: a question; Thu 16 Oct: a reminder under another subject that quotes it by
+      // In-Reply-To/References; Fri 17 Oct: the BALF answers the reminder from a client that names the
+      // parent only (In-Reply-To and References: the reminder, not the first message).
+      question('q2', '2025-10-07T09:00:00Z', 2, 'Attestation de résidence fiscale'),
+      {
+        ...question('q2b', '2025-10-16T09:00:00Z', 2, 'Relance : ma demande du 7 octobre'),
+        spec: {
+          messageId: 'q2b@exemple.fr',
+          from: usager(2),
+          to: BALF,
+          subject: 'Relance : ma demande du 7 octobre',
+          inReplyTo: 'q2@exemple.fr',
+          references: ['q2@exemple.fr'],
+        },
+      },
+      reply('r2', '2025-10-17T10:00:00Z', 2, 'Re: Relance : ma demande du 7 octobre', {
+        inReplyTo: 'q2b',
+        references: ['q2b'],
+      }),
+      // (b) Mon 20 Oct: a platform's notification (Auto-Submitted: auto-generated) and a newsletter
+      // (List-Id, List-Unsubscribe, Precedence: bulk), both with ordinary authors and subjects.
+      automatic(
+        'notif-1@demarches.exemple.fr',
+        '2025-10-20T08:00:00Z',
+        'Plateforme Démarches <contact@demarches.exemple.fr>',
+        'Votre dossier 2025-1042 a été mis à jour',
+        { 'Auto-Submitted': 'auto-generated' },
+      ),
+      automatic(
+        'lettre-42@editeur.exemple.fr',
+        '2025-10-20T09:00:00Z',
+        'Éditions Fiscales <info@editeur.exemple.fr>',
+        'Mise à jour de votre abonnement',
+        {
+          'List-Id': 'Lettre des abonnes <lettre.editeur.exemple.fr>',
+          'List-Unsubscribe': '<mailto:desabonnement@editeur.exemple.fr>',
+          Precedence: 'bulk',
+        },
+      ),
+      // (b) Tue 21 Oct: a question answered the same day to a mistyped address (exmple.fr), whose
+      // delivery report comes back (multipart/report, Return-Path: <>, ordinary author and subject);
+      // a notice with a null Return-Path only; a bounce known by its From only (MAILER-DAEMON <>).
+      question('q3', '2025-10-21T08:00:00Z', 3, 'Question sur mon avis de taxe foncière'),
+      {
+        ...reply('r3', '2025-10-21T10:00:00Z', 3, 'Re: Question sur mon avis de taxe foncière', {
+          inReplyTo: 'q3',
+          references: ['q3'],
+        }),
+        spec: {
+          messageId: 'r3@dgfip.finances.gouv.fr',
+          from: BALF,
+          to: 'Usager 3 <usager3@exmple.fr>',
+          subject: 'Re: Question sur mon avis de taxe foncière',
+          inReplyTo: 'q3@exemple.fr',
+          references: ['q3@exemple.fr'],
+        },
+      },
+      automatic(
+        'rapport-1@mx.exmple.fr',
+        '2025-10-21T10:05:00Z',
+        'Messagerie Exmple <messagerie@exmple.fr>',
+        'Message non distribué : Re: Question sur mon avis de taxe foncière',
+        {
+          'Return-Path': '<>',
+          'Content-Type': 'multipart/report; report-type=delivery-status; boundary="rapport-1"',
+        },
+        DELIVERY_REPORT,
+      ),
+      automatic(
+        'avis-1@mairie-exemple.fr',
+        '2025-10-21T11:00:00Z',
+        'Accueil Mairie <accueil@mairie-exemple.fr>',
+        'Information sur votre demande',
+        { 'Return-Path': '<>' },
+      ),
+      automatic(
+        'daemon-1@mx.exemple.fr',
+        '2025-10-21T12:00:00Z',
+        'MAILER-DAEMON <>',
+        'Avis de non-distribution',
+        {},
+      ),
+      // (c) Wed 22 Oct: people's mail that only looks automatic: a subject with « Notification »
+      // (never answered) and a forwarded bounce (answered on Thu 23 Oct).
+      question('q4', '2025-10-22T09:00:00Z', 4, 'Notification de mon changement d’adresse'),
+      {
+        ...question('q5', '2025-10-22T10:00:00Z', 5, 'TR: Undelivered Mail Returned to Sender'),
+        spec: {
+          messageId: 'q5@exemple.fr',
+          from: usager(5),
+          to: BALF,
+          subject: 'TR: Undelivered Mail Returned to Sender',
+          body: 'Bonjour,\n\nMon courriel vous est revenu, le voici.\n\n-------- Message transféré --------\nFrom: MAILER-DAEMON\nSubject: Undelivered Mail Returned to Sender\n',
+        },
+      },
+      reply('r5', '2025-10-23T09:00:00Z', 5, 'RE: TR: Undelivered Mail Returned to Sender', {
+        inReplyTo: 'q5',
+        references: ['q5'],
+      }),
+    ],
+  },
   'reponses-et-references': {
     department: '75',
     mails: [

@@ -12,7 +12,10 @@ export interface MessageSpec {
   inReplyTo?: string;
   /** Message-IDs (no brackets), oldest first, as mail clients write them. */
   references?: readonly string[];
-  /** Extra headers written as given, e.g. `{ 'Auto-Submitted': 'auto-replied' }`. */
+  /**
+   * Extra headers written as given, e.g. `{ 'Auto-Submitted': 'auto-replied' }`. A `Content-Type` here
+   * replaces the default plain-text one (then `body` is the whole MIME body, e.g. a multipart/report).
+   */
   headers?: Readonly<Record<string, string>>;
   body?: string;
 }
@@ -58,8 +61,10 @@ export function buildMessage(spec: MessageSpec): string {
   lines.push(`Subject: ${encodeHeader(spec.subject)}`);
   for (const [name, value] of Object.entries(spec.headers ?? {})) lines.push(`${name}: ${value}`);
   lines.push('MIME-Version: 1.0');
-  lines.push('Content-Type: text/plain; charset=UTF-8');
-  lines.push('Content-Transfer-Encoding: 8bit');
+  if (!Object.keys(spec.headers ?? {}).some((name) => name.toLowerCase() === 'content-type')) {
+    lines.push('Content-Type: text/plain; charset=UTF-8');
+    lines.push('Content-Transfer-Encoding: 8bit');
+  }
   lines.push('');
   lines.push(...(spec.body ?? 'Bonjour,\n\nCordialement.\n').split('\n'));
   return lines.join('\r\n');
