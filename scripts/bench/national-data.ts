@@ -1,0 +1,297 @@
+/**
+ * The national data set of bench:server, generated deterministically one BALF at a time: directory,
+ * per-message records and references, ingest batches, daily rollups — and the truth the stats must answer.
+ */
+import { regionForDepartment, workingDaysAfter, type Region } from '../../src/core/calendar.ts';
+import { seededRandom } from '../../test/support/seeded-random.ts';
+import { DayCounts, FLOWS, NationalTruth, flowIndex } from './national-truth.ts';
+
+export interface NationalShape {
+  balfs: number;
+  /** Records a day over the nation, on average over the days of the year. */
+  recordsPerDay: number;
+  /** First and number of generated days (a calendar year at full scale). */
+  firstDay: string;
+  days: number;
+  /** First day with per-message records; earlier days hold rollups only, as after a retention purge. */
+  rawFrom: string;
+  whitMondayWorked: boolean;
+  seed: number;
+}
+
+export const DEPARTMENTS: readonly string[] = [
+  ...Array.from({ length: 95 }, (_, i) => String(i + 1).padStart(2, '0')).filter((c) => c !== '20'),
+  '2A',
+  '2B',
+  '971',
+  '972',
+  '973',
+  '974',
+  '976',
+];
+
+export interface BalfInfo {
+  index: number;
+  address: string;
+  service: string;
+  department: string;
+  region: Region;
+}
+
+export interface Directory {
+  departments: { code: string; name: string; region: Region }[];
+  services: { code: string; name: string; kind: string; department_code: string; region: null }[];
+  balfs: BalfInfo[];
+}
+
+/** About 2.5 BALFs a service, every department with services; addresses sort in index order. */
+export function nationalDirectory(balfs: number): Directory {
+  const departments = DEPARTMENTS.map((code) => ({
+    code,
+    name: `DDFiP ${code}`,
+    region: regionForDepartment(code),
+  }));
+  const serviceCount = Math.max(DEPARTMENTS.length, Math.round(balfs / 2.5));
+  const services = Array.from({ length: serviceCount }, (_, i) => ({
+    code: `S${String(i).padStart(5, '0')}`,
+    name: `Service ${i}`,
+    kind: ['SIP', 'SIE', 'SIP-SIE', 'SPF', 'CDIF'][i % 5]!,
+    department_code: DEPARTMENTS[i % DEPARTMENTS.length]!,
+    region: null,
+  }));
+  return {
+    departments,
+    services,
+    balfs: Array.from({ length: balfs }, (_, index) => {
+      const service = services[index % serviceCount]!;
+      return {
+        index,
+        address: `balf${String(index).padStart(5, '0')}@dgfip.finances.gouv.fr`,
+        service: service.code,
+        department: service.department_code,
+        region: regionForDepartment(service.department_code),
+      };
+    }),
+  };
+}
+
+export interface RecordRow {
+  key: string;
+  dir: 'in' | 'out';
+  at: string;
+  day: string;
+  cat: string;
+  answeredAt: string | null;
+  batchId: string;
+}
+
+export interface BalfData {
+  balf: BalfInfo;
+  /** Records of the raw days, sorted by key (the primary key's order). */
+  records: RecordRow[];
+  /** References of the raw replies (each answers one received message), sorted by ref_key. */
+  refs: { sentKey: string; refKey: string }[];
+  /** One ingest batch per raw day with records. */
+  batches: { batchId: string; records: number; createdAt: string }[];
+  /** Every day's rollups, raw or not. */
+  counts: DayCounts;
+  /** Received usager mail of the raw days still unanswered at the end (for the bench's own uploads). */
+  unanswered: { key: string; dayIndex: number }[];
+}
+
+const DAY_MS = 86_400_000;
+/**
+ * Instants between 08:00 and 19:00 UTC fall on the same calendar day in every region's time zone
+ * (UTC−4 to UTC+4), so a record's local day is its UTC date.
+ */
+const DAY_START_MS = 8 * 3_600_000;
+const DAY_SPAN_MS = 11 * 3_600_000;
+const RECEIVED_SHARE = 0.7;
+const RECEIVED_WEIGHTS: readonly [string, number][] = [
+  ['usager', 0.6],
+  ['interne', 0.2],
+  ['auto', 0.15],
+  ['junk', 0.05],
+];
+const OTHER_SENT: readonly string[] = ['forward', 'new', 'new', 'auto'];
+const ANSWERED_SHARE = 0.9;
+/** Each drawn message adds its answer, if any: draws per day are scaled so that records meet the shape. */
+const RECORDS_PER_DRAW = 1 + RECEIVED_SHARE * RECEIVED_WEIGHTS[0]![1] * ANSWERED_SHARE;
+
+export function dayList(firstDay: string, days: number): string[] {
+  const start = Date.parse(`${firstDay}T00:00:00Z`);
+  return Array.from({ length: days }, (_, i) => new Date(start + i * DAY_MS).toISOString().slice(0, 10));
+}
+
+/** Working days from a day to another, per region and calendar setting, memoised (few distinct pairs). */
+export class DelayTable {
+  private readonly cache = new Map<string, number>();
+  constructor(private readonly days: readonly string[]) {}
+
+  /** Reply delay of mail received on day index `from` and answered on day `to` (a day string). */
+  delay(region: Region, from: number, to: string, whitMondayWorked: boolean): number {
+    const k = `${region}|${from}|${to}|${whitMondayWorked ? 1 : 0}`;
+    let v = this.cache.get(k);
+    if (v === undefined) {
+      const received = this.days[from]!;
+      v = to <= received ? 0 : workingDaysAfter(received, to, region, { whitMondayWorked });
+      this.cache.set(k, v);
+    }
+    return v;
+  }
+}
+
+/** 22 base64url characters, as the add-on's truncated HMAC keys. */
+function keyMaker(r: () => number): () => string {
+  const bytes = Buffer.alloc(16);
+  return () => {
+    for (let i = 0; i < 16; i += 4) bytes.writeUInt32LE(Math.floor(r() * 4_294_967_296), i);
+    return bytes.toString('base64url').slice(0, 22);
+  };
+}
+
+/**
+ * One BALF's days: about half received (usager, interne, auto, junk), 90 % of usager mail answered by a
+ * reply that references it 0 to ~10 calendar days later (none after the last day), plus forwards,
+ * new and automatic sent mail. Weekdays carry most of the mail.
+ */
+export function generateBalf(
+  shape: NationalShape,
+  balf: BalfInfo,
+  days: readonly string[],
+  delays: DelayTable,
+) {
+  const r = seededRandom(shape.seed * 1_000_003 + balf.index);
+  const key = keyMaker(r);
+  const perBalfDay = shape.recordsPerDay / shape.balfs;
+  const counts = new DayCounts(days.length);
+  const records: RecordRow[] = [];
+  const refs: BalfData['refs'] = [];
+  const rawFromIndex = days.findIndex((d) => d >= shape.rawFrom);
+  const raw = (i: number) => rawFromIndex >= 0 && i >= rawFromIndex;
+  const batchIds = days.map(
+    (d, i) => `${String(balf.index).padStart(8, '0')}-0000-4000-8000-${String(i).padStart(12, '0')}`,
+  );
+  const perDay = new Int32Array(days.length);
+  const unansweredByKey = new Map<string, number>();
+  const firstMs = Date.parse(`${days[0]}T00:00:00Z`);
+  const push = (row: RecordRow, dayIndex: number) => {
+    if (!raw(dayIndex)) return;
+    records.push(row);
+    perDay[dayIndex]!++;
+  };
+  for (let d = 0; d < days.length; d++) {
+    const weekday = new Date(firstMs + d * DAY_MS).getUTCDay();
+    const factor = weekday === 0 || weekday === 6 ? 0.15 : 1.34;
+    const n = Math.round(((perBalfDay * factor) / RECORDS_PER_DRAW) * (0.5 + r()));
+    const dayMs = firstMs + d * DAY_MS;
+    for (let i = 0; i < n; i++) {
+      const ms = dayMs + DAY_START_MS + Math.floor(r() * DAY_SPAN_MS);
+      if (r() >= RECEIVED_SHARE) {
+        const cat = OTHER_SENT[Math.floor(r() * OTHER_SENT.length)]!;
+        counts.flows[d * FLOWS.length + flowIndex('out', cat)]!++;
+        push(
+          {
+            key: key(),
+            dir: 'out',
+            at: iso(ms),
+            day: days[d]!,
+            cat,
+            answeredAt: null,
+            batchId: batchIds[d]!,
+          },
+          d,
+        );
+        continue;
+      }
+      let x = r();
+      const cat = RECEIVED_WEIGHTS.find(([, w]) => (x -= w) < 0)?.[0] ?? 'usager';
+      counts.flows[d * FLOWS.length + flowIndex('in', cat)]!++;
+      const k = key();
+      if (cat !== 'usager') {
+        push(
+          { key: k, dir: 'in', at: iso(ms), day: days[d]!, cat, answeredAt: null, batchId: batchIds[d]! },
+          d,
+        );
+        continue;
+      }
+      // The answer, if any: `later` calendar days after receipt, after the receipt itself.
+      const answered = r() < ANSWERED_SHARE;
+      const later = Math.min(10, Math.floor(-Math.log(1 - r()) * 1.6));
+      const replyDay = d + later;
+      if (!answered || replyDay >= days.length) {
+        counts.addReply(d, -1, -1);
+        push(
+          { key: k, dir: 'in', at: iso(ms), day: days[d]!, cat, answeredAt: null, batchId: batchIds[d]! },
+          d,
+        );
+        if (raw(d)) unansweredByKey.set(k, d);
+        continue;
+      }
+      const replyStart = later === 0 ? ms + 60_000 : firstMs + replyDay * DAY_MS + DAY_START_MS;
+      const replyEnd = firstMs + replyDay * DAY_MS + DAY_START_MS + DAY_SPAN_MS;
+      const replyMs = replyStart + Math.floor(r() * Math.max(1, replyEnd - replyStart));
+      const answeredAt = iso(replyMs);
+      counts.addReply(
+        d,
+        delays.delay(balf.region, d, days[replyDay]!, false),
+        delays.delay(balf.region, d, days[replyDay]!, true),
+      );
+      counts.flows[replyDay * FLOWS.length + flowIndex('out', 'reply')]!++;
+      const sentKey = key();
+      push({ key: k, dir: 'in', at: iso(ms), day: days[d]!, cat, answeredAt, batchId: batchIds[d]! }, d);
+      push(
+        {
+          key: sentKey,
+          dir: 'out',
+          at: answeredAt,
+          day: days[replyDay]!,
+          cat: 'reply',
+          answeredAt: null,
+          batchId: batchIds[replyDay]!,
+        },
+        replyDay,
+      );
+      if (raw(replyDay)) refs.push({ sentKey, refKey: k });
+    }
+  }
+  records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  refs.sort((a, b) => (a.refKey < b.refKey ? -1 : a.refKey > b.refKey ? 1 : 0));
+  const batches: BalfData['batches'] = [];
+  for (let d = 0; d < days.length; d++)
+    if (perDay[d]! > 0)
+      batches.push({ batchId: batchIds[d]!, records: perDay[d]!, createdAt: `${days[d]}T20:00:00.000Z` });
+  const data: BalfData = {
+    balf,
+    records,
+    refs,
+    batches,
+    counts,
+    unanswered: [...unansweredByKey].map(([k, dayIndex]) => ({ key: k, dayIndex })),
+  };
+  return data;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Walks every BALF in address order (the order of the records' primary key), handing each one's data
+ * to `write` and adding its counts to the truth.
+ */
+export async function generateNational(
+  shape: NationalShape,
+  write: (data: BalfData) => void | Promise<void>,
+): Promise<{ directory: Directory; truth: NationalTruth; days: string[] }> {
+  const directory = nationalDirectory(shape.balfs);
+  const days = dayList(shape.firstDay, shape.days);
+  const delays = new DelayTable(days);
+  const truth = new NationalTruth(directory, days, delays);
+  for (const balf of directory.balfs) {
+    const data = generateBalf(shape, balf, days, delays);
+    truth.add(data);
+    await write(data);
+  }
+  return { directory, truth, days };
+}
