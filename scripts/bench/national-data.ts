@@ -162,7 +162,8 @@ export function generateBalf(
   delays: DelayTable,
 ) {
   const r = seededRandom(shape.seed * 1_000_003 + balf.index);
-  const key = keyMaker(r);
+  // Keys come from their own sequence: the counts do not depend on which days are raw.
+  const key = keyMaker(seededRandom(shape.seed * 1_000_003 + balf.index + 500_000_000));
   const perBalfDay = shape.recordsPerDay / shape.balfs;
   const counts = new DayCounts(days.length);
   const records: RecordRow[] = [];
@@ -175,10 +176,17 @@ export function generateBalf(
   const perDay = new Int32Array(days.length);
   const unansweredByKey = new Map<string, number>();
   const firstMs = Date.parse(`${days[0]}T00:00:00Z`);
-  const push = (row: RecordRow, dayIndex: number) => {
-    if (!raw(dayIndex)) return;
-    records.push(row);
-    perDay[dayIndex]!++;
+  // Rows are built for raw days only: the rollup-only days cost a few random draws per message.
+  const push = (
+    k: string,
+    dir: 'in' | 'out',
+    ms: number,
+    d: number,
+    cat: string,
+    answeredAt: string | null,
+  ) => {
+    records.push({ key: k, dir, at: iso(ms), day: days[d]!, cat, answeredAt, batchId: batchIds[d]! });
+    perDay[d]!++;
   };
   for (let d = 0; d < days.length; d++) {
     const weekday = new Date(firstMs + d * DAY_MS).getUTCDay();
@@ -190,29 +198,14 @@ export function generateBalf(
       if (r() >= RECEIVED_SHARE) {
         const cat = OTHER_SENT[Math.floor(r() * OTHER_SENT.length)]!;
         counts.flows[d * FLOWS.length + flowIndex('out', cat)]!++;
-        push(
-          {
-            key: key(),
-            dir: 'out',
-            at: iso(ms),
-            day: days[d]!,
-            cat,
-            answeredAt: null,
-            batchId: batchIds[d]!,
-          },
-          d,
-        );
+        if (raw(d)) push(key(), 'out', ms, d, cat, null);
         continue;
       }
       let x = r();
       const cat = RECEIVED_WEIGHTS.find(([, w]) => (x -= w) < 0)?.[0] ?? 'usager';
       counts.flows[d * FLOWS.length + flowIndex('in', cat)]!++;
-      const k = key();
       if (cat !== 'usager') {
-        push(
-          { key: k, dir: 'in', at: iso(ms), day: days[d]!, cat, answeredAt: null, batchId: batchIds[d]! },
-          d,
-        );
+        if (raw(d)) push(key(), 'in', ms, d, cat, null);
         continue;
       }
       // The answer, if any: `later` calendar days after receipt, after the receipt itself.
@@ -221,38 +214,28 @@ export function generateBalf(
       const replyDay = d + later;
       if (!answered || replyDay >= days.length) {
         counts.addReply(d, -1, -1);
-        push(
-          { key: k, dir: 'in', at: iso(ms), day: days[d]!, cat, answeredAt: null, batchId: batchIds[d]! },
-          d,
-        );
-        if (raw(d)) unansweredByKey.set(k, d);
+        if (raw(d)) {
+          const k = key();
+          push(k, 'in', ms, d, cat, null);
+          unansweredByKey.set(k, d);
+        }
         continue;
       }
       const replyStart = later === 0 ? ms + 60_000 : firstMs + replyDay * DAY_MS + DAY_START_MS;
       const replyEnd = firstMs + replyDay * DAY_MS + DAY_START_MS + DAY_SPAN_MS;
       const replyMs = replyStart + Math.floor(r() * Math.max(1, replyEnd - replyStart));
-      const answeredAt = iso(replyMs);
       counts.addReply(
         d,
         delays.delay(balf.region, d, days[replyDay]!, false),
         delays.delay(balf.region, d, days[replyDay]!, true),
       );
       counts.flows[replyDay * FLOWS.length + flowIndex('out', 'reply')]!++;
-      const sentKey = key();
-      push({ key: k, dir: 'in', at: iso(ms), day: days[d]!, cat, answeredAt, batchId: batchIds[d]! }, d);
-      push(
-        {
-          key: sentKey,
-          dir: 'out',
-          at: answeredAt,
-          day: days[replyDay]!,
-          cat: 'reply',
-          answeredAt: null,
-          batchId: batchIds[replyDay]!,
-        },
-        replyDay,
-      );
-      if (raw(replyDay)) refs.push({ sentKey, refKey: k });
+      if (!raw(replyDay)) continue;
+      // A reply of a raw day references its received message, raw or already purged.
+      const [k, sentKey] = [key(), key()];
+      if (raw(d)) push(k, 'in', ms, d, cat, iso(replyMs));
+      push(sentKey, 'out', replyMs, replyDay, 'reply', null);
+      refs.push({ sentKey, refKey: k });
     }
   }
   records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -139,11 +139,11 @@ export async function benchNational(target: DbTarget, options: NationalOptions) 
     await recheck({ ...ctx, whitMondayWorked: flipped }, 'statsAfterRecompute');
     await app.close();
 
-    // Purges: the first month, then the rest of the year; the rollups, and so the stats, stay.
+    // Purges: the first month of records, then the rest of the year; the rollups, and so the stats, stay.
     const purges = [];
     let removedRefs = 0;
     let purgedUpTo = shape.firstDay;
-    for (const horizon of [nextMonth(shape.firstDay), `${Number(options.year) + 1}-01-01`]) {
+    for (const horizon of [nextMonth(shape.rawFrom), `${Number(options.year) + 1}-01-01`]) {
       const before = await one(opened.db, 'select count(*) from records');
       const days = dayNumber(localDay(now, 'metropole')) - dayNumber(horizon);
       t = performance.now();
