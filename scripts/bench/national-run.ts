@@ -76,6 +76,8 @@ export async function benchNational(target: DbTarget, options: NationalOptions) 
   const opened = await openDatabase(target);
   let writer: BulkWriter | undefined;
   const checks: Record<string, string> = {};
+  // A full-scale run lasts hours: each phase says on stderr when it is done.
+  const say = (what: string) => console.error(`[${new Date().toISOString()} ${target.kind}] ${what}`);
   try {
     writer =
       target.kind === 'sqlite'
@@ -103,6 +105,9 @@ export async function benchNational(target: DbTarget, options: NationalOptions) 
       ['BALF', shape.balfs, await one(opened.db, 'select count(*) from balf_homes')],
     ]);
     const sizeBytes = await sizeOnDisk(opened, target);
+    say(
+      `chargé : ${truth.rawRecords} enregistrements en ${loaded.loadSeconds.toFixed(0)} s, ${sizeBytes} octets`,
+    );
 
     // Stats, each case checked against the truth before it is timed.
     let { app, url } = await startApp(opened.db, now, shape.whitMondayWorked);
@@ -112,6 +117,7 @@ export async function benchNational(target: DbTarget, options: NationalOptions) 
     const ctx: StatsContext = { url, token: read, truth, now, whitMondayWorked: shape.whitMondayWorked };
     const cases = statsCases(truth, options.year, options.month);
     const stats = await measureStats(ctx, cases, options.runs);
+    say(`statistiques : ${JSON.stringify(stats)}`);
     await app.close();
 
     // Uploads that answer unanswered mail of the last days: pairing against a year of records.
@@ -134,6 +140,7 @@ export async function benchNational(target: DbTarget, options: NationalOptions) 
     let t = performance.now();
     const recomputed = await recomputeOnCalendarChange(opened.db, { whitMondayWorked: flipped });
     const recomputeSeconds = seconds(t);
+    say(`envoi ${JSON.stringify(upload.figures)} ; recalcul de ${recomputed} BALF en ${recomputeSeconds} s`);
     if (shape.rawFrom > shape.firstDay) truth.keepDelaysBefore(shape.rawFrom, shape.whitMondayWorked);
     ({ app, url } = await startApp(opened.db, now, flipped));
     await recheck({ ...ctx, whitMondayWorked: flipped }, 'statsAfterRecompute');
@@ -149,6 +156,7 @@ export async function benchNational(target: DbTarget, options: NationalOptions) 
       t = performance.now();
       const report = await purgeOlderThan(opened.db, { days, now });
       const purgeSeconds = seconds(t);
+      say(`purge avant ${horizon} : ${report.records} enregistrements en ${purgeSeconds} s`);
       removedRefs += report.refs;
       const wanted = truth.rawBefore(horizon) - truth.rawBefore(purgedUpTo);
       purgedUpTo = horizon;
