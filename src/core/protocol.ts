@@ -13,7 +13,8 @@ import { canonicalUtcMs } from './local-time.ts';
 export const PROTOCOL_SCHEMA = 1;
 /**
  * Version of the upload format (`POST /api/v1/tallies`) the add-on writes. 2 adds `hdr` (received mail
- * classified with its own headers) and `hre` (earlier messages of the same request a reply also closes).
+ * classified with its own headers), `hre` (earlier messages of the same request a reply also closes) and
+ * `via` (a reply sent from another identity than the BALF's).
  * The server accepts every version in `TALLY_SCHEMAS`: an add-on not yet upgraded keeps uploading.
  */
 export const TALLY_SCHEMA = 2;
@@ -44,6 +45,13 @@ export const sentCategories = ['reply', 'forward', 'new', 'auto'] as const;
 export type ReceivedCategory = (typeof receivedCategories)[number];
 export type SentCategory = (typeof sentCategories)[number];
 export type Category = ReceivedCategory | SentCategory;
+/**
+ * How a reply reached the usager when it did not leave from the BALF's own identity: from the agent's
+ * personal address (`personal`), or from another BALF of the same Thunderbird (`other-balf`). See
+ * src/core/foreign-replies.ts.
+ */
+export const vias = ['personal', 'other-balf'] as const;
+export type Via = (typeof vias)[number];
 
 const isoInstant = z.iso.datetime({ offset: true });
 const isoDay = z.iso.date();
@@ -97,6 +105,12 @@ export const tallyRecordSchema = z
      * keys adds them: the server keeps the union.
      */
     hre: z.array(messageKeySchema).max(MAX_HRE_KEYS).optional(),
+    /**
+     * Sent replies only: the reply left from another identity than the BALF's (the agent's personal address,
+     * or another BALF) and answers a message this BALF received (src/core/foreign-replies.ts). Absent: sent
+     * from the BALF itself. Stored per record; the stats count such replies per BALF and day (`sentVia`).
+     */
+    via: z.enum(vias).optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -116,6 +130,9 @@ export const tallyRecordSchema = z
     }
     if (r.dir === 'out' && r.hdr !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['hdr'], message: 'hdr est réservé aux messages reçus' });
+    }
+    if (r.via !== undefined && !(r.dir === 'out' && r.cat === 'reply')) {
+      ctx.addIssue({ code: 'custom', path: ['via'], message: 'via est réservé aux réponses envoyées' });
     }
   });
 export type TallyRecord = z.infer<typeof tallyRecordSchema>;
@@ -151,7 +168,8 @@ export type TallyBatchInput = z.input<typeof tallyBatchSchema>;
 const tallyEnvelopeSchema = tallyBatchSchema.extend({
   records: z.array(z.unknown()).min(1).max(MAX_RECORDS_PER_BATCH),
 });
-const RECORD_FIELDS = new Set(['k', 'dir', 'at', 'cat', 're', 'heuristic', 'hdr', 'hre']);
+const RECORD_FIELDS = new Set(['k', 'dir', 'at', 'cat', 're', 'heuristic', 'hdr', 'hre', 'via']);
+const VIAS: ReadonlySet<unknown> = new Set(vias);
 const RECEIVED_CATEGORIES: ReadonlySet<unknown> = new Set(receivedCategories);
 const SENT_CATEGORIES: ReadonlySet<unknown> = new Set(sentCategories);
 const KEY_RE = /^[A-Za-z0-9_-]{22}$/;
@@ -167,9 +185,10 @@ function plainRecords(records: readonly unknown[]): TallyRecord[] | null {
   for (const r of records) {
     if (typeof r !== 'object' || r === null || Array.isArray(r)) return null;
     for (const field of Object.keys(r)) if (!RECORD_FIELDS.has(field)) return null;
-    const { k, dir, at, cat, re, heuristic, hdr, hre } = r as Record<string, unknown>;
+    const { k, dir, at, cat, re, heuristic, hdr, hre, via } = r as Record<string, unknown>;
     if (!isKey(k) || typeof at !== 'string' || canonicalUtcMs(at) === null) return null;
     if (heuristic !== undefined && typeof heuristic !== 'boolean') return null;
+    if (via !== undefined && !(dir === 'out' && cat === 'reply' && VIAS.has(via))) return null;
     if (dir === 'in') {
       if (!RECEIVED_CATEGORIES.has(cat)) return null;
       if (re !== undefined && !(Array.isArray(re) && re.length === 0)) return null;
@@ -265,6 +284,12 @@ export const metricsSchema = z.object({
   unrefined: count,
   sent: count,
   sentByCategory: z.object({ reply: count, forward: count, new: count, auto: count }),
+  /**
+   * Replies among `sentByCategory.reply` sent from another identity than the BALF's (records with `via`):
+   * from agents' personal addresses, or from another BALF. Their share of the replies is a training signal
+   * for the chef de service; the records name no agent, so there is no figure per agent.
+   */
+  sentVia: z.object({ personal: count, otherBalf: count }),
   answeredInTime: count,
   answeredLate: count,
   pending: count,
@@ -296,6 +321,7 @@ export function emptyMetrics(): Metrics {
     unrefined: 0,
     sent: 0,
     sentByCategory: { reply: 0, forward: 0, new: 0, auto: 0 },
+    sentVia: { personal: 0, otherBalf: 0 },
     answeredInTime: 0,
     answeredLate: 0,
     pending: 0,

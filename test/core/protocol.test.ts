@@ -7,6 +7,7 @@ import {
   sentCategories,
   spotCheckSummarySchema,
   tallyBatchSchema,
+  vias,
 } from '../../src/core/protocol.ts';
 
 const batch = (over: Record<string, unknown> = {}) => ({
@@ -64,7 +65,26 @@ describe('tallyBatchSchema', () => {
     expect(tallyBatchSchema.safeParse(batch({ schema: 3 })).success).toBe(false);
   });
 
+  it('accepts via on a sent reply, from the personal address or another BALF', () => {
+    for (const via of vias) {
+      const record = {
+        k: 'C'.repeat(22),
+        dir: 'out',
+        at: '2025-03-11T09:00:00Z',
+        cat: 'reply',
+        re: ['B'.repeat(22)],
+        via,
+      };
+      const parsed = parseTallyBatch(batch({ schema: 2, records: [record] }));
+      expect(parsed.success, via).toBe(true);
+      expect(parsed.data?.records[0]?.via).toBe(via);
+    }
+  });
+
   it.each([
+    ['via on a received record', { via: 'personal' }, 'via'],
+    ['via on a sent forward (only replies answer)', { dir: 'out', cat: 'forward', via: 'personal' }, 'via'],
+    ['an unknown via', { dir: 'out', cat: 'reply', via: 'agent' }, 'via'],
     ['hdr on a sent record', { dir: 'out', cat: 'reply', hdr: true }, 'hdr'],
     ['hre on a received record', { hre: ['D'.repeat(22)] }, 'hre'],
     ['a non-boolean hdr', { hdr: 'yes' }, 'hdr'],
@@ -158,6 +178,7 @@ describe("parseTallyBatch (the fast reading of the add-on's batches)", () => {
         re: fc.array(validKey, { maxLength: 20 }),
         heuristic: fc.boolean(),
         hre: fc.array(validKey, { maxLength: 50 }),
+        via: fc.constantFrom(...vias),
       },
       { requiredKeys: ['k', 'dir', 'at', 'cat'] },
     ),
@@ -175,6 +196,7 @@ describe("parseTallyBatch (the fast reading of the add-on's batches)", () => {
     fc.constantFrom('yes', 1, null).map((heuristic) => (r: Rec) => ({ ...r, heuristic })),
     fc.constantFrom(true, false, 'yes', null).map((hdr) => (r: Rec) => ({ ...r, hdr })),
     fc.array(anyKey, { minLength: 0, maxLength: 52 }).map((hre) => (r: Rec) => ({ ...r, hre })),
+    fc.constantFrom('personal', 'other-balf', 'agent', true, null).map((via) => (r: Rec) => ({ ...r, via })),
     fc.constant((r: Rec) => ({ ...r, extra: 1 })),
     fc.constant((r: Rec) => Object.assign(Object.create(null) as Rec, r)),
     fc.constant((r: Rec) => [r] as unknown as Rec),

@@ -160,6 +160,7 @@ function metricsOf(rows: ReturnType<typeof expected>): Metrics {
     unrefined: 0,
     sent: 0,
     sentByCategory: { reply: 0, forward: 0, new: 0, auto: 0 },
+    sentVia: { personal: 0, otherBalf: 0 },
     answeredInTime: 0,
     answeredLate: 0,
     pending: 0,

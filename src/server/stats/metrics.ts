@@ -40,6 +40,8 @@ export class MetricsAccumulator {
       unrefined: this.unrefined,
       sent: this.sent,
       sentByCategory: { ...this.sentByCategory },
+      // Filled from the replies' own rollup (src/server/stats/sent-via.ts).
+      sentVia: { personal: 0, otherBalf: 0 },
       answeredInTime: this.statuses.answered_in_time,
       answeredLate: this.statuses.answered_late,
       pending: this.statuses.pending,
