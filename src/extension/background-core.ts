@@ -5,7 +5,15 @@ import { ledgerCsv } from './csv.ts';
 import { ingestHeaders, type IngestStats } from './ingest.ts';
 import { Ledger, type LedgerDb } from './ledger.ts';
 import { emitStatus, makeLogger, type Sink } from './logger.ts';
-import type { Clock, MailFolder, MessageHeader, MessageList, MessagePart, Messenger } from './platform.ts';
+import type {
+  Clock,
+  MailFolder,
+  MessageHeader,
+  MessageList,
+  MessagePart,
+  Messenger,
+  SendInfo,
+} from './platform.ts';
 import { isRequest, type Handlers, type OptionsState, type Request } from './runtime-messages.ts';
 import {
   balfAccounts,
@@ -16,6 +24,7 @@ import {
   type ScanMark,
   type ScanOptions,
 } from './scanner.ts';
+import { watchSend } from './send-watch.ts';
 import { summarizeBalf } from './summary.ts';
 import {
   LAST_UPLOAD_KEY,
@@ -561,9 +570,21 @@ export function startBackground(deps: BackgroundDeps): Background {
     true,
   );
   m.compose.onAfterSend.addListener(
-    on('onAfterSend', async (ledger, _tab: unknown, info: { error?: string; messages?: MessageHeader[] }) => {
+    on('onAfterSend', async (ledger, _tab: unknown, info: SendInfo) => {
       // Only the copies saved in a folder carry a folder and an id; a send without copy is seen by no scan.
       if (!info.error && info.messages && info.messages.length > 0) await ingestLive(ledger, info.messages);
+      // Then the reply sent from another identity than a BALF's (send-watch.ts).
+      const { config: cfg } = await config();
+      const counted = await watchSend(
+        { messenger: m, ledger, clock: deps.clock, log, readHeaders: ingestDeps(ledger).getFull },
+        cfg,
+        await countedAccounts(cfg),
+        info,
+      );
+      if (counted > 0) {
+        await soonUpload();
+        await status(ledger);
+      }
     }),
   );
   m.alarms.onAlarm.addListener(

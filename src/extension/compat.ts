@@ -39,6 +39,9 @@ export function adaptMessenger(m: Messenger): Messenger {
       continueList: (id) => messages.continueList(id),
       ...(typeof messages.abortList === 'function' ? { abortList: messages.abortList.bind(messages) } : {}),
       getFull: (id) => messages.getFull(id),
+      ...('get' in messages && typeof messages.get === 'function'
+        ? { get: messages.get.bind(messages) }
+        : {}),
       ...('getHeaders' in messages && typeof messages.getHeaders === 'function'
         ? { getHeaders: rawFirst(messages.getHeaders.bind(messages)) }
         : {}),

@@ -1,7 +1,7 @@
 // Local ledger in IndexedDB (idb): one row per (BALF, message key), the upload queue and batches,
 // scan marks and upload results. Every counting path writes here, idempotently.
 import { openDB, unwrap, type DBSchema, type IDBPDatabase } from 'idb';
-import { MAX_HRE_KEYS, type Category, type TallyRecord } from '../core/protocol.ts';
+import { MAX_HRE_KEYS, type Category, type TallyRecord, type Via } from '../core/protocol.ts';
 
 export const DB_NAME = 'suivi-balf';
 export const DB_VERSION = 5;
@@ -51,6 +51,8 @@ export interface LedgerRow {
   heuristic?: boolean;
   /** Sent replies: earlier received messages of the same request this reply also closes (core requestClosure). */
   hre?: string[];
+  /** A reply sent from another identity than this BALF's (send-watch.ts). */
+  via?: Via;
   up: UpState;
   batchId?: string;
   /** Received rows: true when `cat` was decided with the message's own headers (uploaded as `hdr`). */

@@ -89,6 +89,14 @@ export interface SendInfo {
   error?: string;
   headerMessageId?: string;
   messages?: MessageHeader[];
+  /** The compose window's details (Thunderbird 147+): the parts the send path reads. */
+  details?: {
+    type?: string;
+    identityId?: string;
+    /** The message answered or forwarded. */
+    relatedMessageId?: number;
+    from?: string;
+  };
 }
 
 /** Everything the add-on calls on `messenger`. Tests fake exactly this. */
@@ -100,6 +108,8 @@ export interface Messenger {
     /** Thunderbird 120+: stops filling a list (its remaining pages are never built). */
     abortList?(listId: string): Promise<void>;
     getFull(id: number): Promise<MessagePart>;
+    /** One message header by id. */
+    get?(id: number): Promise<MessageHeader>;
     /**
      * Thunderbird 147+: the message's headers without MIME parsing, "significantly faster than
      * getFull when only the header information is required". Absent on older versions.
@@ -152,6 +162,13 @@ export interface Messenger {
   menus: {
     create(info: { id: string; title: string; contexts: string[] }, callback?: () => void): string | number;
     onClicked: WebEvent<(info: { menuItemId: string | number }, tab?: unknown) => void>;
+  };
+  /** System notifications (the `notifications` permission). */
+  notifications?: {
+    create(
+      id: string,
+      options: { type: 'basic'; title: string; message: string; iconUrl?: string },
+    ): Promise<string>;
   };
   messageDisplay: {
     open(info: { messageId: number; location?: 'tab' | 'window' | 'default' }): Promise<unknown>;

@@ -103,6 +103,7 @@ export function recordOf(row: LedgerRow): TallyRecord {
   if (row.dir === 'out' && row.heuristic) record.heuristic = true;
   if (row.dir === 'in' && row.hdr === true) record.hdr = true;
   if (row.dir === 'out' && row.hre && row.hre.length > 0) record.hre = row.hre;
+  if (row.dir === 'out' && row.cat === 'reply' && row.via) record.via = row.via;
   return record;
 }
 

@@ -65,11 +65,15 @@ export class FakeMessenger {
   menus: { id: string; title: string; contexts: string[] }[] = [];
   opened: unknown[] = [];
   tabsCreated: string[] = [];
-  calls = { query: 0, continueList: 0, abortList: 0, getFull: 0, getHeaders: 0 };
+  /** System notifications shown (`notifications.create`), in order. */
+  notifications: { id: string; title: string; message: string }[] = [];
+  calls = { query: 0, continueList: 0, abortList: 0, getFull: 0, getHeaders: 0, get: 0 };
   /** Every `messages.getHeaders` options argument, in order. */
   getHeadersOptions: unknown[] = [];
   /** headerMessageIds of messages Thunderbird cannot stream: every read of their headers fails. */
   unreadable = new Set<string>();
+  /** Ids of the messages whose headers were read (getHeaders or getFull), in order. */
+  readIds: number[] = [];
   /** Every `messages.query` argument, in order. */
   queries: QueryInfo[] = [];
   pageSize = 1000;
@@ -120,6 +124,7 @@ export class FakeMessenger {
 
   /** The stored message of a Thunderbird id, or Thunderbird's errors for a gone or unstreamable one. */
   private readable(id: number): StoredMessage {
+    this.readIds.push(id);
     const m = this.messagesStore.find((x) => x.header.id === id);
     if (!m) throw new Error(`Message not found: ${id}.`);
     if (this.unreadable.has(m.header.headerMessageId)) {
@@ -201,6 +206,12 @@ export class FakeMessenger {
         getFull: async (id: number): Promise<MessagePart> => {
           this.calls.getFull += 1;
           return { headers: structuredClone(this.readable(id).headers) };
+        },
+        get: async (id: number): Promise<MessageHeader> => {
+          this.calls.get += 1;
+          const m = this.messagesStore.find((x) => x.header.id === id);
+          if (!m) throw new Error(`Message not found: ${id}.`);
+          return structuredClone(m.header);
         },
         onNewMailReceived: this.events.onNewMailReceived,
       },
@@ -295,6 +306,12 @@ export class FakeMessenger {
           return info.id;
         },
         onClicked: this.events.onMenuClicked,
+      },
+      notifications: {
+        create: async (id: string, options: { title: string; message: string }) => {
+          this.notifications.push({ id, title: options.title, message: options.message });
+          return id;
+        },
       },
       messageDisplay: {
         open: async (info: { messageId: number; location?: string }) => {

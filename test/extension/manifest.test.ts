@@ -25,6 +25,7 @@ describe('manifest', () => {
       'alarms',
       'sensitiveDataUpload',
       'menus',
+      'notifications',
     ]) {
       expect(m.permissions).toContain(p);
     }

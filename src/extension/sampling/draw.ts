@@ -2,6 +2,7 @@
 // (core drawSample / sampleSize), first reply (core matchReplies) and status (core replyStatus) per row.
 import { addDays, isoWeekStart, localDay, type Region } from '../../core/calendar.ts';
 import { matchReplies } from '../../core/replies.ts';
+import type { Via } from '../../core/protocol.ts';
 import { drawSample, normalizeSeed, sampleSize } from '../../core/sampling.ts';
 import { replyStatus, type ReplyStatusName, type Target } from '../../core/targets.ts';
 import type { Ledger, LedgerRow } from '../ledger.ts';
@@ -40,6 +41,8 @@ export interface ReplyInfo {
    * own headers do not name this message. Absent in audits saved before it existed.
    */
   byRequest?: boolean;
+  /** The reply left from another identity than the BALF's (absent: from the BALF, or saved before). */
+  via?: Via;
 }
 
 export interface SampleRow {
@@ -136,6 +139,8 @@ function choose<R extends ChoosableRow>(rows: readonly R[], req: DrawRequest, ct
   return { request, population: population.length, requested, chosen };
 }
 
+const viaOf = (r: LedgerRow | undefined): { via?: Via } => (r?.via ? { via: r.via } : {});
+
 const weekOf = (r: Pick<LedgerRow, 'atMs'>, region: Region): string =>
   isoWeekStart(localDay(new Date(r.atMs), region));
 
@@ -179,6 +184,7 @@ function complete(
             headerMessageId: sentByKey.get(match.sentKey)?.headerMessageId ?? null,
             heuristic: match.heuristic,
             ...(closes(sentByKey.get(match.sentKey), r.key) ? { byRequest: true } : {}),
+            ...viaOf(sentByKey.get(match.sentKey)),
           }
         : null,
       status,

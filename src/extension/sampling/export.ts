@@ -29,6 +29,7 @@ const columns = [
   'repondu_le',
   'delai_jours_ouvres',
   'reponse_heuristique',
+  'reponse_via',
   'statut_automatique',
   'verdict_automatique',
   'verdict',
@@ -66,6 +67,11 @@ export function spotCheckCsv(saved: SavedSpotCheck): string {
       row.reply?.at ?? '',
       row.delayDays === null ? '' : String(row.delayDays),
       row.reply?.heuristic ? 'oui' : '',
+      row.reply?.via === 'personal'
+        ? 'adresse personnelle'
+        : row.reply?.via === 'other-balf'
+          ? 'autre BALF'
+          : '',
       row.status,
       expected,
       d.verdict ?? '',

@@ -155,6 +155,9 @@ function openCell(ctx: ViewContext, row: SampleRow, n: number): HTMLTableCellEle
   return td;
 }
 
+/** Why a reply is flagged: it left from another identity than the BALF's (send-watch.ts). */
+const VIA_REASON = { personal: 'sampling_viaPersonal', 'other-balf': 'sampling_viaOtherBalf' } as const;
+
 export function renderSampleRow(
   ctx: ViewContext,
   row: SampleRow,
@@ -186,6 +189,10 @@ export function renderSampleRow(
     const reason = row.reply.byRequest ? 'sampling_requestReason' : 'sampling_heuristicReason';
     status.append(el(doc, 'span', t(reason), { class: 'reason' }));
   }
+  if (row.reply?.via)
+    status.append(
+      el(doc, 'span', t(VIA_REASON[row.reply.via]), { class: 'reason', 'data-via': row.reply.via }),
+    );
   tr.append(status, openCell(ctx, row, n), decisionCell(ctx, row, n, decisions));
   return tr;
 }
