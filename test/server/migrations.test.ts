@@ -1,5 +1,5 @@
 // Every migration applies on a fresh SQLite and PostgreSQL database, leaves the expected tables, and runs once.
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { StatsAnswer } from '../../src/core/protocol.ts';
 import { buildApp } from '../../src/server/app.ts';
@@ -27,6 +27,7 @@ const TABLES = [
   'daily_replies',
   'department_daily_flows',
   'department_daily_replies',
+  'daily_sent_via',
   'balf_homes',
   'batches',
   'tokens',
@@ -280,6 +281,50 @@ describe.each(databaseKinds)('migration 0006 on %s', (kind) => {
       } finally {
         await app.close();
       }
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe.each(databaseKinds)('migration 0008 on %s', (kind) => {
+  it('adds records.via (null on the records already there) and daily_sent_via, and goes back down', async () => {
+    const { db, close } = await openTestDbAt(kind, '0007-throttles-quarantine');
+    try {
+      const record = {
+        balf: 'a@x.fr',
+        key: 'k1',
+        dir: 'out' as const,
+        at: '2025-03-10T09:00:00.000Z',
+        day: '2025-03-10',
+        cat: 'reply',
+        heuristic: 0,
+        answered_at: null,
+        answer_heuristic: 0,
+        batch_id: 'b1',
+        created_at: '2025-03-10T09:00:00.000Z',
+      };
+      await db.insertInto('records').values(record).execute();
+      await migrate(db);
+      expect(await db.selectFrom('records').select(['key', 'via']).execute()).toEqual([
+        { key: 'k1', via: null },
+      ]);
+      await db.updateTable('records').set({ via: 'personal' }).execute();
+      await db
+        .insertInto('daily_sent_via')
+        .values({ balf: 'a@x.fr', day: '2025-03-10', via: 'personal', count: 1 })
+        .execute();
+      // One row per (BALF, day, via).
+      await expect(
+        db
+          .insertInto('daily_sent_via')
+          .values({ balf: 'a@x.fr', day: '2025-03-10', via: 'personal', count: 1 })
+          .execute(),
+      ).rejects.toThrow();
+      const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+      const { error } = await migrator.migrateTo('0007-throttles-quarantine');
+      expect(error).toBeUndefined();
+      expect(await db.selectFrom('records').selectAll().execute()).toEqual([{ ...record, hdr: 0 }]);
     } finally {
       await close();
     }

@@ -105,7 +105,7 @@ describe.each(databaseKinds)('unrefined figures on %s', (kind) => {
     expect(children(a)).toEqual({ [UNKNOWN]: 1 });
   });
 
-  it('in the CSV export, last column, every row', async () => {
+  it('in the CSV export, in its column after the target, every row', async () => {
     const query = { level: 'national', granularity: 'week' };
     const json = await stats(query);
     const res = await getStats(h.app, read, {
@@ -119,8 +119,10 @@ describe.each(databaseKinds)('unrefined figures on %s', (kind) => {
       .split('\r\n')
       .filter((line) => line !== '')
       .map((line) => line.split(';'));
-    expect(header!.at(-1)).toBe('Reçus à vérifier (classement provisoire)');
-    expect(rows.map((r) => Number(r.at(-1)))).toEqual(
+    // Appended after « Cible (jours ouvrés) », before the columns that came later.
+    const column = header!.indexOf('Cible (jours ouvrés)') + 1;
+    expect(header![column]).toBe('Reçus à vérifier (classement provisoire)');
+    expect(rows.map((r) => Number(r[column]))).toEqual(
       [json.totals, ...json.series, ...json.children].map((m) => m.unrefined),
     );
   });

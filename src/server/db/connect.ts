@@ -14,6 +14,7 @@ import * as m0004 from './migrations/0004-drop-day-indexes.ts';
 import * as m0005 from './migrations/0005-refs-by-target.ts';
 import * as m0006 from './migrations/0006-refined-records.ts';
 import * as m0007 from './migrations/0007-throttles-quarantine.ts';
+import * as m0008 from './migrations/0008-sent-via.ts';
 import type { Database, Db } from './schema.ts';
 
 export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -33,6 +34,7 @@ export const migrations: Record<string, Migration> = {
   '0005-refs-by-target': m0005,
   '0006-refined-records': m0006,
   '0007-throttles-quarantine': m0007,
+  '0008-sent-via': m0008,
 };
 
 /** The better-sqlite3 handle under a SQLite Kysely, for the ingest hot path's prepared statements. */

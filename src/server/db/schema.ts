@@ -45,6 +45,11 @@ export interface RecordTable {
   answer_heuristic: number;
   batch_id: string;
   created_at: string;
+  /**
+   * Sent replies from another identity than the BALF's: `personal` or `other-balf` (upload field `via`);
+   * null or absent otherwise. Set after the insert by src/server/ingest/sent-via.ts.
+   */
+  via?: string | null;
 }
 
 /** References from a sent message to the keys it answers (In-Reply-To, References, heuristic). */
@@ -56,6 +61,14 @@ export interface RecordRefTable {
   position: number;
   /** 1: from the request closure (`hre`), always paired as heuristic; 0: from `re`. */
   heuristic: Generated<number>;
+}
+
+/** Sent replies from another identity than the BALF's, per BALF, day of sending and `via`. */
+export interface DailySentViaTable {
+  balf: string;
+  day: string;
+  via: string;
+  count: number;
 }
 
 /** Daily counts per BALF, direction and category. */
@@ -229,6 +242,7 @@ export interface Database {
   record_refs: RecordRefTable;
   daily_flows: DailyFlowTable;
   daily_replies: DailyReplyTable;
+  daily_sent_via: DailySentViaTable;
   department_daily_flows: DepartmentDailyFlowTable;
   department_daily_replies: DepartmentDailyReplyTable;
   balf_homes: BalfHomeTable;

@@ -17,6 +17,7 @@ import { pairTouched, type PairingContext, type ReplyDeltas } from './pairing.ts
 import { pgStore } from './pg-store.ts';
 import { rebuildBalf } from './recompute.ts';
 import { refineStored } from './refine.ts';
+import { recordSentVia } from './sent-via.ts';
 import { bumpFlow, homeOf, sameHome, type FlowDelta } from './rollups.ts';
 import { sqliteStore } from './sqlite-store.ts';
 import { kyselyStore, type IngestStore, type NewRef, type StoredRef } from './store.ts';
@@ -155,6 +156,7 @@ async function storeBatch(
   await pairTouched(store, pairing, touched, new Map(fresh.map((r) => [r.key, r])), buckets);
   await store.addFlowCounts(batch.balf, home, flows);
   await store.addReplyCounts(batch.balf, home, buckets);
+  await recordSentVia(trx, batch, fresh);
   const updated = new Set(refined);
   for (const r of added) if (!inserted.has(r.sent_key)) updated.add(r.sent_key);
 

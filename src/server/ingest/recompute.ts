@@ -22,6 +22,7 @@ import {
   storedHome,
   type FlowDelta,
 } from './rollups.ts';
+import { rebuildSentVia } from './sent-via.ts';
 
 type Trx = Transaction<Database>;
 
@@ -198,4 +199,5 @@ export async function rebuildBalf(
   await addFlowCounts(trx, address, home, flows);
   await addReplyCounts(trx, address, home, replies);
   await saveHome(trx, address, home);
+  await rebuildSentVia(trx, address, region, horizon);
 }

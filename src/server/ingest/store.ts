@@ -20,8 +20,11 @@ import {
   type ReplyCounts,
 } from './rollups.ts';
 
-/** Rows written by an ingest: exactly the tables' columns (src/server/db/schema.ts). */
-export type NewRecord = Selectable<RecordTable>;
+/**
+ * Rows written by an ingest: exactly the tables' columns (src/server/db/schema.ts), but `via`, which the
+ * ingest step of sent-via.ts sets on the few records that carry it.
+ */
+export type NewRecord = Omit<Selectable<RecordTable>, 'via'>;
 export type NewRef = Selectable<RecordRefTable>;
 export type BatchRow = Selectable<BatchTable>;
 

@@ -27,8 +27,10 @@ export const STATS_CSV_HEADER = [
   'Délai 90e centile (jours ouvrés)',
   'Cible',
   'Cible (jours ouvrés)',
-  // Last, so that columns read by position keep their place.
+  // Appended columns go last, so that the columns read by position keep their place.
   'Reçus à vérifier (classement provisoire)',
+  'Réponses depuis une adresse personnelle',
+  'Réponses depuis une autre BALF',
 ] as const;
 
 const LEVEL_NAMES = {
@@ -60,6 +62,8 @@ function metricCells(m: Metrics): CsvCell[] {
   ];
 }
 
+const viaCells = (m: Metrics): CsvCell[] => [m.sentVia.personal, m.sentVia.otherBalf];
+
 export function* statsCsvRows(answer: StatsAnswer, subjectName: string): Generator<CsvCell[]> {
   const target = [answer.target.id, answer.target.workingDays];
   const period = `${answer.from} au ${answer.to}`;
@@ -72,6 +76,7 @@ export function* statsCsvRows(answer: StatsAnswer, subjectName: string): Generat
     ...metricCells(answer.totals),
     ...target,
     answer.totals.unrefined,
+    ...viaCells(answer.totals),
   ];
   for (const s of answer.series) {
     yield [
@@ -83,6 +88,7 @@ export function* statsCsvRows(answer: StatsAnswer, subjectName: string): Generat
       ...metricCells(s),
       ...target,
       s.unrefined,
+      ...viaCells(s),
     ];
   }
   for (const c of answer.children) {
@@ -95,6 +101,7 @@ export function* statsCsvRows(answer: StatsAnswer, subjectName: string): Generat
       ...metricCells(c),
       ...target,
       c.unrefined,
+      ...viaCells(c),
     ];
   }
 }

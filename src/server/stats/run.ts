@@ -15,6 +15,7 @@ import { regionOf } from '../ingest/directory.ts';
 import { UNANSWERED } from '../ingest/delays.ts';
 import { MetricsAccumulator } from './metrics.ts';
 import type { StatsParams } from './params.ts';
+import { addSentVia } from './sent-via.ts';
 import type { Subject } from './subject.ts';
 
 export interface RunOptions {
@@ -186,7 +187,7 @@ export async function runStats(
   const listed = subject.childrenFromData
     ? [...children.keys()].sort().map((id) => ({ level: subject.childLevel!, id, name: id }))
     : subject.children;
-  return {
+  return addSentVia(db, params, subject, {
     level: params.level,
     id: subject.id,
     from: params.from,
@@ -196,5 +197,5 @@ export async function runStats(
     totals: totals.toMetrics(),
     series: [...series].map(([period, acc]) => ({ period, ...acc.toMetrics() })),
     children: listed.map((c) => ({ ...c, ...(children.get(c.id) ?? new MetricsAccumulator()).toMetrics() })),
-  };
+  });
 }
