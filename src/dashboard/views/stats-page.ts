@@ -6,6 +6,7 @@ import { periodLabel } from '../period.ts';
 import { comparedPeriod, formatHash, neighbour, statsQuery, type StatsRoute } from '../route.ts';
 import { renderPeriodForm, renderPeriodNav } from './period-form.ts';
 import { renderProvisional } from './provisional.ts';
+import { renderSentVia } from './sent-via.ts';
 import { renderSpotChecks, type SpotCheckList } from './spot-checks.ts';
 import { childrenTitles, levelNames, renderChildren, renderSeries, renderTiles } from './stats-tables.ts';
 
@@ -166,6 +167,7 @@ export function renderStatsPage(
             : h('p', {}, 'Aucun élément rattaché à ce niveau.'),
         ]
       : null,
+    renderSentVia(answer),
     h('h2', {}, 'Sondages ponctuels'),
     typeof data.spotChecks === 'string'
       ? h('p', { id: 'spot-checks-error' }, `Sondages indisponibles : ${data.spotChecks}`)

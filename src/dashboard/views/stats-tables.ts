@@ -109,7 +109,8 @@ export function renderTiles(totals: Metrics, previous: Metrics | null, previousL
   );
 }
 
-function dsfrTable(caption: string, head: HTMLElement, body: HTMLElement, id: string): HTMLElement {
+/** A DSFR table: wrapper, container and content around the table with its caption. */
+export function dsfrTable(caption: string, head: HTMLElement, body: HTMLElement, id: string): HTMLElement {
   return h(
     'div',
     { class: 'fr-table', id },
