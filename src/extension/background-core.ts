@@ -2,7 +2,7 @@
 // each awaiting one `ready` promise; no state a restart would lose (all of it is in IndexedDB).
 import { loadConfig, LOCAL_CONFIG_KEY, readManaged, resolveConfig, type EffectiveConfig } from './config.ts';
 import { ledgerCsv } from './csv.ts';
-import { ingestHeaders, type IngestStats } from './ingest.ts';
+import { ingestHeaders } from './ingest.ts';
 import { Ledger, type LedgerDb } from './ledger.ts';
 import { emitStatus, makeLogger, type Sink } from './logger.ts';
 import type {
@@ -462,7 +462,8 @@ export function startBackground(deps: BackgroundDeps): Background {
     await m.alarms.create(ALARM_UPLOAD_SOON, { when: deps.clock().getTime() + 10_000 });
   }
 
-  async function ingestLive(ledger: Ledger, messages: readonly MessageHeader[]): Promise<IngestStats | null> {
+  /** Counts live mail of the BALF accounts; returns how many messages were new to the ledger. */
+  async function ingestLive(ledger: Ledger, messages: readonly MessageHeader[]): Promise<number> {
     const t0 = performance.now();
     const { config: cfg } = await config();
     const accounts = await countedAccounts(cfg);
@@ -482,7 +483,7 @@ export function startBackground(deps: BackgroundDeps): Background {
     log.debug(
       `live: ${JSON.stringify({ messages: messages.length, added, ingestMs, ms: Math.round(performance.now() - t0) })}`,
     );
-    return null;
+    return added;
   }
 
   async function allPages(list: MessageList): Promise<MessageHeader[]> {
@@ -572,19 +573,21 @@ export function startBackground(deps: BackgroundDeps): Background {
   m.compose.onAfterSend.addListener(
     on('onAfterSend', async (ledger, _tab: unknown, info: SendInfo) => {
       // Only the copies saved in a folder carry a folder and an id; a send without copy is seen by no scan.
-      if (!info.error && info.messages && info.messages.length > 0) await ingestLive(ledger, info.messages);
+      const own =
+        !info.error && info.messages && info.messages.length > 0
+          ? await ingestLive(ledger, info.messages)
+          : 0;
       // Then the reply sent from another identity than a BALF's (send-watch.ts).
       const { config: cfg } = await config();
-      const counted = await watchSend(
+      const foreign = await watchSend(
         { messenger: m, ledger, clock: deps.clock, log, readHeaders: ingestDeps(ledger).getFull },
         cfg,
         await countedAccounts(cfg),
         info,
+        own,
       );
-      if (counted > 0) {
-        await soonUpload();
-        await status(ledger);
-      }
+      if (foreign > 0) await soonUpload();
+      await status(ledger);
     }),
   );
   m.alarms.onAlarm.addListener(

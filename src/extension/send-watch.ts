@@ -149,13 +149,16 @@ export interface WatchSendDeps {
 
 /**
  * The onAfterSend hook of the event page: counts the foreign answers of one send, shows the agent the
- * notice, and logs what it did (the real-Thunderbird tests read that line). Returns how many it counted.
+ * notice, and logs what it did — with what the BALF's own path counted of it — in one line the
+ * real-Thunderbird tests read. Returns how many foreign answers it counted.
  */
 export async function watchSend(
   deps: WatchSendDeps,
   cfg: Config,
   accounts: readonly BalfAccount[],
   info: SendInfo,
+  /** Copies of this send the BALF's own counting path has just counted (for the log line). */
+  ownCounted = 0,
 ): Promise<number> {
   const m = deps.messenger;
   const counted = await countForeignAnswers(
@@ -177,6 +180,7 @@ export async function watchSend(
       mode: info.mode ?? null,
       failed: info.error !== undefined,
       copies: info.messages?.length ?? 0,
+      counted: ownCounted,
       foreign: counted.map(({ balf, via }) => ({ balf, via })),
     })}`,
   );
