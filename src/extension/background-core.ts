@@ -24,7 +24,7 @@ import {
   type ScanMark,
   type ScanOptions,
 } from './scanner.ts';
-import { watchSend } from './send-watch.ts';
+import { sendFailed, watchSend } from './send-watch.ts';
 import { summarizeBalf } from './summary.ts';
 import {
   LAST_UPLOAD_KEY,
@@ -574,7 +574,7 @@ export function startBackground(deps: BackgroundDeps): Background {
     on('onAfterSend', async (ledger, _tab: unknown, info: SendInfo) => {
       // Only the copies saved in a folder carry a folder and an id; a send without copy is seen by no scan.
       const own =
-        !info.error && info.messages && info.messages.length > 0
+        !sendFailed(info) && info.messages && info.messages.length > 0
           ? await ingestLive(ledger, info.messages)
           : 0;
       // Then the reply sent from another identity than a BALF's (send-watch.ts).

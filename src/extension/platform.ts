@@ -86,7 +86,8 @@ export interface StorageArea {
 
 export interface SendInfo {
   mode?: string;
-  error?: string;
+  /** Present on a failed send, its value possibly undefined (a failure without a message). */
+  error?: string | undefined;
   headerMessageId?: string;
   messages?: MessageHeader[];
   /** The compose window's details (Thunderbird 147+): the parts the send path reads. */

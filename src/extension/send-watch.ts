@@ -34,6 +34,15 @@ export interface CountedAnswer {
   fromBalf: string | null;
 }
 
+/**
+ * Whether Thunderbird reports a failed send. Its `error` may be missing: with the SMTP server down,
+ * Thunderbird 153 passes the failure's message, undefined, which does not survive the event's copy. A
+ * failed send has no copy and no Message-ID either, while a successful one always has one or the other
+ * (`headerMessageId` for a send now, the Outbox copy for a send later).
+ */
+export const sendFailed = (info: SendInfo): boolean =>
+  'error' in info || (!info.headerMessageId && (info.messages?.length ?? 0) === 0);
+
 const idOf = (raw: string | undefined): string => (raw ?? '').trim().replace(/^<|>$/g, '');
 
 /**
@@ -76,7 +85,7 @@ export async function countForeignAnswers(
   info: SendInfo,
 ): Promise<CountedAnswer[]> {
   const secret = cfg.secret;
-  if (secret === undefined || info.error !== undefined) return [];
+  if (secret === undefined || sendFailed(info)) return [];
   // A send put in the Outbox ("send later") has not reached anyone yet.
   if (info.mode !== undefined && info.mode !== 'sendNow') return [];
   const sender = parseAddress(info.details?.from ?? info.messages?.[0]?.author ?? '').address;
@@ -178,7 +187,7 @@ export async function watchSend(
   deps.log.debug(
     `send: ${JSON.stringify({
       mode: info.mode ?? null,
-      failed: info.error !== undefined,
+      failed: sendFailed(info),
       copies: info.messages?.length ?? 0,
       counted: ownCounted,
       foreign: counted.map(({ balf, via }) => ({ balf, via })),

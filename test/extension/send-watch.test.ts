@@ -239,7 +239,7 @@ describe('send path: replies from the BALF, from the agent, from another BALF', 
 
   it('counts nothing for a failed send, then the retry once (a repeated event changes nothing)', async () => {
     const fake = thunderbird();
-    const { bg, upload } = boot(fake);
+    const { bg, upload, debug } = boot(fake);
     await received(fake, bg, 'q1@example.org', INBOX_A);
     const ledger = await bg.ready;
     const before = await ledger.count();
@@ -247,8 +247,16 @@ describe('send path: replies from the BALF, from the agent, from another BALF', 
       {},
       { mode: 'sendNow', error: 'Message operation failed', messages: [] },
     );
+    // Thunderbird 153 with the SMTP server down: no error message at all, no copy, no Message-ID.
+    await fake.events.onAfterSend.fire({}, { mode: 'sendNow', messages: [] });
     await bg.idle();
     expect(await ledger.count()).toBe(before);
+    expect(debug.filter((l) => l.includes('send: ')).map((l) => JSON.parse(l.slice(l.indexOf('{'))))).toEqual(
+      [
+        { mode: 'sendNow', failed: true, copies: 0, counted: 0, foreign: [] },
+        { mode: 'sendNow', failed: true, copies: 0, counted: 0, foreign: [] },
+      ],
+    );
     const retry = sentCopy(fake, SENT_PERSO, AGENT, 'p4@dgfip.finances.gouv.fr', {
       'in-reply-to': '<q1@example.org>',
     });
