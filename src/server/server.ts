@@ -1,7 +1,7 @@
 /**
- * Runs the collection server: opens the database, listens, logs with pino (pretty only on a
- * terminal) and shuts down cleanly — no new connections, in-flight requests finished (so every
- * acknowledged batch is committed), then the database closed.
+ * Runs the collection server: opens the database, listens with bounded request times, logs with
+ * pino (pretty only on a terminal) and shuts down cleanly — no new connections, idle ones closed at
+ * once, in-flight requests finished (so every acknowledged batch is committed), then the database.
  */
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -9,6 +9,13 @@ import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { openDatabase, type DbTarget, type OpenDb } from './db/connect.ts';
 import type { Db } from './db/schema.ts';
+import {
+  applyHttpTimeouts,
+  drainOnStop,
+  httpTimeoutsFromEnv,
+  type HttpTimeouts,
+  type StopDrain,
+} from './http-limits.ts';
 import { retentionDaysFromEnv } from './retention/horizon.ts';
 import { startRetentionSchedule, type RetentionSchedule } from './retention/schedule.ts';
 
@@ -19,13 +26,18 @@ export interface ServeOptions {
   logger?: Logger;
   /** Days of per-message records kept (periodic purge); default SUIVI_RETENTION_DAYS, null = none. */
   retentionDays?: number | null;
+  /** Header, request and keep-alive limits; default from SUIVI_*_TIMEOUT (see http-limits.ts). */
+  timeouts?: HttpTimeouts;
 }
 
 export interface RunningServer {
   app: FastifyInstance;
   db: Db;
   url: string;
-  /** Idempotent: stops accepting, waits for in-flight requests, closes the database. */
+  /**
+   * Idempotent: stops accepting, closes idle connections, waits for in-flight requests (each
+   * connection closes once answered), closes the database.
+   */
   close(): Promise<void>;
 }
 
@@ -52,12 +64,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Read before anything opens, so that an invalid value stops the start with its message.
   const retentionDays =
     options.retentionDays === undefined ? retentionDaysFromEnv(process.env) : options.retentionDays;
+  const timeouts = options.timeouts ?? httpTimeoutsFromEnv(process.env);
   const logger = options.logger ?? createLogger();
   let database: OpenDb | undefined;
   let app: FastifyInstance | undefined;
+  let drain: StopDrain | undefined;
   try {
     database = await openDatabase(options.target);
     app = await buildApp({ db: database.db, logger, config });
+    applyHttpTimeouts(app.server, timeouts);
+    drain = drainOnStop(app.server);
     await app.listen({ host: options.host, port: options.port });
   } catch (e) {
     await app?.close().catch(() => undefined);
@@ -68,6 +84,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const port = typeof address === 'object' && address ? address.port : options.port;
   const running = app;
   const db = database;
+  const draining = drain;
   let retention: RetentionSchedule | undefined;
   if (retentionDays !== null) {
     logger.info(
@@ -82,12 +99,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     db: db.db,
     url: urlOf(options.host, port),
     close() {
-      // app.close() refuses new connections and resolves once in-flight requests have answered;
-      // only then may the database go away.
-      closing ??= running
-        .close()
-        .then(() => retention?.stop())
-        .finally(() => db.close());
+      // app.close() refuses new connections and resolves once in-flight requests have answered and
+      // every connection is closed; only then may the database go away.
+      closing ??= (async () => {
+        const drained = draining.begin();
+        try {
+          await running.close();
+          await retention?.stop();
+        } finally {
+          drained();
+          await db.close();
+        }
+      })();
       return closing;
     },
   };

@@ -35,13 +35,28 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     }
   }
   const logger = createLogger();
-  const server = await startServer({
-    target: dbTargetFrom({ db: values.db, env: io.env }),
-    host,
-    port,
-    logger,
-    retentionDays,
-  });
+  // Listened for before the start: a stop asked while the server starts (systemd, an impatient
+  // operator) stops it once up, instead of killing the process half-way by the default action.
+  let onStop: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopAsked = new Promise<NodeJS.Signals>((resolve) => (onStop = resolve));
+  const onTerm = (): void => onStop('SIGTERM');
+  const onInt = (): void => onStop('SIGINT');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({
+      target: dbTargetFrom({ db: values.db, env: io.env }),
+      host,
+      port,
+      logger,
+      retentionDays,
+    });
+  } catch (error) {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    throw error;
+  }
   io.out(`Suivi BALF écoute sur ${server.url}\n`);
   if (!process.env['SUIVI_PUBLIC_URL']) {
     io.err(
@@ -56,10 +71,10 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     );
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopAsked;
+  // The other signal's one-shot listener gives way to `force` below.
+  process.off('SIGTERM', onTerm);
+  process.off('SIGINT', onInt);
   logger.info({ signal }, 'arrêt demandé : fin des requêtes en cours');
   const firstAt = Date.now();
   // A second signal while draining means "now": exit without waiting further. A copy arriving
