@@ -1,57 +1,20 @@
-// The built `suivi-balf` command end to end: spawned as a process on temporary SQLite files (and
-// once on PostgreSQL through DATABASE_URL), checking stdout, stderr and exit codes.
-import { spawn, spawnSync } from 'node:child_process';
+// The built `suivi-balf` command end to end on temporary SQLite files, checking stdout, stderr and exit
+// codes (on the database the environment names, SQLite and PostgreSQL: cli-databases.test.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatabase } from '../support/postgres.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, SLOW, sqliteRows as rows, startCli, type Run } from './cli-support.ts';
 
-// Each case spawns several Node processes; the CI machine may be shared and slow.
-const SLOW = { timeout: 180_000 };
-
-const root = join(import.meta.dirname, '..', '..');
-const cli = join(root, 'build', 'server', 'cli.js');
 let dir: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-    if (!options.env?.['DATABASE_URL']) delete env['DATABASE_URL'];
-    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-function rows<T>(file: string, query: string): T[] {
-  const db = new SQLite(file, { readonly: true });
-  try {
-    return db.prepare(query).all() as T[];
-  } finally {
-    db.close();
-  }
+function run(args: string[], options: { input?: string } = {}): Promise<Run> {
+  return runCli(args, { cwd: dir, ...options });
 }
 
 beforeAll(() => {
-  const built = spawnSync(process.execPath, [join(root, 'scripts', 'build-server.mjs')], {
-    encoding: 'utf8',
-  });
-  if (built.status !== 0) throw new Error(`node scripts/build-server.mjs a échoué :\n${built.stderr}`);
   dir = mkdtempSync(join(tmpdir(), 'suivi-cli-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -121,34 +84,6 @@ describe('suivi-balf token', () => {
     const unknownCommand = await run(['fabrique']);
     expect(unknownCommand.code).not.toBe(0);
     expect(unknownCommand.stderr).toContain('Commande inconnue');
-  });
-
-  it('works on PostgreSQL through DATABASE_URL (token, user, directory, demo)', SLOW, async () => {
-    const url = await createDatabase(inject('pgUrl'), 'cli');
-    const env = { DATABASE_URL: url };
-    const created = await run(['token', 'create', '--scope', 'national'], { env });
-    expect(created.code, created.stderr).toBe(0);
-    const list = await run(['token', 'list'], { env });
-    expect(list.stdout).toMatch(/national\s+envoi/);
-    const added = await run(['user', 'add', 'pg.user', '--scope', 'department:974'], {
-      env,
-      input: 'mot de passe postgres\n',
-    });
-    expect(added.code, added.stderr).toBe(0);
-    expect((await run(['user', 'list'], { env })).stdout).toMatch(/pg\.user\s+department:974/);
-    const file = join(dir, 'annuaire-pg.csv');
-    writeFileSync(
-      file,
-      'department_code,department_name,service_code,service_name,service_kind,balf_address\n974,Réunion,S974,SIP,SIP,a@b.fr\n',
-    );
-    expect((await run(['directory', 'import', file], { env })).code).toBe(0);
-    const demo = await run(['demo', '--days', '7', '--until', '2025-09-30', '--user', 'pg.admin'], { env });
-    expect(demo.code, demo.stderr).toBe(0);
-    expect(demo.stdout).toContain('du 2025-09-24 au 2025-09-30');
-    expect(demo.stdout).toMatch(/identifiant : pg\.admin {2}mot de passe : \S+/);
-    const exported = await run(['directory', 'export'], { env });
-    expect(exported.stdout).toContain('sip.saint-denis@dgfip.finances.gouv.fr');
-    expect(exported.stdout).toContain('a@b.fr');
   });
 });
 
@@ -335,11 +270,7 @@ describe('suivi-balf serve', () => {
     const db = join(dir, 'serve.sqlite');
     const created = await run(['token', 'create', '--scope', 'national', '--db', db]);
     const token = created.stdout.trimEnd().split('\n').pop()!;
-    const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--db', db], {
-      cwd: dir,
-      env: { ...process.env, DATABASE_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = startCli(['serve', '--port', '0', '--db', db], { cwd: dir });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));

@@ -30,7 +30,7 @@ afterEach(async () => {
 /** A server on a fresh SQLite file, with a national upload token. */
 async function serve(
   timeouts: HttpTimeouts,
-): Promise<{ server: RunningServer; port: number; token: string }> {
+): Promise<{ server: RunningServer; port: number; token: string; file: string }> {
   const file = join(dir, `${randomUUID()}.sqlite`);
   const setup = await openDatabase({ kind: 'sqlite', file });
   const { token } = await createToken(setup.db, { scope: { level: 'national' }, canWrite: true });
@@ -189,11 +189,10 @@ describe('request time limits', () => {
     expect(cut.closedAfterMs!).toBeGreaterThanOrEqual(SHORT.requestMs);
     expect(cut.answer).toMatch(/^HTTP\/1\.1 408 /);
 
-    const body = uploadBody(200);
     const prompt = await fetch(`http://127.0.0.1:${port}/api/v1/tallies`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body,
+      body: uploadBody(200).toString('utf8'),
     });
     expect(prompt.status).toBe(200);
     expect(await prompt.json()).toMatchObject({ accepted: 200 });

@@ -10,10 +10,10 @@ import { loadConfig } from '../../src/server/config.ts';
 import { migrations, openDatabase, type OpenDb } from '../../src/server/db/connect.ts';
 import { Migrator } from 'kysely';
 import type { Db } from '../../src/server/db/schema.ts';
+import type { DatabaseKind } from '../support/databases.ts';
 import { createDatabase } from '../support/postgres.ts';
 
-export const databaseKinds = ['sqlite', 'postgres'] as const;
-export type DatabaseKind = (typeof databaseKinds)[number];
+export { databaseKinds, type DatabaseKind } from '../support/databases.ts';
 
 export async function openTestDb(kind: DatabaseKind, options: { migrate?: boolean } = {}): Promise<OpenDb> {
   if (kind === 'sqlite') return openDatabase({ kind: 'sqlite', file: ':memory:' }, options);

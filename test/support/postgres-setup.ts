@@ -1,4 +1,4 @@
-// Global setup of the unit/server suite: starts a throw-away PostgreSQL cluster and provides its URL.
+// Global setup of the server-pg project: starts a throw-away PostgreSQL cluster and provides its URL.
 import type { TestProject } from 'vitest/node';
 import { startPostgres } from './postgres.ts';
 
