@@ -1,18 +1,20 @@
-// Real-part tests: real Thunderbird, Dovecot, Chromium. One file at a time: they share
-// /etc/thunderbird/policies/policies.json and the machine's two cores.
+// Real-part tests: real Thunderbird, Dovecot, Chromium. Two files at a time on the machine's two cores:
+// each Thunderbird reads a policies.json of its own (test/support/README.md), and most of these files
+// wait on Thunderbird's and the add-on's own timers more than they compute.
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/support/e2e-sequencer.ts';
 import { reporters } from './test/support/reporters.ts';
 
-// The 100,000-message IMAP test (issue 8) is part of `npm test` since 30 November 2026: 14 min in a clean-clone
-// CI run on this machine (docs/reliability.md, session 10), after the add-on stopped walking back to back while
-// Thunderbird downloads. `npm run test:large` runs it alone.
+// The 100,000-message IMAP test runs in `npm test`; `npm run test:large` runs it alone.
 const LARGE = 'test/e2e/reliability-imap-large.test.ts';
 
 export default defineConfig({
   test: {
     include: process.env['SUIVI_E2E_LARGE'] === '1' ? [LARGE] : ['test/e2e/**/*.test.ts'],
-    fileParallelism: false,
-    globalSetup: ['test/support/global-setup.ts'],
+    maxWorkers: 2,
+    // Scenarios run together within their file (test/e2e/scenarios.test.ts): at most this many at once.
+    maxConcurrency: 4,
+    sequence: { sequencer: LongestFirst },
     reporters: reporters('e2e'),
     testTimeout: 600_000,
     hookTimeout: 600_000,

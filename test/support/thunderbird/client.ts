@@ -12,10 +12,13 @@ export interface ClientOptions {
   addons: readonly SideloadedAddon[];
   prefs?: Readonly<Record<string, PrefValue>>;
   markers?: readonly string[];
+  /** A private policies.json directory (`launchThunderbird`), kept for restarts. */
+  policiesDir?: string;
 }
 
 export interface Client {
   readonly name: string;
+  readonly policiesDir?: string;
   readonly profileDir: string;
   readonly logFile: string;
   readonly tb: ThunderbirdProcess;
@@ -36,8 +39,15 @@ export async function startClient(options: ClientOptions): Promise<Client> {
     homeDir: join(options.workDir, name, 'home'),
     logFile,
     ...(options.markers ? { markers: options.markers } : {}),
+    ...(options.policiesDir ? { policiesDir: options.policiesDir } : {}),
   });
-  return { name, profileDir, logFile, tb };
+  return {
+    name,
+    profileDir,
+    logFile,
+    tb,
+    ...(options.policiesDir ? { policiesDir: options.policiesDir } : {}),
+  };
 }
 
 /** Restarts a stopped client on the same profile (its add-on data survives). */
@@ -48,6 +58,7 @@ export async function restartClient(client: Client, markers?: readonly string[])
     homeDir: join(client.profileDir, '..', 'home'),
     logFile: client.logFile,
     ...(markers ? { markers } : {}),
+    ...(client.policiesDir ? { policiesDir: client.policiesDir } : {}),
   });
   return { ...client, tb };
 }

@@ -2,9 +2,10 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConsoleLog, STATUS_MARKER } from './console-log.ts';
 import { onProcessEnd } from './process-end.ts';
+import { ambientPoliciesDir, POLICIES_PATH } from './policies.ts';
 import { requireThunderbirdAndDovecot, THUNDERBIRD_BIN } from './system.ts';
 
 export interface LaunchOptions {
@@ -15,6 +16,12 @@ export interface LaunchOptions {
   logFile?: string;
   /** Markers of `<marker> {json}` lines to collect (default: the add-on's status). */
   markers?: readonly string[];
+  /**
+   * A directory holding the policies.json this Thunderbird alone reads (`writePrivatePolicies`; root
+   * only, see `canIsolatePolicies`); default: that of this process's `acquirePolicies` handle, if
+   * private; without either, Thunderbird reads the machine-wide file.
+   */
+  policiesDir?: string;
 }
 
 export interface ThunderbirdProcess {
@@ -62,7 +69,30 @@ export async function launchThunderbird(options: LaunchOptions): Promise<Thunder
   let file: WriteStream | null = null;
   if (options.logFile) file = createWriteStream(options.logFile, { flags: 'a' });
 
-  const child = spawn(THUNDERBIRD_BIN, ['--headless', '--no-remote', '--profile', options.profileDir], {
+  const args = ['--headless', '--no-remote', '--profile', options.profileDir];
+  const policiesDir = options.policiesDir ?? ambientPoliciesDir();
+  // The mount point: an empty directory changes nothing for a Thunderbird started without a private one.
+  if (policiesDir) await mkdir(dirname(POLICIES_PATH), { recursive: true });
+  // Same process (unshare and sh exec): a private mount of the policies directory, then Thunderbird.
+  const [command, argv] = policiesDir
+    ? [
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          '--',
+          'sh',
+          '-c',
+          'mount --bind "$0" "$1" && shift && exec "$@"',
+          policiesDir,
+          dirname(POLICIES_PATH),
+          THUNDERBIRD_BIN,
+          ...args,
+        ],
+      ]
+    : [THUNDERBIRD_BIN, args];
+  const child = spawn(command, argv, {
     // Own process group: stop() signals exactly this Thunderbird and its children.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,18 @@
-// Writes Thunderbird's machine-wide policies.json for a test and always puts the previous one back.
+// policies.json for the Thunderbirds of a test: a private one per Thunderbird as root, else the machine-wide
+// file, whose previous content is always put back.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { onProcessEnd } from './process-end.ts';
 
 export const POLICIES_PATH = '/etc/thunderbird/policies/policies.json';
@@ -114,13 +125,17 @@ export function managedPolicies(
 }
 
 /**
- * Like `installPolicies`, but waits (up to `waitMs`) while another live process holds the file:
- * several real-Thunderbird runs on one machine take turns instead of failing.
+ * The policies for the Thunderbirds this process launches next. As root (`canIsolatePolicies`) they go to
+ * a private directory that `launchThunderbird` mounts over the machine-wide one for each Thunderbird it
+ * starts (`ambientPoliciesDir`): the machine-wide file is left alone, and test files need not take turns.
+ * Otherwise they go to the machine-wide file like `installPolicies`, waiting (up to `waitMs`) while another
+ * live process holds it: several real-Thunderbird runs on one machine take turns instead of failing.
  */
 export async function acquirePolicies(
   policies: unknown,
   options: { waitMs?: number; path?: string } = {},
 ): Promise<PoliciesHandle> {
+  if (options.path === undefined && canIsolatePolicies()) return privatePolicies(policies);
   const deadline = Date.now() + (options.waitMs ?? 600_000);
   for (;;) {
     try {
@@ -131,4 +146,48 @@ export async function acquirePolicies(
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
   }
+}
+
+let ambient: string | undefined;
+
+/** The private policies directory of this process's current `acquirePolicies` handle, if any. */
+export function ambientPoliciesDir(): string | undefined {
+  return ambient;
+}
+
+function privatePolicies(policies: unknown): PoliciesHandle {
+  const dir = mkdtempSync(join(tmpdir(), 'suivi-policies-'));
+  const path = writePrivatePolicies(dir, policies);
+  const remove = (): void => {
+    if (ambient === dir) ambient = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const unregister = onProcessEnd(remove);
+  ambient = dir;
+  return {
+    path,
+    previous: existsSync(POLICIES_PATH) ? readFileSync(POLICIES_PATH, 'utf8') : null,
+    update: (value) => writePrivatePolicies(dir, value),
+    restore() {
+      unregister();
+      remove();
+    },
+  };
+}
+
+/**
+ * Thunderbird reads policies.json from one machine-wide directory. As root, a Thunderbird can instead be
+ * started in a mount namespace of its own where that directory is a private one (`launchThunderbird`'s
+ * `policiesDir`): then each run has its own policies.json, and runs need not take turns.
+ */
+export function canIsolatePolicies(): boolean {
+  return process.getuid?.() === 0 && existsSync('/usr/bin/unshare');
+}
+
+/** Writes `dir/policies.json`, read by the Thunderbirds started with `dir` as `policiesDir`; returns its path. */
+export function writePrivatePolicies(dir: string, policies: unknown): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'policies.json');
+  writeFileSync(path, `${JSON.stringify(policies, null, 2)}\n`);
+  return path;
 }
