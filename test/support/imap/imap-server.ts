@@ -4,6 +4,7 @@ import { access, chmod, mkdir, mkdtemp } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { observeSession, type SessionEvents } from './session-observer.ts';
 import { chownTree, Maildir, type Owner } from './maildir.ts';
 
 export const DOVECOT_IMAP = '/usr/lib/dovecot/imap';
@@ -49,6 +50,11 @@ export interface ImapServer {
   readonly sessions: () => number;
   /** Last lines Dovecot wrote on stderr (for error messages). */
   readonly stderrTail: () => string;
+  /**
+   * Another port on the same Maildir whose sessions report what their client does (`SessionEvents`):
+   * one per Thunderbird tells when that Thunderbird has downloaded the headers of each folder.
+   */
+  listen(events: SessionEvents): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -100,52 +106,66 @@ export async function startImapServer(options: ImapServerOptions = {}): Promise<
   const env = { USER: user?.name ?? process.env['USER'] ?? 'suivi', HOME: home, PATH: '/usr/bin:/bin' };
   const imapArgs = [DOVECOT_IMAP, '-o', `mail_location=maildir:${root}`];
 
-  const server: Server = createServer((socket) => {
-    sessions += 1;
-    sockets.add(socket);
-    const child = user
-      ? spawn('runuser', ['-u', user.name, '--', 'env', `USER=${env.USER}`, `HOME=${home}`, ...imapArgs], {
-          stdio: ['pipe', 'pipe', 'pipe'],
-        })
-      : spawn(imapArgs[0]!, imapArgs.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
-    children.add(child);
-    socket.pipe(child.stdin!);
-    child.stdout!.pipe(socket);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  const servers: Server[] = [];
+  const openListener = async (events?: SessionEvents): Promise<number> => {
+    const server: Server = createServer((socket) => {
+      sessions += 1;
+      sockets.add(socket);
+      const child = user
+        ? spawn('runuser', ['-u', user.name, '--', 'env', `USER=${env.USER}`, `HOME=${home}`, ...imapArgs], {
+            stdio: ['pipe', 'pipe', 'pipe'],
+          })
+        : spawn(imapArgs[0]!, imapArgs.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
+      children.add(child);
+      socket.pipe(child.stdin!);
+      child.stdout!.pipe(socket);
+      if (events) {
+        const observer = observeSession(events);
+        socket.on('data', (chunk: Buffer) => observer.client(chunk));
+        child.stdout!.on('data', (chunk: Buffer) => observer.server(chunk));
+      }
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+      });
+      const end = (): void => {
+        socket.destroy();
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      };
+      child.on('exit', () => {
+        children.delete(child);
+        socket.end();
+      });
+      child.stdin!.on('error', () => undefined);
+      socket.on('error', end);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        end();
+      });
     });
-    const end = (): void => {
-      socket.destroy();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    };
-    child.on('exit', () => {
-      children.delete(child);
-      socket.end();
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
     });
-    child.stdin!.on('error', () => undefined);
-    socket.on('error', end);
-    socket.on('close', () => {
-      sockets.delete(socket);
-      end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('écoute IMAP impossible');
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('écoute IMAP impossible');
+    return address.port;
+  };
+  const port = await openListener();
 
   return {
-    port: address.port,
+    port,
     maildir,
     dir,
     sessions: () => sessions,
     stderrTail: () => stderr,
+    listen: (events) => openListener(events),
     async close() {
       for (const socket of sockets) socket.destroy();
       for (const child of children) child.kill('SIGTERM');
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(
+        servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      );
     },
   };
 }
