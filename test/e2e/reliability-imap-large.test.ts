@@ -13,6 +13,7 @@ import {
   type ImapServer,
 } from '../support/imap/imap-server.ts';
 import {
+  closeWaitConnections,
   cutImapSessions,
   imapBytesWritten,
   imapTrafficGrew,
@@ -59,6 +60,14 @@ const STALL_MS = 2 * 60_000;
  * times out of 2 cuts during the back-fill on 30 November 2026), and reconnects only once restarted.
  */
 const NO_SESSION_MS = 45_000;
+/**
+ * The sure sign of that state: its connection to the IMAP server left in CLOSE-WAIT, and no session alive.
+ * Thunderbird closes a dropped connection as soon as it reads it: this long in CLOSE-WAIT, it is stuck, and
+ * the agent restarts it without waiting NO_SESSION_MS.
+ */
+const CLOSE_WAIT_MS = 10_000;
+/** How often a wait looks at Thunderbird's IMAP sessions while no status line comes. */
+const CHECK_MS = 2_000;
 const MAX_RESTARTS = 3;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
@@ -170,13 +179,21 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         client = await withMarionetteEnv({}, () => restartClient(client!));
         await trace('Thunderbird relancé');
       };
+      /** Since when Thunderbird has held no IMAP session and left a dropped connection in CLOSE-WAIT. */
+      let closeWaitSince: number | undefined;
+      const stuckInCloseWait = (): boolean => {
+        const stuck = ownImapProcesses().length === 0 && closeWaitConnections(imap!.port) > 0;
+        closeWaitSince = stuck ? (closeWaitSince ?? Date.now()) : undefined;
+        return closeWaitSince !== undefined && Date.now() - closeWaitSince >= CLOSE_WAIT_MS;
+      };
       const cut = async (phase: string): Promise<void> => {
         // Between two checks Thunderbird may hold no connection: wait for one, there is nothing to cut.
-        for (let i = 0; i < 120 && ownImapProcesses().length === 0; i += 1) await sleep(500);
+        for (let i = 0; i < 120 && ownImapProcesses().length === 0 && !stuckInCloseWait(); i += 1)
+          await sleep(500);
         if (ownImapProcesses().length === 0 && restarts.length < MAX_RESTARTS) {
-          // Still none after a minute: Thunderbird is stuck since the previous cut (its connection left in
-          // CLOSE-WAIT, seen on 30 November 2026 at 20,000 messages); an agent would restart it.
-          await restart('aucune session IMAP depuis 1 min avant une coupure');
+          // Still none: Thunderbird is stuck since the previous cut (its connection left in CLOSE-WAIT); an agent
+          // would restart it.
+          await restart('aucune session IMAP avant une coupure');
           for (let i = 0; i < 240 && ownImapProcesses().length === 0; i += 1) await sleep(500);
         }
         const killed = cutImapSessions('SIGKILL');
@@ -200,7 +217,7 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
           try {
             return await client!.tb.log.waitFor<AddonStatus>(accept, {
               what,
-              timeoutMs: Math.min(remaining, 10_000),
+              timeoutMs: Math.min(remaining, CHECK_MS),
             });
           } catch (error) {
             if (!/timeout|délai|within/i.test(String((error as Error).message))) throw error;
@@ -215,8 +232,9 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
             grewAt = Date.now();
           }
           if (now < COUNT && restarts.length < MAX_RESTARTS) {
-            const why =
-              Date.now() - sessionSeenAt > NO_SESSION_MS
+            const why = stuckInCloseWait()
+              ? `connexion IMAP en CLOSE-WAIT depuis ${CLOSE_WAIT_MS / 1000} s, aucune session`
+              : Date.now() - sessionSeenAt > NO_SESSION_MS
                 ? `aucune session IMAP depuis ${NO_SESSION_MS / 1000} s`
                 : Date.now() - grewAt > STALL_MS
                   ? `aucun octet IMAP ni relevé nouveau depuis ${STALL_MS / 60_000} min`
@@ -224,6 +242,7 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
             if (why) {
               await restart(why);
               grewAt = sessionSeenAt = Date.now();
+              closeWaitSince = undefined;
             }
           }
         }

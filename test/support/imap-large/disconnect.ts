@@ -86,3 +86,29 @@ export function imapTrafficGrew(
   for (const [pid, bytes] of now) if (bytes > (before.get(pid) ?? 0)) return true;
   return false;
 }
+
+/** TCP state CLOSE-WAIT in /proc/net/tcp: the peer closed, this side has not read it or closed. */
+const CLOSE_WAIT = '08';
+
+/**
+ * Connections to `port` (the test's IMAP listener, to which only its Thunderbird connects) that the
+ * server closed and the client left in CLOSE-WAIT. Thunderbird 153 sometimes never reads such a
+ * connection again after its server dropped it, and reconnects only once restarted.
+ */
+export function closeWaitConnections(port: number): number {
+  const remote = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let count = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[2]?.endsWith(remote) && fields[3] === CLOSE_WAIT) count += 1;
+    }
+  }
+  return count;
+}
