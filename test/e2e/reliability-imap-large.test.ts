@@ -223,6 +223,9 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
             if (!/timeout|délai|within/i.test(String((error as Error).message))) throw error;
           }
           const now = latest()?.ledger ?? 0;
+          // A Thunderbird still starting (no status line yet: loading a profile of 100,000 headers on a busy
+          // machine takes minutes) is not judged: its clocks start with its first status line.
+          if (client!.tb.log.latest() === undefined) grewAt = sessionSeenAt = Date.now();
           if (ownImapProcesses().length > 0) sessionSeenAt = Date.now();
           const trafficNow = imapBytesWritten();
           const downloading = imapTrafficGrew(traffic, trafficNow);
