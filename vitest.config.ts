@@ -19,13 +19,16 @@ const read = (file: string): string => readFileSync(join(import.meta.dirname, fi
 
 // A server test file declares its databases in its code, so that no list here can forget one:
 // `describe.each(databaseKinds)` blocks run on SQLite in server-sqlite and on PostgreSQL in server-pg;
-// a file that reaches PostgreSQL by itself (the shared cluster's `pgUrl`, or a cluster of its own)
-// belongs to server-pg only. Everything else in these folders runs once, in server-sqlite.
+// a file that reaches PostgreSQL by itself (the shared cluster's `pgUrl`, a cluster of its own, or a
+// support helper asked for 'postgres' by name) belongs to server-pg only. Everything else in these
+// folders runs once, in server-sqlite.
 const SERVER_DIRS = ['test/server', 'test/reliability', 'test/harness'];
 const serverFiles = testFiles(SERVER_DIRS);
 const parametrized = serverFiles.filter((f) => /\bdatabaseKinds\b/.test(read(f)));
 const postgresOnly = serverFiles.filter(
-  (f) => !parametrized.includes(f) && /inject\('pgUrl'\)|\bstartPostgres\(/.test(read(f)),
+  (f) =>
+    !parametrized.includes(f) &&
+    /inject\('pgUrl'\)|\bstartPostgres\(|\b(?:openTestDb|openTestDbAt|harness)\(\s*'postgres'/.test(read(f)),
 );
 
 const SERVER_BUILD = 'test/support/server-build-setup.ts';
