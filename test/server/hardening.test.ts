@@ -248,9 +248,12 @@ describe.each(databaseKinds)('hardening on %s', (kind) => {
   });
 });
 
-describe('shared upload counts on PostgreSQL', () => {
+// PostgreSQL only (SQLite is one process's file): in server-pg, not in server-sqlite.
+const postgresOnly = databaseKinds.filter((kind) => kind === 'postgres');
+
+describe.each(postgresOnly)('shared upload counts on %s', (kind) => {
   it('two server instances on one database share one token count', async () => {
-    const h = await harness('postgres', { rateLimit: { max: 3, timeWindowMs: 60_000 } });
+    const h = await harness(kind, { rateLimit: { max: 3, timeWindowMs: 60_000 } });
     const second = await buildApp({
       db: h.db,
       clock: () => h.now.value,
