@@ -22,7 +22,7 @@ const read = (file: string): string => readFileSync(join(import.meta.dirname, fi
 // a file that reaches PostgreSQL by itself (the shared cluster's `pgUrl`, a cluster of its own, or a
 // support helper asked for 'postgres' by name) belongs to server-pg only. Everything else in these
 // folders runs once, in server-sqlite.
-const SERVER_DIRS = ['test/server', 'test/reliability', 'test/harness'];
+const SERVER_DIRS = ['test/server', 'test/reliability', 'test/harness', 'test/bench'];
 const serverFiles = testFiles(SERVER_DIRS);
 const parametrized = serverFiles.filter((f) => /\bdatabaseKinds\b/.test(read(f)));
 const postgresOnly = serverFiles.filter(
@@ -32,6 +32,18 @@ const postgresOnly = serverFiles.filter(
 );
 
 const SERVER_BUILD = 'test/support/server-build-setup.ts';
+
+/** Folders of the projects below other than the server ones; test/e2e is vitest.e2e.config.ts's. */
+const OTHER_DIRS = ['test/core', 'test/extension', 'test/dashboard', 'test/deploy', 'test/support'];
+
+// A test folder no project names would silently drop out of `npm test`: refuse to start instead.
+const homeless = readdirSync(join(import.meta.dirname, 'test'), { withFileTypes: true })
+  .filter((e) => e.isDirectory() && e.name !== 'e2e')
+  .map((e) => `test/${e.name}`)
+  .filter((dir) => ![...SERVER_DIRS, ...OTHER_DIRS].includes(dir) && testFiles([dir]).length > 0);
+if (homeless.length > 0) {
+  throw new Error(`vitest.config.ts : aucun projet ne lance les tests de ${homeless.join(', ')}`);
+}
 
 export default defineConfig({
   test: {
