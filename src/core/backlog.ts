@@ -1,6 +1,12 @@
 /** Backlog ageing: usager messages still waiting for an answer on a day, by age in working days. */
 import { z } from 'zod';
-import { addDays, addWorkingDays, workingDaysAfter, type Region, type WorkingDayOptions } from './calendar.ts';
+import {
+  addDays,
+  addWorkingDays,
+  workingDaysAfter,
+  type Region,
+  type WorkingDayOptions,
+} from './calendar.ts';
 import { levels } from './protocol.ts';
 import type { Target } from './targets.ts';
 

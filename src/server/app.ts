@@ -11,6 +11,7 @@ import type { Db } from './db/schema.ts';
 import { HttpError } from './http-error.ts';
 import { registerOpenApi } from './openapi.ts';
 import addonRoutes from './routes/addon/index.ts';
+import backlogRoutes from './routes/backlog/index.ts';
 import dashboardRoutes from './routes/dashboard/index.ts';
 import directoryRoutes from './routes/directory/index.ts';
 import healthRoutes from './routes/health/index.ts';
@@ -158,6 +159,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   const gate = new ConcurrencyGate(config.statsConcurrency);
   await app.register(statsRoutes, { db, clock, config, gate });
+  await app.register(backlogRoutes, { db, clock, config, gate });
   await app.register(spotCheckRoutes, { db, clock, gate });
   await app.register(directoryRoutes, { db, clock, whitMondayWorked: config.whitMondayWorked });
   await app.register(addonRoutes, { publicUrl: config.publicUrl });

@@ -26,7 +26,7 @@ describe('backlogBucket', () => {
     [1, t(0), 'overdue', 'target 0: late the next working day'],
     [0, t(1), 'dueSoon', 'target 1: due tomorrow already'],
     [2, t(1), 'overdue', 'target 1'],
-  ] as const)('age %i against %o → %s (%s)', (age, target, bucket) => {
+  ] as const)('age %i against %o → %s (%s)', (age, target, bucket, _why) => {
     expect(backlogBucket(age, target)).toBe(bucket);
   });
 
@@ -97,7 +97,13 @@ describe('idleDaysAfter and rollup rows', () => {
     ['2025-07-11', 'metropole', false, ['2025-07-12', '2025-07-13', '2025-07-14'], 'Friday before 14 July'],
     ['2025-11-10', 'metropole', false, ['2025-11-11'], 'eve of Armistice'],
     ['2025-05-28', 'metropole', false, ['2025-05-29'], 'eve of Ascension'],
-    ['2025-04-17', 'alsace-moselle', false, ['2025-04-18', '2025-04-19', '2025-04-20', '2025-04-21'], 'Good Friday'],
+    [
+      '2025-04-17',
+      'alsace-moselle',
+      false,
+      ['2025-04-18', '2025-04-19', '2025-04-20', '2025-04-21'],
+      'Good Friday',
+    ],
     ['2025-04-17', 'metropole', false, [], 'Good Friday worked in metropole'],
     ['2025-05-26', 'guadeloupe', false, ['2025-05-27'], 'abolition day in Guadeloupe'],
     ['2025-06-06', 'metropole', false, ['2025-06-07', '2025-06-08', '2025-06-09'], 'Whit Monday off'],

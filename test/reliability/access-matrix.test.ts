@@ -144,6 +144,8 @@ function casesFor(route: string, r: Role): Case[] {
       ];
     case 'GET /api/v1/stats':
       return scoped((s) => `/api/v1/stats?${q(s)}&from=2025-06-01&to=2025-06-30`);
+    case 'GET /api/v1/backlog':
+      return scoped((s) => `/api/v1/backlog?${q(s)}&asOf=2025-06-20`);
     case 'GET /api/v1/spot-checks':
       return scoped((s) => `/api/v1/spot-checks?${q(s)}&from=2025-06-01&to=2025-06-30`);
     case 'GET /api/v1/directory/path':

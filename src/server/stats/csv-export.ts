@@ -33,7 +33,7 @@ export const STATS_CSV_HEADER = [
   'Réponses depuis une autre BALF',
 ] as const;
 
-const LEVEL_NAMES = {
+export const LEVEL_NAMES = {
   national: 'national',
   department: 'département',
   service: 'service',

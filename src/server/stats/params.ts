@@ -23,7 +23,7 @@ export interface StatsParams {
  * A day of the working-day calendar (years MIN_YEAR to MAX_YEAR): a period beyond it cannot be
  * cut into weeks or months, nor its delays counted, so it is refused here with its reason.
  */
-const day = z.iso.date({ message: 'date invalide (AAAA-MM-JJ attendu)' }).refine(
+export const calendarDay = z.iso.date({ message: 'date invalide (AAAA-MM-JJ attendu)' }).refine(
   (d) => {
     const year = Number(d.slice(0, 4));
     return year >= MIN_YEAR && year <= MAX_YEAR;
@@ -35,8 +35,8 @@ export const statsQuerySchema = z
   .object({
     level: z.enum(levels, { message: `niveau inconnu (attendu : ${levels.join(', ')})` }),
     id: z.string().trim().min(1).max(254).optional(),
-    from: day,
-    to: day,
+    from: calendarDay,
+    to: calendarDay,
     granularity: z
       .enum(granularities, { message: `granularité inconnue (attendu : ${granularities.join(', ')})` })
       .default('day'),
@@ -68,21 +68,28 @@ export function parseStatsParams(query: unknown): StatsParams {
   if (span < 0) fail('to', `la fin de période (${q.to}) précède le début (${q.from})`);
   if (span + 1 > MAX_RANGE_DAYS)
     fail('to', `période trop longue (${span + 1} jours ; au plus ${MAX_RANGE_DAYS})`);
-  let id = q.id;
-  if (q.level === 'national') {
-    if (id !== undefined && !['national', 'all'].includes(id))
-      fail('id', 'au niveau national, id doit être absent ou « national »');
-    id = 'national';
-  } else if (id === undefined) {
-    fail('id', `identifiant requis au niveau ${q.level}`);
-  }
   return {
     level: q.level,
-    id: q.level === 'balf' ? id!.toLowerCase() : id!,
+    id: subjectIdOf(q.level, q.id, fail),
     from: q.from,
     to: q.to,
     granularity: q.granularity,
     target: q.target,
     format: q.format,
   };
+}
+
+/** The node id a (level, id) pair names: `national` at the national level, a lower-cased BALF address. */
+export function subjectIdOf(
+  level: Level,
+  id: string | undefined,
+  fail: (path: string, message: string) => never,
+): string {
+  if (level === 'national') {
+    if (id !== undefined && !['national', 'all'].includes(id))
+      fail('id', 'au niveau national, id doit être absent ou « national »');
+    return 'national';
+  }
+  if (id === undefined) return fail('id', `identifiant requis au niveau ${level}`);
+  return level === 'balf' ? id.toLowerCase() : id;
 }

@@ -48,7 +48,7 @@ function nextMonth(first: string): string {
  * Where the rollup rows of a query come from. National queries read the department rollups;
  * the others read BALF rollups joined to the directory (inner joins when only directory BALFs count).
  */
-interface Source {
+export interface Source {
   flows: RawBuilder<unknown>;
   replies: RawBuilder<unknown>;
   child: RawBuilder<unknown>;
@@ -57,7 +57,7 @@ interface Source {
   where: RawBuilder<unknown>;
 }
 
-function sourceOf(subject: Subject): Source {
+export function sourceOf(subject: Subject): Source {
   if (subject.rollup === 'department') {
     return {
       flows: sql`department_daily_flows f`,

@@ -5,12 +5,12 @@ import { requireRead } from '../../auth/plugin.ts';
 import { currentTargets, type ServerConfig } from '../../config.ts';
 import { csvChunks } from '../../csv.ts';
 import type { Db } from '../../db/schema.ts';
-import { HttpError } from '../../http-error.ts';
 import { STATS_CSV_HEADER, statsCsvRows } from '../../stats/csv-export.ts';
 import { z } from 'zod';
 import { statsAnswerSchema } from '../../../core/protocol.ts';
 import { parseStatsParams, statsQuerySchema } from '../../stats/params.ts';
 import { runStats } from '../../stats/run.ts';
+import { pickTarget } from '../../stats/target.ts';
 import { resolveSubject } from '../../stats/subject.ts';
 import { ConcurrencyGate } from './concurrency.ts';
 
@@ -70,17 +70,7 @@ export default async function statsRoutes(
       const principal = requireRead(request);
       const params = parseStatsParams(request.query);
       const answer = await gate.run(`${principal.kind}:${principal.id}`, async () => {
-        const settings = await currentTargets(db, config);
-        const targetId = params.target ?? settings.primary;
-        const target = settings.targets.find((t) => t.id === targetId);
-        if (!target) {
-          throw new HttpError(400, 'invalid_query', 'Paramètres de statistiques invalides.', [
-            {
-              path: 'target',
-              message: `cible inconnue « ${targetId} » (connues : ${settings.targets.map((t) => t.id).join(', ')})`,
-            },
-          ]);
-        }
+        const target = await pickTarget(db, config, params.target, 'Paramètres de statistiques invalides.');
         const subject = await resolveSubject(db, params.level, params.id, principal.scope);
         const result = await runStats(db, params, subject, target, {
           now: clock(),
