@@ -1,4 +1,5 @@
 // Client of the collection server's API: session cookie + CSRF header, French error messages.
+import type { BacklogAnswer } from '../core/backlog.ts';
 import type { Level, StatsAnswer } from '../core/protocol.ts';
 import type { SpotCheckList } from './views/spot-checks.ts';
 
@@ -132,6 +133,10 @@ export class Api {
 
   stats(query: string): Promise<StatsAnswer> {
     return this.request<StatsAnswer>('GET', `/api/v1/stats?${query}`);
+  }
+
+  backlog(query: string): Promise<BacklogAnswer> {
+    return this.request<BacklogAnswer>('GET', `/api/v1/backlog?${query}`);
   }
 
   async targets(): Promise<Target[]> {

@@ -4,6 +4,7 @@ import { ApiError, csvHref, type Api, type Crumb, type Target } from '../api.ts'
 import { h } from '../dom.ts';
 import { periodLabel } from '../period.ts';
 import { comparedPeriod, formatHash, neighbour, statsQuery, type StatsRoute } from '../route.ts';
+import { renderBacklog } from './backlog.ts';
 import { renderPeriodForm, renderPeriodNav } from './period-form.ts';
 import { renderProvisional } from './provisional.ts';
 import { renderSentVia } from './sent-via.ts';
@@ -147,6 +148,7 @@ export function renderStatsPage(
       previous?.totals ?? null,
       previous === null ? '' : periodLabel({ from: previous.from, to: previous.to }),
     ),
+    renderBacklog(route, today),
     h('h2', {}, 'Flux de messages'),
     h(
       'figure',
