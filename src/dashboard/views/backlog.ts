@@ -5,7 +5,7 @@ import { Api } from '../api.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { NOT_AVAILABLE, formatCount } from '../format.ts';
 import { formatHash, type StatsRoute } from '../route.ts';
-import { childrenTitles, levelNames } from './stats-tables.ts';
+import { childrenTitles, dsfrTable, levelNames } from './stats-tables.ts';
 
 type Figure = Pick<BacklogAnswer, 'buckets' | 'oldestAgeDays' | 'withheld'>;
 
@@ -137,33 +137,8 @@ function childrenTable(answer: BacklogAnswer, hrefFor: (level: Level, id: string
       h('th', { scope: 'col', class: 'sb-num' }, 'Plus ancien'),
     ),
   );
-  return h(
-    'div',
-    { class: 'fr-table', id: 'table-backlog' },
-    h(
-      'div',
-      { class: 'fr-table__wrapper' },
-      h(
-        'div',
-        { class: 'fr-table__container' },
-        h(
-          'div',
-          { class: 'fr-table__content' },
-          h(
-            'table',
-            {},
-            h(
-              'caption',
-              {},
-              `${childrenTitles[answer.level]} : messages à traiter (${answer.children.length})`,
-            ),
-            head,
-            tbody,
-          ),
-        ),
-      ),
-    ),
-  );
+  const caption = `${childrenTitles[answer.level]} : messages à traiter (${answer.children.length})`;
+  return dsfrTable(caption, head, tbody, 'table-backlog');
 }
 
 /** The block's content for a loaded answer. */
