@@ -20,6 +20,7 @@ import sessionRoutes from './routes/session/index.ts';
 import spotCheckRoutes from './routes/spot-checks/index.ts';
 import { ConcurrencyGate } from './routes/stats/concurrency.ts';
 import statsRoutes from './routes/stats/index.ts';
+import storageRoutes from './routes/storage/index.ts';
 import talliesRoutes from './routes/tallies/index.ts';
 
 export interface BuildAppOptions {
@@ -160,6 +161,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const gate = new ConcurrencyGate(config.statsConcurrency);
   await app.register(statsRoutes, { db, clock, config, gate });
   await app.register(backlogRoutes, { db, clock, config, gate });
+  await app.register(storageRoutes, {
+    db,
+    clock,
+    whitMondayWorked: config.whitMondayWorked,
+    rateLimit: options.rateLimit ?? config.ingestRateLimit,
+    gate,
+  });
   await app.register(spotCheckRoutes, { db, clock, gate });
   await app.register(directoryRoutes, { db, clock, whitMondayWorked: config.whitMondayWorked });
   await app.register(addonRoutes, { publicUrl: config.publicUrl });

@@ -148,6 +148,16 @@ function casesFor(route: string, r: Role): Case[] {
       return scoped((s) => `/api/v1/backlog?${q(s)}&asOf=2025-06-20`);
     case 'GET /api/v1/spot-checks':
       return scoped((s) => `/api/v1/spot-checks?${q(s)}&from=2025-06-01&to=2025-06-30`);
+    case 'GET /api/v1/storage':
+      return scoped((s) => `/api/v1/storage?${q(s)}`);
+    case 'POST /api/v1/quota-samples':
+      return ingest('/api/v1/quota-samples', (balf) => ({
+        schema: 1,
+        client: { id: 'c', addon: '0.1.0', thunderbird: '153.8' },
+        samples: [
+          { balf, at: '2025-06-02T08:00:00Z', quota: [{ type: 'STORAGE', unit: 'byte', used: 1, limit: 2 }] },
+        ],
+      }));
     case 'GET /api/v1/directory/path':
       return scoped((s) => `/api/v1/directory/path?${s.level === 'national' ? 'level=national' : q(s)}`);
     case 'GET /api/v1/directory/unattached':

@@ -38,6 +38,8 @@ const TABLES = [
   'throttles',
   'login_addresses',
   'quarantine',
+  'storage_samples',
+  'storage_days',
 ];
 
 describe.each(databaseKinds)('migrations on %s', (kind) => {
@@ -325,6 +327,39 @@ describe.each(databaseKinds)('migration 0008 on %s', (kind) => {
       const { error } = await migrator.migrateTo('0007-throttles-quarantine');
       expect(error).toBeUndefined();
       expect(await db.selectFrom('records').selectAll().execute()).toEqual([{ ...record, hdr: 0 }]);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe.each(databaseKinds)('migration 0009 on %s', (kind) => {
+  it('creates the storage tables on an existing database, and its down removes them', async () => {
+    const { db, close } = await openTestDbAt(kind, '0008-sent-via');
+    try {
+      await migrate(db);
+      const reading = {
+        balf: 'a@x.fr',
+        at: '2026-10-01T08:00:00.000Z',
+        used_bytes: 3 * 2 ** 40,
+        limit_bytes: null,
+      };
+      await db
+        .insertInto('storage_days')
+        .values({ ...reading, day: '2026-10-01' })
+        .execute();
+      await db
+        .insertInto('storage_samples')
+        .values({ ...reading, hour: '2026-10-01T08', client_id: 'c', created_at: reading.at })
+        .execute();
+      // Bytes beyond 32 bits survive (bigint on PostgreSQL, which answers a string).
+      const row = await db.selectFrom('storage_samples').select('used_bytes').executeTakeFirstOrThrow();
+      expect(Number(row.used_bytes)).toBe(3 * 2 ** 40);
+      expect(await indexNames(db, kind, ['storage_days'])).toContain('storage_days_day');
+      await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateTo(
+        '0008-sent-via',
+      );
+      await expect(db.selectFrom('storage_days').selectAll().execute()).rejects.toThrow();
     } finally {
       await close();
     }

@@ -42,6 +42,7 @@ export function describe(r: PurgeReport): string {
     `  entrées du journal des lots ${f} : ${r.batches}`,
     `  résumés de sondage ${m} : ${r.spotChecks}`,
     `  sessions expirées ${f} : ${r.sessions}`,
+    `  relevés de quota ${m} : ${r.storageReadings}`,
     'Les cumuls quotidiens sont conservés : le tableau de bord garde l’historique.',
     '',
   ].join('\n');

@@ -15,6 +15,7 @@ import * as m0005 from './migrations/0005-refs-by-target.ts';
 import * as m0006 from './migrations/0006-refined-records.ts';
 import * as m0007 from './migrations/0007-throttles-quarantine.ts';
 import * as m0008 from './migrations/0008-sent-via.ts';
+import * as m0009 from './migrations/0009-storage.ts';
 import type { Database, Db } from './schema.ts';
 
 export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -35,6 +36,7 @@ export const migrations: Record<string, Migration> = {
   '0006-refined-records': m0006,
   '0007-throttles-quarantine': m0007,
   '0008-sent-via': m0008,
+  '0009-storage': m0009,
 };
 
 /** The better-sqlite3 handle under a SQLite Kysely, for the ingest hot path's prepared statements. */

@@ -229,6 +229,28 @@ export interface QuarantineTable {
   received_at: string;
 }
 
+/** IMAP quota readings: one per BALF per UTC hour; limit null when Thunderbird gave no storage quota. */
+export interface StorageSampleTable {
+  balf: string;
+  /** `YYYY-MM-DDTHH` (UTC). */
+  hour: string;
+  at: string;
+  /** Bytes (bigint: PostgreSQL answers a string). */
+  used_bytes: number | string | null;
+  limit_bytes: number | string | null;
+  client_id: string;
+  created_at: string;
+}
+
+/** The reading kept for each BALF and day (the BALF's region), as `storage_samples` chooses per hour. */
+export interface StorageDayTable {
+  balf: string;
+  day: string;
+  at: string;
+  used_bytes: number | string | null;
+  limit_bytes: number | string | null;
+}
+
 export interface SettingTable {
   name: string;
   value: string;
@@ -255,6 +277,8 @@ export interface Database {
   throttles: ThrottleTable;
   login_addresses: LoginAddressTable;
   quarantine: QuarantineTable;
+  storage_samples: StorageSampleTable;
+  storage_days: StorageDayTable;
 }
 
 export type Db = Kysely<Database>;

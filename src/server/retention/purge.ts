@@ -26,6 +26,8 @@ export interface PurgeReport {
   batches: number;
   spotChecks: number;
   sessions: number;
+  /** Quota readings (hourly and daily rows of the storage watch). */
+  storageReadings: number;
   /** Oldest and newest day of the removed records, null when none. */
   firstDay: string | null;
   lastDay: string | null;
@@ -45,6 +47,7 @@ export async function purgeOlderThan(db: Db, options: PurgeOptions): Promise<Pur
     batches: 0,
     spotChecks: 0,
     sessions: 0,
+    storageReadings: 0,
     firstDay: null,
     lastDay: null,
   };
@@ -76,12 +79,19 @@ export async function purgeOlderThan(db: Db, options: PurgeOptions): Promise<Pur
     report.batches = await count(db, 'batches', 'created_at', '<', batchCutoff);
     report.spotChecks = await count(db, 'spot_checks', 'to_day', '<', horizon);
     report.sessions = await count(db, 'sessions', 'expires_at', '<=', now.toISOString());
+    // An hour `YYYY-MM-DDTHH` sorts after its day: the horizon's own hours are kept.
+    report.storageReadings =
+      (await count(db, 'storage_samples', 'hour', '<', horizon)) +
+      (await count(db, 'storage_days', 'day', '<', horizon));
   } else {
     report.batches = deleted(await db.deleteFrom('batches').where('created_at', '<', batchCutoff).execute());
     report.spotChecks = deleted(await db.deleteFrom('spot_checks').where('to_day', '<', horizon).execute());
     report.sessions = deleted(
       await db.deleteFrom('sessions').where('expires_at', '<=', now.toISOString()).execute(),
     );
+    report.storageReadings =
+      deleted(await db.deleteFrom('storage_samples').where('hour', '<', horizon).execute()) +
+      deleted(await db.deleteFrom('storage_days').where('day', '<', horizon).execute());
   }
   return report;
 }
@@ -155,7 +165,7 @@ async function dayRange(
 
 async function count(
   db: Db,
-  table: 'batches' | 'spot_checks' | 'sessions',
+  table: 'batches' | 'spot_checks' | 'sessions' | 'storage_samples' | 'storage_days',
   column: string,
   op: '<' | '<=',
   value: string,

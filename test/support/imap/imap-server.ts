@@ -66,6 +66,12 @@ export interface ImapServerOptions {
   /** Parent directory for the served copy (default: a new temp directory). */
   baseDir?: string;
   user?: string;
+  /**
+   * Dovecot's quota plugin with a `maildir` quota of this storage limit (Dovecot's syntax, e.g. `10M`):
+   * the server then announces QUOTA and answers GETQUOTAROOT (RFC 9208, STORAGE in KiB). Without it the
+   * server has no QUOTA capability.
+   */
+  quotaStorage?: string;
 }
 
 /** Starts the listener; the Maildir is served from a copy owned by the IMAP user. */
@@ -105,6 +111,18 @@ export async function startImapServer(options: ImapServerOptions = {}): Promise<
   let stderr = '';
   const env = { USER: user?.name ?? process.env['USER'] ?? 'suivi', HOME: home, PATH: '/usr/bin:/bin' };
   const imapArgs = [DOVECOT_IMAP, '-o', `mail_location=maildir:${root}`];
+  if (options.quotaStorage !== undefined) {
+    if (!/^\d+[KMG]?$/.test(options.quotaStorage))
+      throw new Error(`Limite de quota invalide « ${options.quotaStorage} » (par exemple 10M)`);
+    imapArgs.push(
+      '-o',
+      'mail_plugins=quota imap_quota',
+      '-o',
+      'plugin/quota=maildir:User quota',
+      '-o',
+      `plugin/quota_rule=*:storage=${options.quotaStorage}`,
+    );
+  }
 
   const servers: Server[] = [];
   const openListener = async (events?: SessionEvents): Promise<number> => {

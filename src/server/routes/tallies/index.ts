@@ -45,6 +45,12 @@ const tallyAnswer = z.object({
   rejected: z.number().int(),
   quarantined: z.number().int().optional(),
 });
+/** Route config of an upload route: the ingest rate limit per token, or none. */
+export function ingestRateLimit(limit: { max: number; timeWindowMs: number } | false) {
+  return limit
+    ? { rateLimit: { max: limit.max, timeWindow: limit.timeWindowMs, keyGenerator: tokenBucket } }
+    : {};
+}
 
 const REASON_BY_STATUS: Record<number, RejectReason> = {
   400: 'invalid',
@@ -87,15 +93,7 @@ export default async function talliesRoutes(app: FastifyInstance, options: Talli
             415: 'Corps non JSON',
           },
         },
-        ...(options.rateLimit
-          ? {
-              rateLimit: {
-                max: options.rateLimit.max,
-                timeWindow: options.rateLimit.timeWindowMs,
-                keyGenerator: tokenBucket,
-              },
-            }
-          : {}),
+        ...ingestRateLimit(options.rateLimit),
       },
       onResponse: async (_request: FastifyRequest, reply: FastifyReply) => {
         if (reply.statusCode < 400) return;
