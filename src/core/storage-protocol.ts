@@ -38,6 +38,21 @@ export const quotaEntrySchema = z.discriminatedUnion('type', [
 ]);
 export type QuotaEntry = z.infer<typeof quotaEntrySchema>;
 
+/**
+ * The storage figure of a reading: its most constrained STORAGE entry with a limit (the root that
+ * fills first), in bytes; null without one. MESSAGE quotas are not followed: a BALF fills up in bytes.
+ */
+export function storageOfQuota(quota: readonly QuotaEntry[]): { used: number; limit: number } | null {
+  let best: { used: number; limit: number } | null = null;
+  for (const q of quota) {
+    if (q.type !== 'STORAGE' || q.limit <= 0) continue;
+    const scale = q.unit === 'kibibyte' ? 1024 : 1;
+    const entry = { used: q.used * scale, limit: q.limit * scale };
+    if (best === null || entry.used / entry.limit > best.used / best.limit) best = entry;
+  }
+  return best;
+}
+
 export const storageSampleSchema = z
   .object({
     balf: balfAddressSchema,

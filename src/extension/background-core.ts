@@ -26,6 +26,7 @@ import {
 } from './scanner.ts';
 import { sendFailed, watchSend } from './send-watch.ts';
 import { summarizeBalf } from './summary.ts';
+import { QuotaWatch } from './quota.ts';
 import {
   LAST_UPLOAD_KEY,
   UPLOAD_STATE_KEY,
@@ -33,6 +34,7 @@ import {
   type LastUpload,
   type UploadState,
 } from './uploader.ts';
+import { withTimeout } from './with-timeout.ts';
 
 export const ALARM_SCAN = 'scan';
 export const ALARM_BACKFILL = 'backfill';
@@ -43,22 +45,6 @@ export const SCAN_PERIOD_MINUTES = 10;
 export const ALARM_FOLDERS = 'folders-check';
 const FOLDER_INFO_TIMEOUT_MS = 3_000;
 
-/** Rejects when `promise` has not settled after `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
 export const ALARM_SCAN_SOON = 'scan-soon';
 /**
  * Delay before looking again at an account Thunderbird is still opening: a look costs one folder
@@ -119,6 +105,13 @@ export function startBackground(deps: BackgroundDeps): Background {
   let scanning: Promise<unknown> | null = null;
   // Uploads run one after the other: two rounds must never batch the same pending rows.
   let uploadChain: Promise<unknown> = Promise.resolve();
+  const quota = new QuotaWatch({
+    messenger: m,
+    fetch: deps.fetch,
+    clock: deps.clock,
+    log,
+    ...(deps.timeoutSignal ? { timeoutSignal: deps.timeoutSignal } : {}),
+  });
 
   const config = async (): Promise<EffectiveConfig> => {
     const effective = await loadConfig({ managed: m.storage.managed, local: m.storage.local });
@@ -209,6 +202,17 @@ export function startBackground(deps: BackgroundDeps): Background {
       await m.alarms.create(ALARM_BACKFILL, { delayInMinutes: 5, periodInMinutes: BACKFILL_PERIOD_MINUTES });
     if (!(await have(ALARM_UPLOAD, uploadMinutes)))
       await m.alarms.create(ALARM_UPLOAD, { delayInMinutes: uploadMinutes, periodInMinutes: uploadMinutes });
+    await quota.schedule();
+  }
+
+  /** Reads the watched BALFs' quotas (sent with the next upload round). */
+  async function readQuota(ledger: Ledger): Promise<void> {
+    try {
+      const { config: cfg } = await config();
+      await quota.read(ledger, balfAccounts(cfg, await m.accounts.list(false)));
+    } catch (error) {
+      log.warn('quota: not read', error instanceof Error ? error.message : error);
+    }
   }
 
   function track<T>(p: Promise<T>): Promise<T> {
@@ -410,6 +414,8 @@ export function startBackground(deps: BackgroundDeps): Background {
       scanning = null;
       recentSignatures.clear();
       await status(ledger, accounts);
+      // After each walk Thunderbird has just synced the folders: their quota is fresh too.
+      await readQuota(ledger);
       if (added > 0) await soonUpload();
       return { added, errors };
     } finally {
@@ -425,6 +431,11 @@ export function startBackground(deps: BackgroundDeps): Background {
 
   async function uploadRound(ledger: Ledger, force: boolean): Promise<LastUpload> {
     const { config: cfg } = await config();
+    const client = async () => ({
+      id: await installId(ledger),
+      addon: m.runtime.getManifest().version,
+      thunderbird: (await m.runtime.getBrowserInfo()).version,
+    });
     const uploader = new Uploader({
       ledger,
       fetch: deps.fetch,
@@ -432,13 +443,13 @@ export function startBackground(deps: BackgroundDeps): Background {
       random: deps.random,
       uuid: deps.uuid,
       ...(deps.timeoutSignal ? { timeoutSignal: deps.timeoutSignal } : {}),
-      client: async () => ({
-        id: await installId(ledger),
-        addon: m.runtime.getManifest().version,
-        thunderbird: (await m.runtime.getBrowserInfo()).version,
-      }),
+      client,
     });
     const result = await uploader.run(cfg, { force });
+    // Quota readings ride with every round, whether or not mail moved; their failure is theirs alone.
+    await quota
+      .send(ledger, cfg, await client())
+      .catch((error: unknown) => log.warn('quota: not sent', error));
     const state = await ledger.getMeta<UploadState>(UPLOAD_STATE_KEY);
     if (state?.notBefore && Date.parse(state.notBefore) > deps.clock().getTime()) {
       await m.alarms.create(ALARM_UPLOAD_RETRY, { when: Date.parse(state.notBefore) });
@@ -597,6 +608,7 @@ export function startBackground(deps: BackgroundDeps): Background {
       else if (alarm.name === ALARM_SCAN) {
         if (!(await walkPlanned())) await runScan(ledger);
       } else if (alarm.name === ALARM_FOLDERS) await scanIfFoldersChanged(ledger);
+      else if (quota.handles(alarm.name)) await readQuota(ledger);
       else if (alarm.name === ALARM_BACKFILL)
         await runScan(ledger, { fullUnlessWithinMs: DAILY_WALK_SKIP_MS });
       else if ([ALARM_UPLOAD, ALARM_UPLOAD_RETRY, ALARM_UPLOAD_SOON].includes(alarm.name)) {
@@ -619,6 +631,9 @@ export function startBackground(deps: BackgroundDeps): Background {
     await Promise.all([debugTabAtStartUp(), startUp()]);
   });
   m.runtime.onInstalled.addListener(() => startUp());
+  m.folders.onFolderInfoChanged.addListener(
+    on('folders.onFolderInfoChanged', async () => quota.folderChanged()),
+  );
   m.accounts.onCreated.addListener(on('accounts.onCreated', async (ledger) => runScan(ledger)));
   m.accounts.onUpdated.addListener(on('accounts.onUpdated', async (ledger) => runScan(ledger)));
   m.storage.onChanged.addListener(

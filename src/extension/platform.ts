@@ -125,7 +125,9 @@ export interface Messenger {
   };
   folders: {
     /** MV3 takes the folder id; MV2 (115) the MailFolder. */
-    getFolderInfo(folder: string | MailFolder): Promise<{ totalMessageCount?: number }>;
+    getFolderInfo(folder: string | MailFolder): Promise<{ totalMessageCount?: number; quota?: unknown }>;
+    /** Fires when a folder's counts change (mail came or went): the storage watch reads the quota again. */
+    onFolderInfoChanged: WebEvent<(folder: MailFolder, info: unknown) => void>;
   };
   compose: {
     onAfterSend: WebEvent<(tab: unknown, sendInfo: SendInfo) => void>;

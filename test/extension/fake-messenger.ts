@@ -97,7 +97,10 @@ export class FakeMessenger {
     onAccountCreated: new FakeEvent<(id: string, account: MailAccount) => void>(),
     onAccountUpdated: new FakeEvent<(id: string, changed: unknown) => void>(),
     onMenuClicked: new FakeEvent<(info: { menuItemId: string | number }, tab?: unknown) => void>(),
+    onFolderInfoChanged: new FakeEvent<(folder: MailFolder, info: unknown) => void>(),
   };
+  /** `MailFolderInfo.quota` per folder id or path; a folder absent here has none (Thunderbird gives none). */
+  quotas = new Map<string, unknown>();
 
   /**
    * `getHeaders`: a Thunderbird with messages.getHeaders (147+, what MV3 runs on); without it, the getFull-only
@@ -224,13 +227,18 @@ export class FakeMessenger {
         // Thunderbird's own count: what it has synced of the folder (here: what the test stored).
         getFolderInfo: async (folder: string | MailFolder) => {
           const path = typeof folder === 'string' ? folder : folder.path;
+          // An Error stored as the quota: the call fails (a folder Thunderbird cannot read).
+          const quota = this.quotas.get(path);
+          if (quota instanceof Error) throw quota;
           return {
+            ...(quota !== undefined ? { quota } : {}),
             totalMessageCount: this.messagesStore.filter(
               (m) =>
                 (m.header.folder?.id ?? m.header.folder?.path) === path || m.header.folder?.path === path,
             ).length,
           };
         },
+        onFolderInfoChanged: this.events.onFolderInfoChanged,
       },
       compose: { onAfterSend: this.events.onAfterSend },
       alarms: {

@@ -6,11 +6,11 @@
 import { sql } from 'kysely';
 import { localDay, parseInstant } from '../../core/calendar.ts';
 import { FUTURE_TOLERANCE_MS } from '../../core/protocol.ts';
-import type {
-  QuotaEntry,
-  StorageAnswer,
-  StorageRejectReason,
-  StorageReport,
+import {
+  storageOfQuota,
+  type StorageAnswer,
+  type StorageRejectReason,
+  type StorageReport,
 } from '../../core/storage-protocol.ts';
 import { canSee, type Principal } from '../auth/scope.ts';
 import type { Db } from '../db/schema.ts';
@@ -29,21 +29,6 @@ export interface StorageRow {
   hour: string;
   used_bytes: number | null;
   limit_bytes: number | null;
-}
-
-/**
- * The storage figure of a reading: its most constrained STORAGE entry with a limit (the root that fills
- * first), in bytes; null when there is none (MESSAGE quotas are not followed: a BALF fills up in bytes).
- */
-export function storageOf(quota: readonly QuotaEntry[]): { used: number; limit: number } | null {
-  let best: { used: number; limit: number } | null = null;
-  for (const q of quota) {
-    if (q.type !== 'STORAGE' || q.limit <= 0) continue;
-    const scale = q.unit === 'kibibyte' ? 1024 : 1;
-    const entry = { used: q.used * scale, limit: q.limit * scale };
-    if (best === null || entry.used / entry.limit > best.used / best.limit) best = entry;
-  }
-  return best;
 }
 
 /**
@@ -95,7 +80,7 @@ export async function storeSamples(
       reject('purged_period');
       continue;
     }
-    const storage = storageOf(sample.quota);
+    const storage = storageOfQuota(sample.quota);
     const iso = at.toISOString();
     rows.push({
       balf: sample.balf,
