@@ -1,6 +1,7 @@
 // Client of the collection server's API: session cookie + CSRF header, French error messages.
 import type { BacklogAnswer } from '../core/backlog.ts';
 import type { Level, StatsAnswer } from '../core/protocol.ts';
+import type { StorageView } from '../core/storage-protocol.ts';
 import type { SpotCheckList } from './views/spot-checks.ts';
 
 export class ApiError extends Error {
@@ -137,6 +138,10 @@ export class Api {
 
   backlog(query: string): Promise<BacklogAnswer> {
     return this.request<BacklogAnswer>('GET', `/api/v1/backlog?${query}`);
+  }
+
+  storage(level: Level, id: string): Promise<StorageView> {
+    return this.request<StorageView>('GET', `/api/v1/storage?${new URLSearchParams({ level, id })}`);
   }
 
   async targets(): Promise<Target[]> {

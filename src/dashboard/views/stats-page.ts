@@ -1,5 +1,6 @@
 // The statistics page of one level (national, department, service or BALF): loads and lays out its parts.
 import type { Level, StatsAnswer } from '../../core/protocol.ts';
+import type { StorageView } from '../../core/storage-protocol.ts';
 import { ApiError, csvHref, type Api, type Crumb, type Target } from '../api.ts';
 import { h } from '../dom.ts';
 import { periodLabel } from '../period.ts';
@@ -10,6 +11,7 @@ import { renderProvisional } from './provisional.ts';
 import { renderSentVia } from './sent-via.ts';
 import { renderSpotChecks, type SpotCheckList } from './spot-checks.ts';
 import { childrenTitles, levelNames, renderChildren, renderSeries, renderTiles } from './stats-tables.ts';
+import { loadStorage, renderStorage } from './storage.ts';
 
 export interface StatsData {
   answer: StatsAnswer;
@@ -17,6 +19,8 @@ export interface StatsData {
   crumbs: Crumb[];
   /** Spot-checks of the period, or the French reason they could not be loaded. */
   spotChecks: SpotCheckList | string;
+  /** The « Stockage » block, or the French reason it could not be loaded (absent: not asked). */
+  storage?: StorageView | string;
 }
 
 export interface StatsPageContext {
@@ -36,7 +40,7 @@ export async function loadStats(api: Api, route: StatsRoute, today: Date): Promi
     from: route.period.from,
     to: route.period.to,
   });
-  const [answer, previous, crumbs, spotChecks] = await Promise.all([
+  const [answer, previous, crumbs, spotChecks, storage] = await Promise.all([
     api.stats(statsQuery(route)),
     route.compare ? api.stats(statsQuery(route, comparedPeriod(route, today))) : Promise.resolve(null),
     api.path(route.level, route.id).catch((error: unknown) => {
@@ -48,8 +52,9 @@ export async function loadStats(api: Api, route: StatsRoute, today: Date): Promi
     api
       .spotChecks(spotQuery.toString())
       .catch((error: unknown) => (error instanceof Error ? error.message : String(error))),
+    loadStorage(api, route.level, route.id),
   ]);
-  return { answer, previous, crumbs, spotChecks };
+  return { answer, previous, crumbs, spotChecks, storage };
 }
 
 /** Says what the deltas compare with, visibly: the whole period before, or its first days only. */
@@ -174,6 +179,7 @@ export function renderStatsPage(
     typeof data.spotChecks === 'string'
       ? h('p', { id: 'spot-checks-error' }, `Sondages indisponibles : ${data.spotChecks}`)
       : renderSpotChecks(data.spotChecks),
+    data.storage === undefined ? null : renderStorage(data.storage, hrefFor(route)),
     h('h2', {}, 'Exporter'),
     h(
       'p',
