@@ -105,8 +105,18 @@ describe('growthPerWorkingDay', () => {
       null,
     );
     // Four working days are not enough (MIN_TREND_WORKING_DAYS = 5).
-    expect(growthPerWorkingDay(series('2026-10-12', 5, () => 0), 'metropole')).toBe(null);
-    expect(growthPerWorkingDay(series('2026-10-12', 10, () => 0), 'metropole')).toBe(0);
+    expect(
+      growthPerWorkingDay(
+        series('2026-10-12', 5, () => 0),
+        'metropole',
+      ),
+    ).toBe(null);
+    expect(
+      growthPerWorkingDay(
+        series('2026-10-12', 10, () => 0),
+        'metropole',
+      ),
+    ).toBe(0);
   });
 
   it('a limit change moves neither the growth nor the segments', () => {
@@ -136,13 +146,18 @@ describe('growthPerWorkingDay', () => {
         (rate, base, cleanups) => {
           const start = '2026-09-07';
           const limit = 8 * GiB;
-          const points = series(start, 30, (i, day) => {
-            // A clean-up removes more than a day's growth plus 1 % of the quota: it is seen as one.
-            const removed = cleanups
-              .filter((c) => c.at <= i)
-              .reduce((sum, c) => sum + c.size * MiB + 0.01 * limit + 2 * rate, 0);
-            return base + 3 * GiB + rate * wd(start, day) - removed;
-          }, () => limit);
+          const points = series(
+            start,
+            30,
+            (i, day) => {
+              // A clean-up removes more than a day's growth plus 1 % of the quota: it is seen as one.
+              const removed = cleanups
+                .filter((c) => c.at <= i)
+                .reduce((sum, c) => sum + c.size * MiB + 0.01 * limit + 2 * rate, 0);
+              return base + 3 * GiB + rate * wd(start, day) - removed;
+            },
+            () => limit,
+          );
           expect(growthPerWorkingDay(points, 'metropole')).toBe(rate);
         },
       ),
