@@ -19,10 +19,11 @@ const names = readdirSync(SCENARIOS, { withFileTypes: true })
 
 /**
  * Both builds bundle the same code and call the same APIs on this machine's Thunderbird, so the MV3 runs
- * prove every counting rule; these two use every API the add-on calls and prove what the MV2 build alone
- * brings (its manifest, install route, bundle target, MV2 event page): test/e2e/scenarios/README.md.
+ * prove every counting rule; these use every API the add-on calls and prove what the MV2 build alone
+ * brings (its manifest, install route, bundle target, MV2 event page), the last one with header refinement and
+ * request closure: test/e2e/scenarios/README.md.
  */
-const MV2_SCENARIOS = ['dossiers-et-doublons', 'reponses-et-references'];
+const MV2_SCENARIOS = ['dossiers-et-doublons', 'reponses-et-references', 'relances-et-automatiques'];
 
 const runs: { name: string; flavor: AddonFlavor }[] = [
   ...names.map((name) => ({ name, flavor: 'mv3' as const })),
