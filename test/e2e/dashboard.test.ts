@@ -465,7 +465,8 @@ describe('dashboard in Chromium', () => {
     );
     expect(refused.status()).toBe(403);
     const { message } = (await refused.json()) as { message: string };
-    expectedFailures.push(/\/api\/v1\/(stats|spot-checks|directory\/path)\?level=national/);
+    // Every block of the page asks in parallel; each is refused.
+    expectedFailures.push(/\/api\/v1\/(stats|spot-checks|storage|directory\/path)\?level=national/);
     await page.evaluate(() => {
       location.hash = '#/stats?level=national&id=national';
     });
