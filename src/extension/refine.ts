@@ -13,6 +13,14 @@ import type { Ledger, Refinement } from './ledger.ts';
 import type { MessageHeader, MessagePart } from './platform.ts';
 import { extendClosures } from './requests.ts';
 
+/**
+ * Failed reads in a row after which a walk stops reading: Thunderbird cannot stream messages now (while it
+ * downloads a large IMAP folder's headers each read waits for its own timeout, and thousands queued would hold
+ * the walk, and so the counting, for hours). Those failures are not counted against their rows; the rows wait
+ * for a later walk. A read that fails alone still counts (REFINE_MAX_FAILURES).
+ */
+export const REFINE_BUSY_FAILURES = 8;
+
 /** Results written to the ledger in one transaction (a flush also ends each walk). */
 export const REFINE_FLUSH_ROWS = 250;
 
@@ -72,6 +80,10 @@ export class Refiner {
   private active = 0;
   private writes: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | null = null;
+  /** Keys of the failed reads since the last successful one. */
+  private streak: string[] = [];
+  /** Thunderbird could not stream REFINE_BUSY_FAILURES messages in a row: nothing more is read this walk. */
+  private busy = false;
   readonly stats: RefineStats = { refined: 0, changed: 0, failed: 0 };
 
   constructor(
@@ -89,7 +101,7 @@ export class Refiner {
     for (const task of tasks) {
       if (this.queued.has(task.key)) continue;
       this.queued.add(task.key);
-      this.queue.push(task);
+      if (!this.busy) this.queue.push(task);
     }
     this.pump();
   }
@@ -112,6 +124,9 @@ export class Refiner {
       this.pump();
       await Promise.all([...this.workers]);
     }
+    // Fewer failures in a row than REFINE_BUSY_FAILURES at the end: they count.
+    if (!this.busy) this.results.push(...this.streak.map((key) => ({ key, ok: false as const })));
+    this.streak = [];
     this.flush();
     await this.writes;
     if (this.failure) throw this.failure.error;
@@ -137,7 +152,13 @@ export class Refiner {
       while (this.active <= this.concurrency) {
         const task = this.queue.shift();
         if (!task) return;
-        this.results.push(await this.refine(task));
+        const result = await this.refine(task);
+        if (result === 'unread') this.failed(task.key);
+        else {
+          if (!this.busy) this.results.push(...this.streak.map((key) => ({ key, ok: false as const })));
+          this.streak = [];
+          this.results.push(result);
+        }
         if (this.results.length >= REFINE_FLUSH_ROWS) this.flush();
       }
     } finally {
@@ -145,7 +166,18 @@ export class Refiner {
     }
   }
 
-  private async refine({ key, header }: RefineTask): Promise<Refinement> {
+  /** A failed read: held in the streak, which either ends with a success (then counted) or stops the walk's reads. */
+  private failed(key: string): void {
+    if (this.busy) return;
+    this.streak.push(key);
+    if (this.streak.length >= REFINE_BUSY_FAILURES) {
+      this.busy = true;
+      this.streak = [];
+      this.stop();
+    }
+  }
+
+  private async refine({ key, header }: RefineTask): Promise<Refinement | 'unread'> {
     let part: MessagePart;
     try {
       part = await this.deps.getFull(header.id);
@@ -153,7 +185,7 @@ export class Refiner {
       // Thunderbird's ExtensionError may come from another realm: read its message, not its class.
       this.stats.readError ??= String((error as { message?: unknown } | null)?.message ?? error);
       this.stats.failed += 1;
-      return { key, ok: false };
+      return 'unread';
     }
     const result = await refined(this.ctx, header, lowerHeaders(part));
     if (!result) return { key, ok: false };

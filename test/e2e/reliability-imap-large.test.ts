@@ -291,7 +291,13 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         milestones['allUploadedMs'] = elapsed();
         const done = await waitStatus(
           // The ledger condition skips earlier "complete" claims made while Thunderbird was still syncing.
-          (s) => s.scanComplete && !s.scanning && s.queue === 0 && s.lastUpload === 'ok' && s.ledger >= COUNT,
+          (s) =>
+            s.scanComplete &&
+            !s.scanning &&
+            s.queue === 0 &&
+            s.lastUpload === 'ok' &&
+            s.ledger >= COUNT &&
+            s.unrefined === 0,
           'parcours terminé et file vide',
         );
         milestones['scanCompleteMs'] = elapsed();
@@ -312,7 +318,16 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
         expect(done.ledger).toBe(COUNT);
         expect(receiver!.batches.length).toBe(batchesBefore);
         expect(distinct.size).toBe(COUNT);
-        expect(uploads.length, 'clés téléversées plus d’une fois').toBe(COUNT);
+        // A row counted from the list while Thunderbird could not stream it is sent, then sent again once its
+        // headers are read (hdr: issue 22); never more.
+        const sends = new Map<string, { hdr?: boolean | undefined }[]>();
+        for (const b of receiver!.batches)
+          for (const r of b.records) sends.set(r.k, [...(sends.get(r.k) ?? []), r]);
+        expect(
+          [...sends.values()].filter((list) => list.length > 2).length,
+          'clés téléversées plus de deux fois',
+        ).toBe(0);
+        expect([...sends.values()].filter((list) => list.at(-1)?.hdr !== true).length).toBe(done.unverified);
         expect([...expected].filter((k) => !distinct.has(k))).toEqual([]);
         expect(receiver!.records().every((r) => r.dir === 'in' && r.cat === 'usager')).toBe(true);
       } finally {
