@@ -1,5 +1,6 @@
 // The background's logic with every platform API injected: listeners registered synchronously,
 // each awaiting one `ready` promise; no state a restart would lose (all of it is in IndexedDB).
+import { REFINE_BUSY_FAILURES } from './refine.ts';
 import { loadConfig, LOCAL_CONFIG_KEY, readManaged, resolveConfig, type EffectiveConfig } from './config.ts';
 import { ledgerCsv } from './csv.ts';
 import { ingestHeaders } from './ingest.ts';
@@ -400,7 +401,13 @@ export function startBackground(deps: BackgroundDeps): Background {
       // Until Thunderbird has synced the account, look again soon (folders appear after start-up). Rows still
       // waiting for their headers after a walk (a read failed, the message was not seen) wait for the periodic
       // scan: Thunderbird may need minutes to stream them again, and each failure counts towards giving up.
-      if (!(await scanComplete({ ledger, folderSignature }, accounts)) && accounts.length > 0) {
+      // A walk whose reads stopped because Thunderbird streamed nothing (refine.ts) counted none of those
+      // failures: it looks again soon, so that refinement starts once Thunderbird has finished its download.
+      const refineStopped = result.stats.refineFailed >= REFINE_BUSY_FAILURES;
+      if (
+        accounts.length > 0 &&
+        (refineStopped || !(await scanComplete({ ledger, folderSignature }, accounts)))
+      ) {
         await m.alarms.create(ALARM_SCAN_SOON, {
           when: deps.clock().getTime() + nextScanDelay(deps.clock().getTime() - started),
         });
