@@ -1,6 +1,5 @@
 // The background's logic with every platform API injected: listeners registered synchronously,
 // each awaiting one `ready` promise; no state a restart would lose (all of it is in IndexedDB).
-import { REFINE_BUSY_FAILURES } from './refine.ts';
 import { loadConfig, LOCAL_CONFIG_KEY, readManaged, resolveConfig, type EffectiveConfig } from './config.ts';
 import { ledgerCsv } from './csv.ts';
 import { ingestHeaders } from './ingest.ts';
@@ -403,7 +402,7 @@ export function startBackground(deps: BackgroundDeps): Background {
       // scan: Thunderbird may need minutes to stream them again, and each failure counts towards giving up.
       // A walk whose reads stopped because Thunderbird streamed nothing (refine.ts) counted none of those
       // failures: it looks again soon, so that refinement starts once Thunderbird has finished its download.
-      const refineStopped = result.stats.refineFailed >= REFINE_BUSY_FAILURES;
+      const refineStopped = result.stats.refineStopped > 0;
       if (
         accounts.length > 0 &&
         (refineStopped || !(await scanComplete({ ledger, folderSignature }, accounts)))

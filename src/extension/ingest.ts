@@ -103,6 +103,8 @@ export interface IngestStats {
   reclassified: number;
   /** …and messages whose headers could not be read for that (the row waits, or is given up). */
   refineFailed: number;
+  /** Walks whose header reads stopped because Thunderbird streamed nothing (refine.ts). */
+  refineStopped: number;
   /** Where the time went, in ms (what a back-fill benchmark reads in the scan log line). */
   phaseMs: PhaseMs;
 }
@@ -134,6 +136,7 @@ export const noStats = (seen = 0): IngestStats => ({
   refined: 0,
   reclassified: 0,
   refineFailed: 0,
+  refineStopped: 0,
   phaseMs: { key: 0, lookup: 0, rows: 0, write: 0, pageWait: 0 },
 });
 
@@ -149,6 +152,7 @@ export function addStats(a: IngestStats, b: IngestStats): IngestStats {
     refined: a.refined + b.refined,
     reclassified: a.reclassified + b.reclassified,
     refineFailed: a.refineFailed + b.refineFailed,
+    refineStopped: a.refineStopped + b.refineStopped,
     phaseMs: {
       key: a.phaseMs.key + b.phaseMs.key,
       lookup: a.phaseMs.lookup + b.phaseMs.lookup,

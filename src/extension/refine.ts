@@ -38,6 +38,8 @@ export interface RefineStats {
   failed: number;
   /** The first reason a read failed. */
   readError?: string;
+  /** Reads stopped after REFINE_BUSY_FAILURES failures in a row (counted against no row). */
+  stopped: boolean;
 }
 
 /**
@@ -84,7 +86,7 @@ export class Refiner {
   private streak: string[] = [];
   /** Thunderbird could not stream REFINE_BUSY_FAILURES messages in a row: nothing more is read this walk. */
   private busy = false;
-  readonly stats: RefineStats = { refined: 0, changed: 0, failed: 0 };
+  readonly stats: RefineStats = { refined: 0, changed: 0, failed: 0, stopped: false };
 
   constructor(
     private readonly deps: RefineDeps,
@@ -172,6 +174,7 @@ export class Refiner {
     this.streak.push(key);
     if (this.streak.length >= REFINE_BUSY_FAILURES) {
       this.busy = true;
+      this.stats.stopped = true;
       this.streak = [];
       this.stop();
     }

@@ -460,6 +460,7 @@ async function walk(
   stats.refined = refined.refined;
   stats.reclassified = refined.changed;
   stats.refineFailed = refined.failed;
+  stats.refineStopped = refined.stopped ? 1 : 0;
   if (refined.readError !== undefined) stats.readError ??= refined.readError;
   const missed = [...waiting].filter((key) => !refiner.has(key));
   return { stats, byFolder, missed };

@@ -49,6 +49,7 @@ describe('refinement while Thunderbird cannot stream messages', () => {
     expect(reads).toBeGreaterThanOrEqual(REFINE_BUSY_FAILURES);
     expect(reads).toBeLessThan(REFINE_BUSY_FAILURES + 4);
     expect(stats.failed).toBe(reads);
+    expect(stats.stopped).toBe(true);
     // Tasks handed over later in the same walk are not read either.
     refiner.add([{ key: 'later', header: header({}) }]);
     await refiner.drain();
@@ -76,7 +77,7 @@ describe('refinement while Thunderbird cannot stream messages', () => {
     );
     refiner.add(headers.map((h, i) => ({ key: keys[i]!, header: h })));
     const stats = await refiner.drain();
-    expect(stats).toMatchObject({ refined: 11, failed: 1 });
+    expect(stats).toMatchObject({ refined: 11, failed: 1, stopped: false });
     for (const [i, key] of keys.entries()) {
       const row = await ledger.get(BALF, key);
       if (i === 5) expect(row).toMatchObject({ refine: Refine.waiting, refineFailures: 1 });
