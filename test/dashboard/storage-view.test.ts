@@ -113,6 +113,17 @@ describe('storage block', () => {
     );
   });
 
+  it('judges the badge on the bytes, not on the rounded percent shown', () => {
+    // 79.96 % is shown « 80,0 % » but is below the threshold the server counts by (core storageBand).
+    const below = balf('arrondi@dgfip.finances.gouv.fr', {
+      usedBytes: 7996,
+      limitBytes: 10_000,
+      percent: 80,
+    });
+    show({ ...service, balfs: [below] });
+    expect(row('arrondi@dgfip.finances.gouv.fr').querySelector('[data-band]')).toBeNull();
+  });
+
   it('says « quota inconnu » with its reason, never 0 %', () => {
     show(service);
     for (const address of ['sansquota@dgfip.finances.gouv.fr', 'muette@dgfip.finances.gouv.fr']) {

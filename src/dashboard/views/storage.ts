@@ -1,7 +1,7 @@
 // The « Stockage » block of a stats page: each BALF's quota use (gauge, 80 / 95 % badges, 90-day line,
 // projected saturation), sortable by days left; above the service level, the counts per child and the
 // BALFs closest to saturation. Figures are the server's (GET /api/v1/storage): nothing is recomputed here.
-import { CRITICAL_PERCENT, WARNING_PERCENT } from '../../core/storage.ts';
+import { CRITICAL_PERCENT, storageBand, WARNING_PERCENT } from '../../core/storage.ts';
 import type { Level } from '../../core/protocol.ts';
 import type { StorageBalf, StorageChild, StorageView, UnknownReason } from '../../core/storage-protocol.ts';
 import type { Api } from '../api.ts';
@@ -45,10 +45,15 @@ export function formatDay(day: string): string {
   return longDay.format(new Date(`${day}T00:00:00Z`));
 }
 
-/** The DSFR badge of a use: 95 % or more, 80 % or more, nothing below. */
-function band(percent: number | null): HTMLElement | null {
-  if (percent === null || percent < WARNING_PERCENT) return null;
-  const critical = percent >= CRITICAL_PERCENT;
+/**
+ * The DSFR badge of a use: 95 % or more, 80 % or more, nothing below — judged on the bytes by core's
+ * storageBand, like the server's counts (the percent shown is rounded: 79.96 % reads « 80,0 % »).
+ */
+function band(balf: StorageBalf): HTMLElement | null {
+  if (balf.usedBytes === null || balf.limitBytes === null) return null;
+  const judged = storageBand(balf.usedBytes, balf.limitBytes);
+  if (judged === 'ok') return null;
+  const critical = judged !== 'warning';
   return h(
     'p',
     {
@@ -114,7 +119,7 @@ function useCell(balf: StorageBalf): HTMLElement {
       { class: 'fr-text--xs sb-storage-bytes' },
       ` (${formatBytes(balf.usedBytes)} sur ${formatBytes(balf.limitBytes)})`,
     ),
-    band(balf.percent),
+    band(balf),
   );
 }
 
@@ -239,12 +244,7 @@ function childRow(child: StorageChild, href: (level: Level, id: string) => strin
       { 'data-metric': 'worst' },
       worst === null || worst.percent === null
         ? NOT_AVAILABLE
-        : [
-            `${worst.balf} — ${formatPercent(worst.percent)}`,
-            ', ',
-            saturationText(worst),
-            band(worst.percent),
-          ],
+        : [`${worst.balf} — ${formatPercent(worst.percent)}`, ', ', saturationText(worst), band(worst)],
     ),
   );
 }
