@@ -117,12 +117,31 @@ export class MailComposer {
     );
   }
 
-  /** Clicks Send in the open compose window (Thunderbird sends now, then saves the copy). */
-  async send(): Promise<void> {
-    await this.ui.run(`
-      const win = window.__suiviCompose;
-      if (!win || win.closed) throw new Error('aucune fenêtre de rédaction ouverte');
-      win.goDoCommand('cmd_sendNow');`);
+  /**
+   * Clicks Send in the open compose window (Thunderbird sends now, then saves the copy). Send stays disabled
+   * while the window is locked by a send still winding down (after a failed send, until its progress stops):
+   * Thunderbird ignores a click then, as the agent's greyed button would, so this waits for the button
+   * like the agent does, and says why when it never comes back.
+   */
+  async send(timeoutMs = 60_000): Promise<void> {
+    await this.ui.run(
+      `const win = window.__suiviCompose;
+       if (!win || win.closed) throw new Error('aucune fenêtre de rédaction ouverte');
+       const until = Date.now() + args[0];
+       for (;;) {
+         const controller = win.document.commandDispatcher.getControllerForCommand('cmd_sendNow');
+         if (controller?.isCommandEnabled('cmd_sendNow') && !win.gSendOperationInProgress) break;
+         if (Date.now() > until) {
+           throw new Error('bouton Envoyer resté désactivé : ' + JSON.stringify({
+             locked: win.gWindowLocked, sending: win.gSendOperationInProgress, sendLocked: win.gSendLocked,
+             offline: Services.io.offline }));
+         }
+         await new Promise((r) => setTimeout(r, 200));
+       }
+       win.goDoCommand('cmd_sendNow');`,
+      [timeoutMs],
+      timeoutMs + 10_000,
+    );
   }
 
   /** Whether the compose window of the last `open` is still open (it closes after a successful send). */
