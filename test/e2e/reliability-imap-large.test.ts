@@ -40,11 +40,11 @@ const COUNT = Number(process.env['SUIVI_IMAP_LARGE_MESSAGES'] ?? 100_000);
 /** Fractions of the back-fill (messages in the add-on's ledger) at which the IMAP sessions are cut. */
 const CUTS_AT = [0.25, 0.6];
 /**
- * Whole run budget: Thunderbird's sync + the add-on's back-fill + uploads (measured: see docs/reliability.md).
- * 30 min: on 30 November 2026 (session 8) a run with one stalled Thunderbird restarted had 99,617 of 100,000
- * messages counted and uploaded once each when the former 20 min ran out.
+ * Whole run budget: Thunderbird's sync + the add-on's back-fill + header reads + uploads. Thunderbird's own header
+ * download and the restarts its stalls force take most of it (measured runs: docs/reliability.md); 45 min keeps
+ * `npm test` well inside CI's 90 with the other real-part files running beside it.
  */
-const BUDGET_MS = 30 * 60_000;
+const BUDGET_MS = 45 * 60_000;
 /**
  * A Thunderbird that neither grows the add-on's ledger nor receives anything from the IMAP server for
  * STALL_MS is stuck; an agent would restart it, and so does the test, at most MAX_RESTARTS times — the
@@ -69,6 +69,8 @@ const CLOSE_WAIT_MS = 10_000;
 /** How often a wait looks at Thunderbird's IMAP sessions while no status line comes. */
 const CHECK_MS = 2_000;
 const MAX_RESTARTS = 3;
+/** How long a cut waits for the first IMAP session of a Thunderbird it had to restart. */
+const RESTART_SESSION_MS = 8 * 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 interface Restart {
@@ -194,7 +196,10 @@ describe('BALF IMAP de 100 000 messages, serveur IMAP qui coupe pendant le rattr
           // Still none: Thunderbird is stuck since the previous cut (its connection left in CLOSE-WAIT); an agent
           // would restart it.
           await restart('aucune session IMAP avant une coupure');
-          for (let i = 0; i < 240 && ownImapProcesses().length === 0; i += 1) await sleep(500);
+          // A Thunderbird loading a profile of 100,000 headers on a busy machine opens its first session only
+          // after minutes; a cut made before it would drop nothing.
+          const until = Date.now() + Math.min(RESTART_SESSION_MS, BUDGET_MS - elapsed());
+          while (ownImapProcesses().length === 0 && Date.now() < until) await sleep(500);
         }
         const killed = cutImapSessions('SIGKILL');
         cuts.push({ atMs: elapsed(), phase, ledger: latest()?.ledger ?? 0, killed });
