@@ -1,4 +1,4 @@
-// Direction and category of a message seen in a BALF account (DESIGN.md, "Counting rules").
+// Direction and category of a message seen in a BALF account (docs/architecture.md, « Le parcours d'un courriel »).
 import { parseAddress, parseAddressList } from './address.ts';
 import {
   autoReason,

@@ -122,9 +122,9 @@ export function startBackground(deps: BackgroundDeps): Background {
 
   /**
    * The BALF accounts to count. None without a secret: no key can be derived, and a walk would read every
-   * message for nothing, again and again (the account never looks counted) — seen on 30 November 2026
-   * with a too-short managed secret, Thunderbird's first header download took twice as long. The options
-   * page says why; the minute check walks as soon as a valid secret is set.
+   * message for nothing, again and again (the account never looks counted), and Thunderbird's first header
+   * download would share its main thread with those walks. The options page says why; the minute check walks
+   * as soon as a valid secret is set.
    */
   async function countedAccounts(cfg: EffectiveConfig['config']): Promise<BalfAccount[]> {
     return cfg.secret === undefined ? [] : balfAccounts(cfg, await m.accounts.list(false));
@@ -347,9 +347,9 @@ export function startBackground(deps: BackgroundDeps): Background {
 
   /**
    * True while the next walk of an account Thunderbird is still syncing is planned (ALARM_SCAN_SOON, paced
-   * by nextScanDelay): the minute check and the periodic scan leave it to that walk. They walked every
-   * minute instead (seen on 30 November 2026: walks of 55 s, one a minute, while a 100,000-message INBOX
-   * downloaded), and Thunderbird, whose main thread builds every page of a walk, barely downloaded.
+   * by nextScanDelay): the minute check and the periodic scan leave it to that walk. Otherwise walks follow
+   * one another on a large folder still downloading, and Thunderbird, whose main thread builds every page of
+   * a walk, barely downloads (docs/reliability.md, 100,000 messages).
    */
   async function walkPlanned(): Promise<boolean> {
     const soon = await m.alarms.get(ALARM_SCAN_SOON);

@@ -54,8 +54,8 @@ type GetHeaders = NonNullable<Messenger['messages']['getHeaders']>;
 
 /**
  * getHeaders asking for the raw headers, made text here (`rawHeadersAsText`): decoding every header
- * (addresses parsed, encoded words decoded) took ~18 % of Thunderbird's main thread while a back-fill read
- * its sent replies (Gecko profile, 1 December 2026), and Thunderbird's main thread is what bounds a
+ * (addresses parsed, encoded words decoded) takes a large share of Thunderbird's main thread while a
+ * back-fill reads its sent replies (Gecko profile: docs/benchmarks.md), and that thread is what bounds a
  * back-fill; this add-on's own process idles most of the time. A Thunderbird that refuses the option gets
  * the plain call from then on: its decoded headers are the same text with the encoded words decoded.
  */

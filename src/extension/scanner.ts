@@ -401,8 +401,6 @@ async function walk(
       // Ask for the next page while this one is processed. Thunderbird builds a query's pages ahead, read or
       // not; its answer to continueList (a page serialized for this process) runs on the main thread that
       // also answers header reads, so a page whose messages need their full header asks once those are read.
-      // (The gain measured for that in session 6, reads at ~1.8 ms instead of ~6 ms, was taken while the
-      // benchmark's own folder probe loaded that thread: see docs/benchmarks.md, session 11.)
       const pageId = page.id;
       let next: Promise<MessageList | string> | null = null;
       const requestNext = (): void => {

@@ -176,7 +176,7 @@ describe('fresh clone', () => {
 
       process.kill(-started.pid!, 'SIGTERM');
       const end = await exited;
-      // npm reports a signal it received by dying of it, as a shell does. Known limit (session 2):
+      // npm reports a signal it received by dying of it, as a shell does. Known limit:
       // under `npm start`, a SIGTERM to the whole group ends the server without its drain log
       // (npm's `sh -c` wrapper dies first); `suivi-balf serve` signalled directly, or
       // `node scripts/start.mjs` signalled as a group, drains cleanly (test/server/cli-purge.test.ts).

@@ -50,14 +50,13 @@ const BUDGET_MS = 45 * 60_000;
  * STALL_MS is stuck; an agent would restart it, and so does the test, at most MAX_RESTARTS times — the
  * add-on must then still count every message once. While the IMAP sessions keep writing, Thunderbird is
  * downloading headers (100,000 take minutes) and is left alone: a restart throws away what it downloaded
- * and has not yet written to its folder database (seen on 30 November 2026: three restarts, each with
- * ~2,800 headers on disk while Thunderbird had fetched up to 47,000).
+ * and has not yet written to its folder database (docs/reliability.md).
  */
 const STALL_MS = 2 * 60_000;
 /**
  * A Thunderbird that holds no IMAP session for NO_SESSION_MS while the back-fill is not done is stuck too:
- * after a cut, Thunderbird 153 sometimes leaves its connection in CLOSE-WAIT and never reads it again (seen 2
- * times out of 2 cuts during the back-fill on 30 November 2026), and reconnects only once restarted.
+ * after a cut, Thunderbird 153 often leaves its connection in CLOSE-WAIT and never reads it again, and
+ * reconnects only once restarted (docs/reliability.md).
  */
 const NO_SESSION_MS = 45_000;
 /**

@@ -53,8 +53,8 @@ export async function withMarionetteEnv<T>(
 /**
  * Quits Thunderbird from its menu, as an agent does (Marionette `eAttemptQuit`; its Marionette server must be
  * on, see `withMarionetteEnv`): it then writes its folder summaries (`.msf`). On SIGTERM Thunderbird 153 exits
- * at once without writing them, and at the next start downloads again what it had not written (seen on
- * 30 November 2026: 45,000 IMAP headers, and offline copies). Stops it by signal if it has not quit within
+ * at once without writing them, and at the next start downloads again what it had not written (IMAP
+ * headers, offline copies: docs/reliability.md). Stops it by signal if it has not quit within
  * `timeoutMs`; true when it quit by itself.
  */
 export async function quitLikeAUser(

@@ -3,8 +3,8 @@
  * read the department rollups, department, service and BALF figures start from the directory and
  * read each BALF's days by primary key (balf, day, …), and unattached BALFs start from `balf_homes`
  * (src/server/stats/subject.ts). Each ingested batch paid for them: a batch spread over 25 days
- * rewrote 25 leaves of each index, about a fifth of the pages its commit wrote (benchmark, SQLite:
- * ingest +7 to +18 % without them, docs/benchmarks.md « Session 8 »).
+ * rewrote 25 leaves of each index, a large share of the pages its commit wrote (figures:
+ * docs/benchmarks.md, ingestion).
  */
 import type { Kysely } from 'kysely';
 
