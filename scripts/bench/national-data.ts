@@ -2,104 +2,23 @@
  * The national data set of bench:server, generated deterministically one BALF at a time: directory,
  * per-message records and references, ingest batches, daily rollups — and the truth the stats must answer.
  */
-import { regionForDepartment, workingDaysAfter, type Region } from '../../src/core/calendar.ts';
 import { seededRandom } from '../../test/support/seeded-random.ts';
-import { DayCounts, FLOWS, NationalTruth, flowIndex } from './national-truth.ts';
+import {
+  DAY_MS,
+  DayCounts,
+  DelayTable,
+  FLOWS,
+  dayList,
+  flowIndex,
+  nationalDirectory,
+  type BalfData,
+  type BalfInfo,
+  type Directory,
+  type NationalShape,
+  type RecordRow,
+} from './national-model.ts';
+import { NationalTruth } from './national-truth.ts';
 
-export interface NationalShape {
-  balfs: number;
-  /** Records a day over the nation, on average over the days of the year. */
-  recordsPerDay: number;
-  /** First and number of generated days (a calendar year at full scale). */
-  firstDay: string;
-  days: number;
-  /** First day with per-message records; earlier days hold rollups only, as after a retention purge. */
-  rawFrom: string;
-  whitMondayWorked: boolean;
-  seed: number;
-}
-
-export const DEPARTMENTS: readonly string[] = [
-  ...Array.from({ length: 95 }, (_, i) => String(i + 1).padStart(2, '0')).filter((c) => c !== '20'),
-  '2A',
-  '2B',
-  '971',
-  '972',
-  '973',
-  '974',
-  '976',
-];
-
-export interface BalfInfo {
-  index: number;
-  address: string;
-  service: string;
-  department: string;
-  region: Region;
-}
-
-export interface Directory {
-  departments: { code: string; name: string; region: Region }[];
-  services: { code: string; name: string; kind: string; department_code: string; region: null }[];
-  balfs: BalfInfo[];
-}
-
-/** About 2.5 BALFs a service, every department with services; addresses sort in index order. */
-export function nationalDirectory(balfs: number): Directory {
-  const departments = DEPARTMENTS.map((code) => ({
-    code,
-    name: `DDFiP ${code}`,
-    region: regionForDepartment(code),
-  }));
-  const serviceCount = Math.max(DEPARTMENTS.length, Math.round(balfs / 2.5));
-  const services = Array.from({ length: serviceCount }, (_, i) => ({
-    code: `S${String(i).padStart(5, '0')}`,
-    name: `Service ${i}`,
-    kind: ['SIP', 'SIE', 'SIP-SIE', 'SPF', 'CDIF'][i % 5]!,
-    department_code: DEPARTMENTS[i % DEPARTMENTS.length]!,
-    region: null,
-  }));
-  return {
-    departments,
-    services,
-    balfs: Array.from({ length: balfs }, (_, index) => {
-      const service = services[index % serviceCount]!;
-      return {
-        index,
-        address: `balf${String(index).padStart(5, '0')}@dgfip.finances.gouv.fr`,
-        service: service.code,
-        department: service.department_code,
-        region: regionForDepartment(service.department_code),
-      };
-    }),
-  };
-}
-
-export interface RecordRow {
-  key: string;
-  dir: 'in' | 'out';
-  at: string;
-  day: string;
-  cat: string;
-  answeredAt: string | null;
-  batchId: string;
-}
-
-export interface BalfData {
-  balf: BalfInfo;
-  /** Records of the raw days, sorted by key (the primary key's order). */
-  records: RecordRow[];
-  /** References of the raw replies (each answers one received message), sorted by ref_key. */
-  refs: { sentKey: string; refKey: string }[];
-  /** One ingest batch per raw day with records. */
-  batches: { batchId: string; records: number; createdAt: string }[];
-  /** Every day's rollups, raw or not. */
-  counts: DayCounts;
-  /** Received usager mail of the raw days still unanswered at the end (for the bench's own uploads). */
-  unanswered: { key: string; dayIndex: number }[];
-}
-
-const DAY_MS = 86_400_000;
 /**
  * Instants between 08:00 and 19:00 UTC fall on the same calendar day in every region's time zone
  * (UTC−4 to UTC+4), so a record's local day is its UTC date.
@@ -117,29 +36,6 @@ const OTHER_SENT: readonly string[] = ['forward', 'new', 'new', 'auto'];
 const ANSWERED_SHARE = 0.9;
 /** Each drawn message adds its answer, if any: draws per day are scaled so that records meet the shape. */
 const RECORDS_PER_DRAW = 1 + RECEIVED_SHARE * RECEIVED_WEIGHTS[0]![1] * ANSWERED_SHARE;
-
-export function dayList(firstDay: string, days: number): string[] {
-  const start = Date.parse(`${firstDay}T00:00:00Z`);
-  return Array.from({ length: days }, (_, i) => new Date(start + i * DAY_MS).toISOString().slice(0, 10));
-}
-
-/** Working days from a day to another, per region and calendar setting, memoised (few distinct pairs). */
-export class DelayTable {
-  private readonly cache = new Map<string, number>();
-  constructor(private readonly days: readonly string[]) {}
-
-  /** Reply delay of mail received on day index `from` and answered on day `to` (a day string). */
-  delay(region: Region, from: number, to: string, whitMondayWorked: boolean): number {
-    const k = `${region}|${from}|${to}|${whitMondayWorked ? 1 : 0}`;
-    let v = this.cache.get(k);
-    if (v === undefined) {
-      const received = this.days[from]!;
-      v = to <= received ? 0 : workingDaysAfter(received, to, region, { whitMondayWorked });
-      this.cache.set(k, v);
-    }
-    return v;
-  }
-}
 
 /** 22 base64url characters, as the add-on's truncated HMAC keys. */
 function keyMaker(r: () => number): () => string {

@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { calendarFingerprint, CALENDAR_SETTING } from '../../src/server/ingest/calendar-settings.ts';
 import { HORIZON_SETTING } from '../../src/server/retention/horizon.ts';
 import type { BulkWriter, Cell } from './bulk-writer.ts';
-import { dayList, generateNational, type BalfData, type NationalShape } from './national-data.ts';
-import { FLOWS, type DayCounts } from './national-truth.ts';
+import { generateNational } from './national-data.ts';
+import { FLOWS, dayList, type BalfData, type DayCounts, type NationalShape } from './national-model.ts';
 
 /** Records per transaction: large enough to amortise commits, small enough for the WAL. */
 const RECORDS_PER_TRANSACTION = 400_000;

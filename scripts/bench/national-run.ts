@@ -16,7 +16,7 @@ import { recomputeOnCalendarChange } from '../../src/server/ingest/calendar-sett
 import { purgeOlderThan } from '../../src/server/retention/purge.ts';
 import { dayNumber, localDay } from '../../src/core/calendar.ts';
 import { postgresBulkWriter, sqliteBulkWriter, type BulkWriter } from './bulk-writer.ts';
-import type { BalfData, NationalShape } from './national-data.ts';
+import type { BalfData, NationalShape } from './national-model.ts';
 import { loadNational } from './national-load.ts';
 import { checkedCase, measureStats, primaryTarget, statsCases, type StatsContext } from './national-stats.ts';
 import { uploadOnNational } from './national-upload.ts';

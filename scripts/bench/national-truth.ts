@@ -5,62 +5,7 @@
  */
 import { todayIn, workingDaysAfter, type Region } from '../../src/core/calendar.ts';
 import { emptyMetrics, type Metrics, type StatsAnswer } from '../../src/core/protocol.ts';
-import type { BalfData, DelayTable, Directory } from './national-data.ts';
-
-export const FLOWS = [
-  ['in', 'usager'],
-  ['in', 'interne'],
-  ['in', 'auto'],
-  ['in', 'junk'],
-  ['out', 'reply'],
-  ['out', 'forward'],
-  ['out', 'new'],
-  ['out', 'auto'],
-] as const;
-
-export function flowIndex(dir: string, cat: string): number {
-  const i = FLOWS.findIndex(([d, c]) => d === dir && c === cat);
-  if (i < 0) throw new Error(`flux inconnu ${dir}/${cat}`);
-  return i;
-}
-
-/** Delay buckets −1 (unanswered) to MAX_DELAY working days. */
-export const MAX_DELAY = 62;
-const SLOTS = MAX_DELAY + 2;
-
-/** Counts per day: flows by direction and category, usager mail by reply delay for each Whit Monday setting. */
-export class DayCounts {
-  readonly flows: Int32Array;
-  readonly replies: readonly [Int32Array, Int32Array];
-  constructor(readonly days: number) {
-    this.flows = new Int32Array(days * FLOWS.length);
-    this.replies = [new Int32Array(days * SLOTS), new Int32Array(days * SLOTS)];
-  }
-
-  /** `delay` with Whit Monday a holiday, `delayWorked` with it worked; −1 = unanswered. */
-  addReply(day: number, delay: number, delayWorked: number, n = 1): void {
-    if (delay > MAX_DELAY || delayWorked > MAX_DELAY) throw new Error(`délai hors des cases : ${delay}`);
-    this.replies[0][day * SLOTS + delay + 1]! += n;
-    this.replies[1][day * SLOTS + delayWorked + 1]! += n;
-  }
-
-  addTo(other: DayCounts): void {
-    for (let i = 0; i < this.flows.length; i++) other.flows[i]! += this.flows[i]!;
-    for (const s of [0, 1] as const)
-      for (let i = 0; i < this.replies[s].length; i++) other.replies[s][i]! += this.replies[s][i]!;
-  }
-
-  /** Rows of the BALF-level rollups: `[day index, flow index, count]` and `[day index, delay, count]`. */
-  *flowRows(): Generator<[number, number, number]> {
-    for (let i = 0; i < this.flows.length; i++)
-      if (this.flows[i] !== 0) yield [Math.floor(i / FLOWS.length), i % FLOWS.length, this.flows[i]!];
-  }
-
-  *replyRows(whitMondayWorked: boolean): Generator<[number, number, number]> {
-    const r = this.replies[whitMondayWorked ? 1 : 0];
-    for (let i = 0; i < r.length; i++) if (r[i] !== 0) yield [Math.floor(i / SLOTS), (i % SLOTS) - 1, r[i]!];
-  }
-}
+import { DayCounts, FLOWS, SLOTS, type BalfData, type DelayTable, type Directory } from './national-model.ts';
 
 /** The counted part of the protocol Metrics (rates and percentiles follow from them). */
 export type Counted = Pick<

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { TallyBatchInput } from '../../src/core/protocol.ts';
 import type { OpenDb } from '../../src/server/db/connect.ts';
 import { ingestOverHttp } from './ingest-http.ts';
-import type { BalfData } from './national-data.ts';
+import type { BalfData } from './national-model.ts';
 import type { NationalTruth } from './national-truth.ts';
 
 const RECORDS_PER_BATCH = 1000;

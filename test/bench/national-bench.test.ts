@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/server/config.ts';
 import { openDatabase, sqliteHandleOf, type DbTarget, type OpenDb } from '../../src/server/db/connect.ts';
 import { recomputeBalf } from '../../src/server/ingest/recompute.ts';
 import { postgresBulkWriter, sqliteBulkWriter, type BulkWriter } from '../../scripts/bench/bulk-writer.ts';
-import type { NationalShape } from '../../scripts/bench/national-data.ts';
+import type { NationalShape } from '../../scripts/bench/national-model.ts';
 import { loadNational } from '../../scripts/bench/national-load.ts';
 import { benchNational } from '../../scripts/bench/national-run.ts';
 import { measureStats, statsCases, type StatsContext } from '../../scripts/bench/national-stats.ts';
