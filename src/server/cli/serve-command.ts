@@ -35,14 +35,33 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     }
   }
   const logger = createLogger();
-  // Listened for before the start: a stop asked while the server starts (systemd, an impatient
-  // operator) stops it once up, instead of killing the process half-way by the default action.
+  // One listener per signal for the whole life of the command, installed before the start: a stop asked
+  // while the server starts (systemd, an impatient operator) stops it once up, and no moment is left
+  // without a listener, when a second signal would kill the process half-way by the default action.
   let onStop: (signal: NodeJS.Signals) => void = () => undefined;
   const stopAsked = new Promise<NodeJS.Signals>((resolve) => (onStop = resolve));
-  const onTerm = (): void => onStop('SIGTERM');
-  const onInt = (): void => onStop('SIGINT');
-  process.once('SIGTERM', onTerm);
-  process.once('SIGINT', onInt);
+  let firstAt: number | undefined;
+  let stopped = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (firstAt === undefined) {
+      firstAt = Date.now();
+      onStop(signal);
+      return;
+    }
+    // Stopped cleanly already: a late copy must not turn that into a forced exit.
+    if (stopped) return;
+    // A copy arriving right away is not a second request: a signal sent to the whole process group
+    // (systemd, `kill -TERM -<pgid>`) also reaches `npm start`, which forwards it.
+    if (Date.now() - firstAt < REPEAT_WINDOW_MS) {
+      logger.info({ signal }, 'signal répété ignoré (copie transmise par le processus parent)');
+      return;
+    }
+    // A second signal while draining means "now": exit without waiting further.
+    io.err('Arrêt forcé.\n');
+    process.exit(1);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({
@@ -53,8 +72,8 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       retentionDays,
     });
   } catch (error) {
-    process.off('SIGTERM', onTerm);
-    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     throw error;
   }
   io.out(`Suivi BALF écoute sur ${server.url}\n`);
@@ -72,28 +91,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   }
 
   const signal = await stopAsked;
-  // The other signal's one-shot listener gives way to `force` below.
-  process.off('SIGTERM', onTerm);
-  process.off('SIGINT', onInt);
   logger.info({ signal }, 'arrêt demandé : fin des requêtes en cours');
-  const firstAt = Date.now();
-  // A second signal while draining means "now": exit without waiting further. A copy arriving
-  // right away is not a second request: a signal sent to the whole process group (systemd,
-  // `kill -TERM -<pgid>`) also reaches `npm start`, which forwards it.
-  let stopped = false;
-  const force = (again: NodeJS.Signals): void => {
-    // Stopped cleanly already: a late copy must not turn that into a forced exit (nor, with no
-    // listener left, into death by the signal's default action).
-    if (stopped) return;
-    if (Date.now() - firstAt < REPEAT_WINDOW_MS) {
-      logger.info({ signal: again }, 'signal répété ignoré (copie transmise par le processus parent)');
-      return;
-    }
-    io.err('Arrêt forcé.\n');
-    process.exit(1);
-  };
-  process.on('SIGTERM', force);
-  process.on('SIGINT', force);
   await server.close();
   stopped = true;
   logger.info('serveur arrêté');
