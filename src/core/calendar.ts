@@ -9,6 +9,7 @@ import {
   weekdayIndex,
   weekdaysFromAnchor,
 } from './civil-days.ts';
+import type { DayOverrides } from './overlays.ts';
 import { assertRegion, regions, type Region } from './regions.ts';
 
 export {
@@ -22,6 +23,16 @@ export {
   parseDay,
 } from './civil-days.ts';
 export { canonicalUtcMs, localDay, parseInstant, todayIn } from './local-time.ts';
+export {
+  DayOverrides,
+  parseOverlayScope,
+  resolveOverlays,
+  scopesOfPlace,
+  type CalendarOverlay,
+  type CalendarPlace,
+  type OverlayScope,
+  type OverlayState,
+} from './overlays.ts';
 export { isRegion, regionForDepartment, regions, timeZoneForRegion, type Region } from './regions.ts';
 
 export interface Holiday {
@@ -34,6 +45,11 @@ export interface Holiday {
 export interface WorkingDayOptions {
   /** Lundi de Pentecôte worked as the journée de solidarité (it then counts as a working day). */
   whitMondayWorked?: boolean;
+  /**
+   * Declared days of the place (src/core/overlays.ts resolveOverlays): a closed day never counts, an
+   * open day always counts (even a Sunday or a holiday); other days follow the law.
+   */
+  overrides?: DayOverrides | undefined;
 }
 
 /** Abolition of slavery (loi 83-550, décret 83-1003, Code du travail L3422-2): month, day. */
@@ -176,12 +192,20 @@ function checkedNumber(day: string): number {
   return daysFromCivil(p.year, p.month, p.day);
 }
 
-function isWorkingNumber(n: number, region: Region, options?: WorkingDayOptions): boolean {
+/** The law's answer alone: Monday–Friday and not a public holiday. */
+function isLawWorkingNumber(n: number, region: Region, options?: WorkingDayOptions): boolean {
   if (weekdayIndex(n) >= 5) return false;
   return !weekdayHolidays(yearOfNumber(n), region, options).includes(n);
 }
 
-/** True when `day` is Monday–Friday and not a public holiday of the region. */
+function isWorkingNumber(n: number, region: Region, options?: WorkingDayOptions): boolean {
+  return options?.overrides?.stateOf(n) ?? isLawWorkingNumber(n, region, options);
+}
+
+/**
+ * True when `day` is Monday–Friday and not a public holiday of the region — or, with
+ * `options.overrides`, as declared for the place.
+ */
 export function isWorkingDay(day: string, region: Region, options?: WorkingDayOptions): boolean {
   assertRegion(region);
   return isWorkingNumber(checkedNumber(day), region, options);
@@ -194,6 +218,15 @@ function workingDaysInRange(from: number, to: number, region: Region, options?: 
   const lastYear = yearOfNumber(to);
   for (let year = yearOfNumber(from); year <= lastYear; year++) {
     for (const h of weekdayHolidays(year, region, options)) if (h >= from && h <= to) count--;
+  }
+  const overrides = options?.overrides;
+  if (overrides) {
+    // Declared days correct the law's count only where they disagree with it.
+    for (let i = overrides.lowerBound(from); i < overrides.size && overrides.days[i]! <= to; i++) {
+      const n = overrides.days[i]!;
+      const open = overrides.open[i] === 1;
+      if (open !== isLawWorkingNumber(n, region, options)) count += open ? 1 : -1;
+    }
   }
   return count;
 }
@@ -231,9 +264,11 @@ export function addWorkingDays(day: string, n: number, region: Region, options?:
   }
   let cur = checkedNumber(day);
   let need = n;
-  // Whole weeks first (at most 5 working days each), then day by day for the last few.
-  while (need >= 5) {
-    const next = cur + Math.floor(need / 5) * 7;
+  // Whole weeks first (at most 5 working days each by law, 7 when declared open days may add some),
+  // then day by day for the last few: a jump never passes more working days than are needed.
+  const perWeek = options?.overrides ? 7 : 5;
+  while (need >= perWeek) {
+    const next = cur + Math.floor(need / perWeek) * 7;
     if (yearOfNumber(next) > MAX_YEAR) break;
     need -= workingDaysInRange(cur + 1, next, region, options);
     cur = next;
