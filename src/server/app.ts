@@ -12,6 +12,7 @@ import { HttpError } from './http-error.ts';
 import { registerOpenApi } from './openapi.ts';
 import addonRoutes from './routes/addon/index.ts';
 import backlogRoutes from './routes/backlog/index.ts';
+import calendarRoutes from './routes/calendar/index.ts';
 import dashboardRoutes from './routes/dashboard/index.ts';
 import directoryRoutes from './routes/directory/index.ts';
 import healthRoutes from './routes/health/index.ts';
@@ -170,6 +171,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(spotCheckRoutes, { db, clock, gate });
   await app.register(directoryRoutes, { db, clock, whitMondayWorked: config.whitMondayWorked });
+  await app.register(calendarRoutes, { db, clock, whitMondayWorked: config.whitMondayWorked });
   await app.register(addonRoutes, { publicUrl: config.publicUrl });
   // Last: the dashboard serves `/` and static files.
   await app.register(dashboardRoutes, {});

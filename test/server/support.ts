@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import type { TallyBatchInput } from '../../src/core/protocol.ts';
 import { buildApp } from '../../src/server/app.ts';
 import type { Scope } from '../../src/server/auth/scope.ts';
+import { addUser } from '../../src/server/auth/users.ts';
 import { createToken } from '../../src/server/auth/tokens.ts';
 import { loadConfig } from '../../src/server/config.ts';
 import { migrations, openDatabase, type OpenDb } from '../../src/server/db/connect.ts';
@@ -133,4 +134,27 @@ export async function getStats(app: FastifyInstance, bearer: string, query: Reco
     query,
     headers: { authorization: `Bearer ${bearer}` },
   });
+}
+
+/** A dashboard user of this scope, logged in: GET, and POST/DELETE with the session's CSRF token. */
+export async function userSession(h: Harness, login: string, scope: Scope) {
+  await addUser(h.db, { login, password: 'mot de passe assez long', scope });
+  const r = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/session',
+    payload: { login, password: 'mot de passe assez long' },
+  });
+  if (r.statusCode !== 200) throw new Error(`login ${login}: ${r.statusCode} ${r.body}`);
+  const cookie = `suivi_session=${r.cookies.find((c) => c.name === 'suivi_session')!.value}`;
+  const headers = { cookie, 'x-csrf-token': r.json<{ csrfToken: string }>().csrfToken };
+  return {
+    get: (url: string) => h.app.inject({ method: 'GET', url, headers }),
+    send: (method: 'POST' | 'DELETE', url: string, payload?: unknown) =>
+      h.app.inject({
+        method,
+        url,
+        headers: payload === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
+      }),
+  };
 }

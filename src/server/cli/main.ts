@@ -1,5 +1,6 @@
 /** `suivi-balf` command line: serve, token, user, directory, demo, policies, purge (see `suivi-balf help`). */
 import { directoryCommand, policiesSubcommand, tokenCommand, userCommand } from './admin-commands.ts';
+import { calendarCommand } from './calendar-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { purgeCommand } from './purge-command.ts';
 import { serveCommand } from './serve-command.ts';
@@ -17,6 +18,8 @@ Base de données : --db FICHIER (SQLite, défaut data/suivi-balf.sqlite) ou DATA
   user list | user remove <identifiant>
   user unlock <identifiant>                        efface ses échecs de connexion (connexion suspendue)
   directory import <fichier.csv> | directory export
+  calendar import <fichier.csv> | calendar list [--withdrawn]   jours fermés / ouverts déclarés (recalcule les délais)
+  calendar preset guadeloupe|martinique|mayotte --years 2025,2026   coutumes locales (usages, pas des fériés)
   demo [--days 365] [--seed N]                     remplit la base de données de démonstration
   policies --department <code> --endpoint <url> [--platform linux|windows]
   purge --older-than <jours> [--dry-run]           supprime les enregistrements par message plus anciens
@@ -30,6 +33,7 @@ const commands: Record<string, Command> = {
   token: tokenCommand,
   user: userCommand,
   directory: directoryCommand,
+  calendar: calendarCommand,
   demo: demoCommand,
   policies: policiesSubcommand,
   purge: purgeCommand,

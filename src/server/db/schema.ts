@@ -256,6 +256,21 @@ export interface SettingTable {
   value: string;
 }
 
+/** A declared calendar day (src/core/overlays.ts); withdrawn rows stay for the record. */
+export interface CalendarOverlayTable {
+  id: string;
+  /** `nation`, `region:<region>`, `department:<code>` or `service:<code>`. */
+  scope: string;
+  day: string;
+  state: 'closed' | 'open';
+  label: string;
+  source: string;
+  declared_by: string;
+  declared_at: string;
+  withdrawn_by: string | null;
+  withdrawn_at: string | null;
+}
+
 export interface Database {
   departments: DepartmentTable;
   services: ServiceTable;
@@ -279,6 +294,7 @@ export interface Database {
   quarantine: QuarantineTable;
   storage_samples: StorageSampleTable;
   storage_days: StorageDayTable;
+  calendar_overlays: CalendarOverlayTable;
 }
 
 export type Db = Kysely<Database>;

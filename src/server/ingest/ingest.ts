@@ -10,6 +10,7 @@ import { HttpError } from '../http-error.ts';
 import { canSee, type Principal } from '../auth/scope.ts';
 import { sqliteHandleOf } from '../db/connect.ts';
 import { holdTallies, reusedId, type HeldAnswer } from '../quarantine/hold.ts';
+import { overridesFor } from '../calendar/overrides.ts';
 import { placeBalf, type BalfPlacement } from './directory.ts';
 import { dedupe, type RecordRejectReason } from './dedupe.ts';
 import { inGroupCommit } from './group-commit.ts';
@@ -140,6 +141,7 @@ async function storeBatch(
     region: placement.region,
     home,
     whitMondayWorked: ctx.whitMondayWorked ?? whitMondayWorkedFromEnv(),
+    overrides: await overridesFor(trx, placement),
   };
   // Steps store, refine (keys already stored), refs, pairing, rollups.
   const inserted = await store.insertRecords(rows);

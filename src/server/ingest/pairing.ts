@@ -3,7 +3,7 @@
  * upkeep of `daily_replies` (received usager mail by day and delay bucket).
  */
 import { sql, type Transaction } from 'kysely';
-import type { Region } from '../../core/calendar.ts';
+import type { DayOverrides, Region } from '../../core/calendar.ts';
 import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
 import type { Database, RecordTable } from '../db/schema.ts';
 import { chunks } from './chunks.ts';
@@ -18,6 +18,8 @@ export interface PairingContext {
   region: Region;
   home: Home;
   whitMondayWorked: boolean;
+  /** Declared days of the BALF's place; undefined: the law alone. */
+  overrides?: DayOverrides | undefined;
 }
 
 /** A row this batch has just inserted: pairing knows it without reading it back. */
@@ -114,11 +116,11 @@ export async function pairTouched(
       changes.push({ key: r.key, answeredAt, heuristic });
     }
     if (r.cat !== 'usager') continue;
-    const newDelay = replyDelay(r.day, answeredAt, ctx.region, ctx.whitMondayWorked);
+    const newDelay = replyDelay(r.day, answeredAt, ctx.region, ctx.whitMondayWorked, ctx.overrides);
     if (isFresh) {
       bumpReply(buckets, r.day, newDelay, 1);
     } else {
-      const oldDelay = replyDelay(r.day, r.answered_at, ctx.region, ctx.whitMondayWorked);
+      const oldDelay = replyDelay(r.day, r.answered_at, ctx.region, ctx.whitMondayWorked, ctx.overrides);
       if (oldDelay !== newDelay) {
         bumpReply(buckets, r.day, oldDelay, -1);
         bumpReply(buckets, r.day, newDelay, 1);

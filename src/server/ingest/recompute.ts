@@ -8,6 +8,7 @@ import { localDay } from '../../core/calendar.ts';
 import { matchReplies, type ReceivedForMatch, type SentForMatch } from '../../core/replies.ts';
 import { whitMondayWorkedFromEnv } from '../config.ts';
 import type { Database, Db } from '../db/schema.ts';
+import { overridesFor } from '../calendar/overrides.ts';
 import { chunks } from './chunks.ts';
 import { replyDelay } from './delays.ts';
 import { readRetentionHorizon } from '../retention/horizon.ts';
@@ -144,6 +145,9 @@ export async function rebuildBalf(
     }
   }
   const matches = matchReplies(received, sent);
+  // The declared days of the BALF's new place: a directory move changes them too.
+  const overrides = await overridesFor(trx, placement);
+  const whitMondayWorked = options.whitMondayWorked ?? whitMondayWorkedFromEnv();
 
   const flows = new Map<string, FlowDelta>();
   const replies = new Map<string, number>();
@@ -180,7 +184,7 @@ export async function rebuildBalf(
     }
     bumpFlow(flows, `${day}|${r.dir}|${r.cat}`, 1, r.dir === 'in' ? Number(r.hdr) : 0);
     if (r.dir === 'in' && r.cat === 'usager') {
-      const rk = `${day}|${replyDelay(day, answeredAt, region, options.whitMondayWorked ?? whitMondayWorkedFromEnv())}`;
+      const rk = `${day}|${replyDelay(day, answeredAt, region, whitMondayWorked, overrides)}`;
       replies.set(rk, (replies.get(rk) ?? 0) + 1);
     }
   }

@@ -64,7 +64,7 @@ export async function refineStored(
     bumpFlow(flows, `${s.day}|in|${s.cat}`, -1, -storedHdr);
     bumpFlow(flows, `${s.day}|in|${r.cat}`, 1, r.hdr);
     if ((s.cat === 'usager') !== (r.cat === 'usager')) {
-      const delay = replyDelay(s.day, s.answered_at, ctx.region, ctx.whitMondayWorked);
+      const delay = replyDelay(s.day, s.answered_at, ctx.region, ctx.whitMondayWorked, ctx.overrides);
       bumpReply(buckets, s.day, delay, r.cat === 'usager' ? 1 : -1);
     }
   }

@@ -4,10 +4,13 @@ import {
   addDays,
   isoWeekStart,
   monthStart,
+  resolveOverlays,
   todayIn,
   workingDaysAfter,
+  type DayOverrides,
   type Region,
 } from '../../core/calendar.ts';
+import { activeOverlays } from '../calendar/overrides.ts';
 import type { Granularity, StatsAnswer } from '../../core/protocol.ts';
 import type { Target } from '../../core/targets.ts';
 import type { Db } from '../db/schema.ts';
@@ -52,7 +55,11 @@ export interface Source {
   flows: RawBuilder<unknown>;
   replies: RawBuilder<unknown>;
   child: RawBuilder<unknown>;
-  /** Region expression of a reply row (null → metropole, see regionOf). */
+  /**
+   * Calendar place of a reply row, `region|department|service` (empty parts unknown; region empty →
+   * metropole, see regionOf): the declared days of that place decide when unanswered mail is overdue.
+   * Department rollups know no service, so a service's own declarations do not reach national figures.
+   */
   region: RawBuilder<unknown>;
   where: RawBuilder<unknown>;
 }
@@ -63,7 +70,7 @@ export function sourceOf(subject: Subject): Source {
       flows: sql`department_daily_flows f`,
       replies: sql`department_daily_replies f`,
       child: sql`f.department`,
-      region: sql`f.region`,
+      region: sql`f.region || '|' || f.department || '|'`,
       where: sql`1 = 1`,
     };
   }
@@ -73,7 +80,7 @@ export function sourceOf(subject: Subject): Source {
     replies: sql`daily_replies f ${join} balfs b on b.address = f.balf ${join} services s on s.code = b.service_code
       ${join} departments d on d.code = s.department_code`,
     child: subject.childExpr,
-    region: sql`coalesce(s.region, d.region)`,
+    region: sql`coalesce(s.region, d.region, '') || '|' || coalesce(s.department_code, '') || '|' || coalesce(s.code, '')`,
     where: subject.where,
   };
 }
@@ -92,7 +99,8 @@ async function fetchRows(db: Db, params: StatsParams, subject: Subject) {
     from ${src.flows}
     where ${range} group by f.day, f.dir, f.cat`.execute(db);
   const seriesReplies = sql<{ region: string | null; day: string; delay: Count; n: Count }>`
-    select ${src.region} as region, f.day as day, f.delay as delay, sum(f.count) as n from ${src.replies}
+    select case when f.delay = ${UNANSWERED} then ${src.region} else '' end as region, f.day as day,
+      f.delay as delay, sum(f.count) as n from ${src.replies}
     where ${range} group by 1, f.day, f.delay`.execute(db);
   if (subject.childLevel === null) {
     return {
@@ -129,7 +137,7 @@ export async function runStats(
   target: Target,
   options: RunOptions,
 ): Promise<StatsAnswer> {
-  const rows = await fetchRows(db, params, subject);
+  const [rows, overlays] = await Promise.all([fetchRows(db, params, subject), activeOverlays(db)]);
   const totals = new MetricsAccumulator();
   const series = new Map<string, MetricsAccumulator>();
   for (const p of periodsOf(params.from, params.to, params.granularity))
@@ -143,16 +151,29 @@ export async function runStats(
 
   // Unanswered mail: overdue once more working days than the target have passed since receipt.
   const elapsedCache = new Map<string, number>();
-  const unansweredStatus = (regionName: string | null, day: string): 'pending' | 'overdue' => {
-    const region: Region = regionOf(regionName, null);
-    const k = `${region}|${day}`;
+  const placeCache = new Map<string, { region: Region; overrides: DayOverrides | undefined }>();
+  const placeOf = (key: string | null) => {
+    const k = key ?? '';
+    let place = placeCache.get(k);
+    if (!place) {
+      const [regionName = '', department = '', service = ''] = k.split('|');
+      const region = regionOf(regionName || null, null);
+      const overrides =
+        overlays.length === 0 ? undefined : resolveOverlays(overlays, { region, department, service });
+      placeCache.set(k, (place = { region, overrides }));
+    }
+    return place;
+  };
+  const unansweredStatus = (placeKey: string | null, day: string): 'pending' | 'overdue' => {
+    const { region, overrides } = placeOf(placeKey);
+    const k = `${placeKey ?? ''}|${day}`;
     let v = elapsedCache.get(k);
     if (v === undefined) {
       const today = todayIn(region, options.now);
       v =
         today <= day
           ? 0
-          : workingDaysAfter(day, today, region, { whitMondayWorked: options.whitMondayWorked });
+          : workingDaysAfter(day, today, region, { whitMondayWorked: options.whitMondayWorked, overrides });
       elapsedCache.set(k, v);
     }
     return v > target.workingDays ? 'overdue' : 'pending';
