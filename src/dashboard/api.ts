@@ -2,6 +2,7 @@
 import type { BacklogAnswer } from '../core/backlog.ts';
 import type { Level, StatsAnswer } from '../core/protocol.ts';
 import type { StorageView } from '../core/storage-protocol.ts';
+import type { CalendarOverlay } from './views/calendar.ts';
 import type { SpotCheckList } from './views/spot-checks.ts';
 
 export class ApiError extends Error {
@@ -164,6 +165,10 @@ export class Api {
 
   unattached(): Promise<UnattachedPage> {
     return this.request<UnattachedPage>('GET', '/api/v1/directory/unattached');
+  }
+
+  async overlays(): Promise<CalendarOverlay[]> {
+    return (await this.request<{ overlays: CalendarOverlay[] }>('GET', '/api/v1/calendar/overlays')).overlays;
   }
 
   importDirectory(csv: string): Promise<Record<string, unknown>> {

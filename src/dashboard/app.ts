@@ -11,6 +11,7 @@ import {
   type StatsRoute,
 } from './route.ts';
 import { drawFlowChart } from './views/chart.ts';
+import { renderCalendar } from './views/calendar.ts';
 import { renderDirectory } from './views/directory.ts';
 import { renderLogin } from './views/login.ts';
 import { loadStats, renderStatsPage } from './views/stats-page.ts';
@@ -71,6 +72,7 @@ function renderTools(): void {
     scope?.level === 'national'
       ? h('li', {}, h('a', { class: 'fr-btn fr-btn--tertiary-no-outline', href: '#/annuaire' }, 'Annuaire'))
       : null,
+    h('li', {}, h('a', { class: 'fr-btn fr-btn--tertiary-no-outline', href: '#/calendrier' }, 'Calendrier')),
     h('li', {}, logout),
   );
 }
@@ -164,6 +166,12 @@ async function render(): Promise<void> {
           throw new Error('L’annuaire est réservé aux administrateurs nationaux.');
         show(renderDirectory(api), 'Annuaire');
         return;
+      case 'calendar': {
+        app.setAttribute('aria-busy', 'true');
+        const overlays = await api.overlays();
+        if (ticket === generation) show(renderCalendar(overlays), 'Calendrier');
+        return;
+      }
       case 'stats':
         await showStats(route, ticket);
         return;

@@ -33,6 +33,7 @@ export type Route =
   | StatsRoute
   | { page: 'login'; next?: string }
   | { page: 'directory' }
+  | { page: 'calendar' }
   /** Incomplete stats route: the app fills it from the user's scope and the default period. */
   | { page: 'home' };
 
@@ -55,6 +56,8 @@ export function parseHash(hash: string, today: Date): Route | null {
     }
     case '/annuaire':
       return { page: 'directory' };
+    case '/calendrier':
+      return { page: 'calendar' };
     case '/stats':
       return parseStats(params, today) ?? { page: 'home' };
     default:
@@ -96,6 +99,8 @@ export function formatHash(route: Route): string {
       return '#/';
     case 'directory':
       return '#/annuaire';
+    case 'calendar':
+      return '#/calendrier';
     case 'login':
       return route.next === undefined
         ? '#/connexion'
