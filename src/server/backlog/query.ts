@@ -6,24 +6,30 @@ import { sql, type RawBuilder } from 'kysely';
 import { addDays } from '../../core/calendar.ts';
 import type { Db } from '../db/schema.ts';
 import { UNANSWERED } from '../ingest/delays.ts';
+import type { CalendarOverlay } from '../../core/calendar.ts';
+import {
+  declaredServices,
+  placeKey,
+  placeSql,
+  splitDeclaredServices,
+  type PlaceRow,
+} from '../calendar/places.ts';
 import { sourceOf } from '../stats/run.ts';
 import { UNATTACHED_ID, type Subject } from '../stats/subject.ts';
 
 type Count = number | string;
+type Declaration = Pick<CalendarOverlay, 'scope' | 'day' | 'state'>;
 
-/** Rollup rows: messages received on `day` (local to `region`) with `delay` (-1: unanswered), under `child`. */
-export interface RollupRow {
-  child: string;
-  region: string | null;
-  day: string;
-  delay: number;
-  n: number;
-}
+/**
+ * Rollup rows: messages received on `day` (local to the calendar place `place`, see
+ * src/server/calendar/places.ts) with `delay` (-1: unanswered), under `child`.
+ */
+export type RollupRow = PlaceRow;
 
 /**
  * A lower bound on the delay a row of these days must have to be of interest: answers with a
  * shorter delay were sent by the day asked about. `minDelay` is the smallest age on `asOf` of a
- * message received on `latestDay` over every region (age only grows as receipt goes back).
+ * message received on `latestDay` over every place (age only grows as receipt goes back).
  */
 export interface DelayBand {
   /** The band is the week ending on this day (the last band: every day up to it). */
@@ -50,44 +56,66 @@ export async function fetchRollupRows(
   subject: Subject,
   asOf: string,
   bands: readonly DelayBand[] | null,
+  declarations: readonly Declaration[],
 ): Promise<RollupRow[]> {
   const src = sourceOf(subject);
   const delays =
     bands === null
       ? sql`f.delay = ${UNANSWERED}`
       : sql`(f.delay = ${UNANSWERED} or (${bandCondition(bands)}))`;
-  const { rows } = await sql<{ child: string; region: string | null; day: string; delay: Count; n: Count }>`
-    select ${src.child} as child, ${src.region} as region, f.day as day, f.delay as delay, sum(f.count) as n
+  const { rows } = await sql<{ child: string; place: string; day: string; delay: Count; n: Count }>`
+    select ${src.child} as child, ${src.place} as place, f.day as day, f.delay as delay, sum(f.count) as n
     from ${src.replies}
     where f.day <= ${asOf} and ${src.where} and ${delays}
     group by 1, 2, f.day, f.delay`.execute(db);
-  return rows.map((r) => ({ ...r, delay: Number(r.delay), n: Number(r.n) }));
+  const out = rows.map((r) => ({ ...r, delay: Number(r.delay), n: Number(r.n) }));
+  if (subject.rollup !== 'department') return out;
+  return splitDeclaredServices(db, out, declarations, sql`f.day <= ${asOf} and ${delays}`, (d) => d);
 }
 
-/** A BALF that sent mail on a day after `asOf` where rollups cannot tell, with where it belongs. */
+/**
+ * A BALF that sent mail on a day after `asOf` where rollups cannot tell, with where it belongs: its
+ * child and the place its rollup rows carry.
+ */
 export interface SenderBalf {
   balf: string;
   child: string;
-  region: string | null;
+  place: string;
 }
 
 /**
  * BALFs of the subject that sent anything on one of `days`: only their answers can fall on those
- * days. National: from `balf_homes` (one row per BALF) probing `daily_flows` by primary key.
+ * days. National: from `balf_homes` (one row per BALF) probing `daily_flows` by primary key; a BALF
+ * of a service with declarations of its own carries that service in its place, like its rows.
  */
-export async function fetchSenders(db: Db, subject: Subject, days: readonly string[]): Promise<SenderBalf[]> {
+export async function fetchSenders(
+  db: Db,
+  subject: Subject,
+  days: readonly string[],
+  declarations: readonly Declaration[],
+): Promise<SenderBalf[]> {
   if (days.length === 0) return [];
   const dayList = sql.join(days.map((d) => sql`${d}`));
   if (subject.rollup === 'department') {
-    const { rows } = await sql<SenderBalf>`
-      select h.balf as balf, h.department as child, h.region as region from balf_homes h
+    const declared = new Set(declaredServices(declarations));
+    const { rows } = await sql<{ balf: string; department: string; region: string; service: string | null }>`
+      select h.balf as balf, h.department as department, h.region as region, b.service_code as service
+      from balf_homes h left join balfs b on b.address = h.balf
       where exists (select 1 from daily_flows f
         where f.balf = h.balf and f.day in (${dayList}) and f.dir = 'out')`.execute(db);
-    return rows;
+    return rows.map((r) => ({
+      balf: r.balf,
+      child: r.department,
+      place: placeKey(
+        r.region,
+        r.department,
+        r.service !== null && declared.has(r.service) ? r.service : null,
+      ),
+    }));
   }
   const join = subject.attachedOnly ? sql`join` : sql`left join`;
   const { rows } = await sql<SenderBalf>`
-    select f.balf as balf, ${subject.childExpr} as child, coalesce(s.region, d.region) as region
+    select f.balf as balf, ${subject.childExpr} as child, ${placeSql} as place
     from daily_flows f ${join} balfs b on b.address = f.balf ${join} services s on s.code = b.service_code
       ${join} departments d on d.code = s.department_code
     where f.day in (${dayList}) and f.dir = 'out' and ${subject.where}

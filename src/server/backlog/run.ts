@@ -7,11 +7,19 @@ import {
   rollupStateOn,
   type BacklogAnswer,
 } from '../../core/backlog.ts';
-import { addDays, localDay, regions, todayIn, type Region } from '../../core/calendar.ts';
+import {
+  addDays,
+  localDay,
+  regions,
+  todayIn,
+  type CalendarOverlay,
+  type Region,
+} from '../../core/calendar.ts';
 import type { Level } from '../../core/protocol.ts';
 import type { Target } from '../../core/targets.ts';
 import type { Db } from '../db/schema.ts';
-import { regionOf } from '../ingest/directory.ts';
+import { activeOverlays } from '../calendar/overrides.ts';
+import { PlaceCalendars, closedDaysBetween } from '../calendar/places.ts';
 import type { Subject } from '../stats/subject.ts';
 import {
   balfCountsByDepartment,
@@ -35,17 +43,25 @@ export function latestToday(now: Date): string {
   return regions.map((r) => todayIn(r, now)).reduce((a, b) => (a > b ? a : b));
 }
 
-function delayBands(asOf: string, age: (day: string, region: Region) => number): DelayBand[] {
+/**
+ * Delay bands by week of receipt: the law's smallest age over every region, less the declared
+ * closed days in between (each lowers an age by one at most, in any place).
+ */
+function delayBands(
+  asOf: string,
+  lawAge: (day: string, region: Region) => number,
+  declarations: readonly Pick<CalendarOverlay, 'scope' | 'day' | 'state'>[],
+): DelayBand[] {
   const bands: DelayBand[] = [];
   for (let i = 0; i <= WEEKLY_BANDS; i++) {
     const latestDay = addDays(asOf, -7 * i);
-    const minDelay = Math.min(...regions.map((r) => age(latestDay, r)));
-    bands.push({ latestDay, minDelay });
+    const law = Math.min(...regions.map((r) => lawAge(latestDay, r)));
+    bands.push({ latestDay, minDelay: Math.max(0, law - closedDaysBetween(declarations, latestDay, asOf)) });
   }
   return bands;
 }
 
-const key = (child: string, region: Region, day: string) => `${child}\u0000${region}\u0000${day}`;
+const key = (child: string, place: string, day: string) => `${child}\u0000${place}\u0000${day}`;
 
 export async function runBacklog(
   db: Db,
@@ -54,17 +70,26 @@ export async function runBacklog(
   target: Target,
   options: BacklogRunOptions,
 ): Promise<BacklogAnswer> {
-  const calendar = { whitMondayWorked: options.whitMondayWorked };
+  // Ages are working days of each row's place: the law of its region and the days declared for it
+  // (src/server/calendar/places.ts), as the stored reply delays are.
+  const declarations = await activeOverlays(db);
+  const places = new PlaceCalendars(declarations, options.whitMondayWorked);
   const ages = new Map<string, number>();
-  const age = (day: string, region: Region): number => {
-    const k = `${region}|${day}`;
+  const age = (day: string, place: string): number => {
+    const k = `${place}\u0000${day}`;
     let v = ages.get(k);
-    if (v === undefined) ages.set(k, (v = backlogAge(day, asOf, region, calendar) ?? 0));
+    if (v === undefined) {
+      const { region, options: calendar } = places.of(place);
+      ages.set(k, (v = backlogAge(day, asOf, region, calendar) ?? 0));
+    }
     return v;
   };
+  const lawAge = (day: string, region: Region) =>
+    backlogAge(day, asOf, region, { whitMondayWorked: options.whitMondayWorked }) ?? 0;
   // An answer after asOf exists only when asOf is over somewhere; otherwise only unanswered rows wait.
   const past = asOf < latestToday(options.now);
-  const rows = await fetchRollupRows(db, subject, asOf, past ? delayBands(asOf, age) : null);
+  const bands = past ? delayBands(asOf, lawAge, declarations) : null;
+  const rows = await fetchRollupRows(db, subject, asOf, bands, declarations);
 
   const total = new BacklogTally(target);
   const children = new Map<string, BacklogTally>();
@@ -76,15 +101,16 @@ export async function runBacklog(
   };
   const unknown = new Map<string, { row: RollupRow; left: number }>();
   for (const row of rows) {
-    const region = regionOf(row.region, null);
-    const a = age(row.day, region);
+    const a = age(row.day, row.place);
     const state = rollupStateOn(row.delay, a);
     if (state === 'waiting') add(row.child, a, row.n);
-    else if (state === 'unknown' && idleDaysAfter(asOf, region, calendar).length > 0) {
-      unknown.set(key(row.child, region, row.day), { row, left: row.n });
+    else if (state === 'unknown' && idleDaysOf(places, asOf, row.place).length > 0) {
+      unknown.set(key(row.child, row.place, row.day), { row, left: row.n });
     }
   }
-  if (unknown.size > 0) await addAnsweredOnIdleDays(db, subject, asOf, calendar, unknown, add, age);
+  if (unknown.size > 0) {
+    await addAnsweredOnIdleDays(db, subject, asOf, { places, declarations }, unknown, add, age);
+  }
 
   const counts = await balfCountsByDepartment(db);
   const withheld = (level: Level, id: string): boolean =>
@@ -118,6 +144,11 @@ export async function runBacklog(
   };
 }
 
+function idleDaysOf(places: PlaceCalendars, asOf: string, place: string): string[] {
+  const { region, options } = places.of(place);
+  return idleDaysAfter(asOf, region, options);
+}
+
 /**
  * Rollup rows whose delay equals their age on `asOf` were answered on `asOf` or earlier — or on
  * an idle day right after it, when they were still waiting. The records of the BALFs that sent
@@ -127,19 +158,18 @@ async function addAnsweredOnIdleDays(
   db: Db,
   subject: Subject,
   asOf: string,
-  calendar: { whitMondayWorked: boolean },
+  calendar: { places: PlaceCalendars; declarations: Parameters<typeof fetchSenders>[3] },
   unknown: Map<string, { row: RollupRow; left: number }>,
   add: (child: string, ageDays: number, n: number) => void,
-  age: (day: string, region: Region) => number,
+  age: (day: string, place: string) => number,
 ): Promise<void> {
-  const idle = new Map<Region, Set<string>>();
+  const idle = new Map<string, Set<string>>();
   for (const { row } of unknown.values()) {
-    const region = regionOf(row.region, null);
-    if (!idle.has(region)) idle.set(region, new Set(idleDaysAfter(asOf, region, calendar)));
+    if (!idle.has(row.place)) idle.set(row.place, new Set(idleDaysOf(calendar.places, asOf, row.place)));
   }
   const allIdle = [...new Set([...idle.values()].flatMap((s) => [...s]))].sort();
-  const senders = (await fetchSenders(db, subject, allIdle)).filter((s) =>
-    idle.has(regionOf(s.region, null)),
+  const senders = (await fetchSenders(db, subject, allIdle, calendar.declarations)).filter((s) =>
+    idle.has(s.place),
   );
   if (senders.length === 0) return;
   const where = new Map(senders.map((s) => [s.balf, s]));
@@ -155,11 +185,11 @@ async function addAnsweredOnIdleDays(
   );
   for (const r of late) {
     const sender = where.get(r.balf)!;
-    const region = regionOf(sender.region, null);
-    if (!idle.get(region)!.has(localDay(r.answeredAt, region))) continue;
-    const u = unknown.get(key(sender.child, region, r.day));
+    const { region } = calendar.places.of(sender.place);
+    if (!idle.get(sender.place)!.has(localDay(r.answeredAt, region))) continue;
+    const u = unknown.get(key(sender.child, sender.place, r.day));
     if (!u || u.left === 0) continue;
     u.left--;
-    add(sender.child, age(r.day, region), 1);
+    add(sender.child, age(r.day, sender.place), 1);
   }
 }

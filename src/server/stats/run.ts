@@ -1,20 +1,17 @@
 /** Runs a stats query over the daily rollups and shapes the protocol answer (the "run → result" steps). */
 import { sql, type RawBuilder } from 'kysely';
-import {
-  addDays,
-  isoWeekStart,
-  monthStart,
-  resolveOverlays,
-  todayIn,
-  workingDaysAfter,
-  type DayOverrides,
-  type Region,
-} from '../../core/calendar.ts';
+import { addDays, isoWeekStart, monthStart, todayIn, workingDaysAfter } from '../../core/calendar.ts';
 import { activeOverlays } from '../calendar/overrides.ts';
+import {
+  PlaceCalendars,
+  departmentPlaceSql,
+  placeSql,
+  splitDeclaredServices,
+  type PlaceRow,
+} from '../calendar/places.ts';
 import type { Granularity, StatsAnswer } from '../../core/protocol.ts';
 import type { Target } from '../../core/targets.ts';
 import type { Db } from '../db/schema.ts';
-import { regionOf } from '../ingest/directory.ts';
 import { UNANSWERED } from '../ingest/delays.ts';
 import { MetricsAccumulator } from './metrics.ts';
 import type { StatsParams } from './params.ts';
@@ -56,11 +53,11 @@ export interface Source {
   replies: RawBuilder<unknown>;
   child: RawBuilder<unknown>;
   /**
-   * Calendar place of a reply row, `region|department|service` (empty parts unknown; region empty →
-   * metropole, see regionOf): the declared days of that place decide when unanswered mail is overdue.
-   * Department rollups know no service, so a service's own declarations do not reach national figures.
+   * Calendar place of a reply row (src/server/calendar/places.ts placeKey): the declared days of that
+   * place decide when unanswered mail is overdue. Department rollups know no service: national
+   * queries split the declared services' share out with splitDeclaredServices.
    */
-  region: RawBuilder<unknown>;
+  place: RawBuilder<unknown>;
   where: RawBuilder<unknown>;
 }
 
@@ -70,7 +67,7 @@ export function sourceOf(subject: Subject): Source {
       flows: sql`department_daily_flows f`,
       replies: sql`department_daily_replies f`,
       child: sql`f.department`,
-      region: sql`f.region || '|' || f.department || '|'`,
+      place: departmentPlaceSql,
       where: sql`1 = 1`,
     };
   }
@@ -80,53 +77,80 @@ export function sourceOf(subject: Subject): Source {
     replies: sql`daily_replies f ${join} balfs b on b.address = f.balf ${join} services s on s.code = b.service_code
       ${join} departments d on d.code = s.department_code`,
     child: subject.childExpr,
-    region: sql`coalesce(s.region, d.region, '') || '|' || coalesce(s.department_code, '') || '|' || coalesce(s.code, '')`,
+    place: placeSql,
     where: subject.where,
   };
 }
 
 type Count = number | string;
+type Declarations = Awaited<ReturnType<typeof activeOverlays>>;
 
 /**
  * Five aggregate queries instead of one row per (child, day): the database sums, and only a few
- * thousand rows reach JavaScript even for a national year.
+ * thousand rows reach JavaScript even for a national year. Unanswered rows keep their place.
  */
-async function fetchRows(db: Db, params: StatsParams, subject: Subject) {
+async function fetchRows(db: Db, params: StatsParams, subject: Subject, overlays: Declarations) {
   const src = sourceOf(subject);
   const range = sql`f.day >= ${params.from} and f.day <= ${params.to} and ${src.where}`;
   const seriesFlows = sql<{ day: string; dir: string; cat: string; n: Count; refined: Count }>`
     select f.day as day, f.dir as dir, f.cat as cat, sum(f.count) as n, sum(f.refined) as refined
     from ${src.flows}
     where ${range} group by f.day, f.dir, f.cat`.execute(db);
-  const seriesReplies = sql<{ region: string | null; day: string; delay: Count; n: Count }>`
-    select case when f.delay = ${UNANSWERED} then ${src.region} else '' end as region, f.day as day,
+  const seriesReplies = sql<{ place: string; day: string; delay: Count; n: Count }>`
+    select case when f.delay = ${UNANSWERED} then ${src.place} else '' end as place, f.day as day,
       f.delay as delay, sum(f.count) as n from ${src.replies}
     where ${range} group by 1, f.day, f.delay`.execute(db);
-  if (subject.childLevel === null) {
-    return {
-      seriesFlows: (await seriesFlows).rows,
-      seriesReplies: (await seriesReplies).rows,
-      childFlows: [],
-      childAnswered: [],
-      childUnanswered: [],
-    };
-  }
-  const childFlows = sql<{ child: string; dir: string; cat: string; n: Count; refined: Count }>`
+  const childUnanswered =
+    subject.childLevel === null
+      ? null
+      : sql<{ child: string; place: string; day: string; n: Count }>`
+    select ${src.child} as child, ${src.place} as place, f.day as day, sum(f.count) as n from ${src.replies}
+    where ${range} and f.delay = ${UNANSWERED} group by 1, 2, f.day`.execute(db);
+  const childFlows =
+    subject.childLevel === null
+      ? null
+      : sql<{ child: string; dir: string; cat: string; n: Count; refined: Count }>`
     select ${src.child} as child, f.dir as dir, f.cat as cat, sum(f.count) as n, sum(f.refined) as refined
     from ${src.flows}
     where ${range} group by 1, f.dir, f.cat`.execute(db);
-  const childAnswered = sql<{ child: string; delay: Count; n: Count }>`
+  const childAnswered =
+    subject.childLevel === null
+      ? null
+      : sql<{ child: string; delay: Count; n: Count }>`
     select ${src.child} as child, f.delay as delay, sum(f.count) as n from ${src.replies}
     where ${range} and f.delay >= 0 group by 1, f.delay`.execute(db);
-  const childUnanswered = sql<{ child: string; region: string | null; day: string; n: Count }>`
-    select ${src.child} as child, ${src.region} as region, f.day as day, sum(f.count) as n from ${src.replies}
-    where ${range} and f.delay = ${UNANSWERED} group by 1, 2, f.day`.execute(db);
+
+  const replies: PlaceRow[] = (await seriesReplies).rows.map((r) => ({
+    child: '',
+    place: r.place,
+    day: r.day,
+    delay: Number(r.delay),
+    n: Number(r.n),
+  }));
+  const unanswered: PlaceRow[] = ((await childUnanswered)?.rows ?? []).map((r) => ({
+    child: r.child,
+    place: r.place,
+    day: r.day,
+    delay: UNANSWERED,
+    n: Number(r.n),
+  }));
+  const national = subject.rollup === 'department';
+  const split = (rows: PlaceRow[], child: (department: string) => string) =>
+    national
+      ? splitDeclaredServices(
+          db,
+          rows,
+          overlays,
+          sql`f.day >= ${params.from} and f.day <= ${params.to} and f.delay = ${UNANSWERED}`,
+          child,
+        )
+      : rows;
   return {
     seriesFlows: (await seriesFlows).rows,
-    seriesReplies: (await seriesReplies).rows,
-    childFlows: (await childFlows).rows,
-    childAnswered: (await childAnswered).rows,
-    childUnanswered: (await childUnanswered).rows,
+    seriesReplies: await split(replies, () => ''),
+    childFlows: (await childFlows)?.rows ?? [],
+    childAnswered: (await childAnswered)?.rows ?? [],
+    childUnanswered: childUnanswered === null ? [] : await split(unanswered, (department) => department),
   };
 }
 
@@ -137,7 +161,8 @@ export async function runStats(
   target: Target,
   options: RunOptions,
 ): Promise<StatsAnswer> {
-  const [rows, overlays] = await Promise.all([fetchRows(db, params, subject), activeOverlays(db)]);
+  const overlays = await activeOverlays(db);
+  const rows = await fetchRows(db, params, subject, overlays);
   const totals = new MetricsAccumulator();
   const series = new Map<string, MetricsAccumulator>();
   for (const p of periodsOf(params.from, params.to, params.granularity))
@@ -149,31 +174,17 @@ export async function runStats(
     return acc;
   };
 
-  // Unanswered mail: overdue once more working days than the target have passed since receipt.
+  // Unanswered mail: overdue once more working days than the target have passed since receipt, as
+  // counted in the row's place (its declared days included).
+  const places = new PlaceCalendars(overlays, options.whitMondayWorked);
   const elapsedCache = new Map<string, number>();
-  const placeCache = new Map<string, { region: Region; overrides: DayOverrides | undefined }>();
-  const placeOf = (key: string | null) => {
-    const k = key ?? '';
-    let place = placeCache.get(k);
-    if (!place) {
-      const [regionName = '', department = '', service = ''] = k.split('|');
-      const region = regionOf(regionName || null, null);
-      const overrides =
-        overlays.length === 0 ? undefined : resolveOverlays(overlays, { region, department, service });
-      placeCache.set(k, (place = { region, overrides }));
-    }
-    return place;
-  };
-  const unansweredStatus = (placeKey: string | null, day: string): 'pending' | 'overdue' => {
-    const { region, overrides } = placeOf(placeKey);
-    const k = `${placeKey ?? ''}|${day}`;
+  const unansweredStatus = (place: string, day: string): 'pending' | 'overdue' => {
+    const k = `${place}\u0000${day}`;
     let v = elapsedCache.get(k);
     if (v === undefined) {
+      const { region, options: calendar } = places.of(place);
       const today = todayIn(region, options.now);
-      v =
-        today <= day
-          ? 0
-          : workingDaysAfter(day, today, region, { whitMondayWorked: options.whitMondayWorked, overrides });
+      v = today <= day ? 0 : workingDaysAfter(day, today, region, calendar);
       elapsedCache.set(k, v);
     }
     return v > target.workingDays ? 'overdue' : 'pending';
@@ -188,9 +199,8 @@ export async function runStats(
     series.get(periodOf(row.day, params.granularity))?.addFlow(row.dir, row.cat, n, refined);
   }
   for (const row of rows.seriesReplies) {
-    const n = Number(row.n);
-    const delay = Number(row.delay);
-    const status = delay === UNANSWERED ? unansweredStatus(row.region, row.day) : answeredStatus(delay);
+    const { n, delay } = row;
+    const status = delay === UNANSWERED ? unansweredStatus(row.place, row.day) : answeredStatus(delay);
     const d = delay === UNANSWERED ? null : delay;
     totals.addReplies(status, d, n);
     series.get(periodOf(row.day, params.granularity))?.addReplies(status, d, n);
@@ -202,7 +212,7 @@ export async function runStats(
     childOf(row.child).addReplies(answeredStatus(delay), delay, Number(row.n));
   }
   for (const row of rows.childUnanswered) {
-    childOf(row.child).addReplies(unansweredStatus(row.region, row.day), null, Number(row.n));
+    childOf(row.child).addReplies(unansweredStatus(row.place, row.day), null, row.n);
   }
 
   const listed = subject.childrenFromData
