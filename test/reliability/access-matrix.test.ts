@@ -4,6 +4,8 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/server/auth/scope.ts';
 import { createToken, revokeToken } from '../../src/server/auth/tokens.ts';
+import { addDays } from '../../src/core/calendar.ts';
+import { declareOverlays } from '../../src/server/calendar/overlays.ts';
 import { login, user } from '../server/auth-support.ts';
 import { batch, harness, newKey, seedDirectory, type Harness } from '../server/support.ts';
 
@@ -44,6 +46,32 @@ function sees(scope: Scope | undefined, s: Subject): boolean {
   if (scope.level === 'department') return s.department === scope.code;
   return s.service === scope.code;
 }
+
+/** Overlay scopes a declaration is asked for, with where they sit. */
+const DECLARABLE: { scope: string; department: string | null }[] = [
+  { scope: 'nation', department: null },
+  { scope: 'region:metropole', department: null },
+  { scope: 'department:67', department: '67' },
+  { scope: 'department:75', department: '75' },
+  { scope: 'service:SIP-A1', department: '67' },
+  { scope: 'service:SIP-B1', department: '75' },
+];
+
+/**
+ * Declaring and withdrawing: users only (403 for tokens and service users); nation and regions for
+ * national users (403 otherwise); a department or service outside a departmental user's answers as
+ * unknown (404).
+ */
+function declares(r: Role, d: (typeof DECLARABLE)[number]): number | 'ok' {
+  if (r.kind !== 'user' || !r.scope || r.scope.level === 'service') return 403;
+  if (r.scope.level === 'national') return 'ok';
+  if (d.department === null) return 403;
+  return d.department === r.scope.code ? 'ok' : 404;
+}
+
+/** Declaration ids seeded per role name and scope (see beforeAll); unknown before seeding. */
+const seeded = new Map<string, string>();
+const seededFor = (r: Role, scope: string): string => seeded.get(`${r.name}\u0000${scope}`) ?? 'non-semé';
 
 const isReader = (r: Role) => r.kind === 'user' || r.kind === 'read';
 /** 401 for no or a refused credential, else `whenAuthenticated`. */
@@ -223,6 +251,58 @@ function casesFor(route: string, r: Role): Case[] {
         automatic: { answered_in_time: 5, answered_late: 0, pending: 0, overdue: 0 },
         disagreements: 0,
       }));
+    case 'GET /api/v1/calendar/overlays':
+      // Every reader reads the declarations of their scope; an upload token reads nothing here.
+      return [
+        {
+          label: 'declared days of the scope',
+          request: { method: 'GET', url: route.slice(4) },
+          expected: gate(r, isReader(r) ? 'ok' : 403),
+        },
+      ];
+    case 'POST /api/v1/calendar/overlays':
+      return DECLARABLE.map((d) => ({
+        label: `declare for ${d.scope}`,
+        request: {
+          method: 'POST',
+          url: route.slice(5),
+          payload: {
+            overlays: [{ scope: d.scope, day: '2025-06-13', state: 'closed', label: 'Pont', source: 'Note' }],
+          },
+          headers: { 'content-type': 'application/json' },
+        },
+        expected: gate(r, declares(r, d)),
+      }));
+    case 'DELETE /api/v1/calendar/overlays':
+      // Each role withdraws declarations seeded for it alone, so that no role's answer depends on another's.
+      return [
+        ...DECLARABLE.map((d) => ({
+          label: `withdraw for ${d.scope}`,
+          request: {
+            method: 'DELETE' as const,
+            url: `${route.slice(7)}?id=${encodeURIComponent(seededFor(r, d.scope))}`,
+          },
+          expected: gate(r, declares(r, d)),
+        })),
+        {
+          label: 'withdraw an unknown id',
+          request: { method: 'DELETE', url: `${route.slice(7)}?id=${randomUUID()}` },
+          expected: gate(r, r.kind === 'user' && r.scope?.level !== 'service' ? 404 : 403),
+        },
+      ];
+    case 'POST /api/v1/calendar/presets':
+      return [
+        {
+          label: 'overseas customs preset',
+          request: {
+            method: 'POST',
+            url: route.slice(5),
+            payload: { region: 'martinique', years: [2025] },
+            headers: { 'content-type': 'application/json' },
+          },
+          expected: gate(r, r.kind === 'user' && r.scope?.level === 'national' ? 'ok' : 403),
+        },
+      ];
     default:
       throw new Error(`Route sans règle d'accès dans ce test : ${route} — ajoutez-la à la matrice.`);
   }
@@ -297,6 +377,17 @@ describe('access matrix over every route', () => {
       kind: 'stale-session',
       headers: { cookie: `suivi_session=${'A'.repeat(43)}` },
     });
+    // One active declaration per scope and day: each role gets its own day for each scope.
+    for (const [i, role] of roles.entries()) {
+      const day = addDays('2025-01-06', i);
+      const stored = await declareOverlays(
+        h.db,
+        DECLARABLE.map((d) => ({ scope: d.scope, day, state: 'closed', label: 'Fermeture', source: 'Test' })),
+        'seed',
+        new Date('2025-06-01T00:00:00Z'),
+      );
+      for (const o of stored) seeded.set(`${role.name}\u0000${o.scope}`, o.id);
+    }
     await h.app.ready();
     routes = h.app
       .printRoutes({ commonPrefix: false })

@@ -37,6 +37,17 @@ export async function visibleScopes(db: Db, principal: Principal): Promise<Overl
   return [...out];
 }
 
+/** Throws 403 unless `principal` may declare or withdraw at all (a national or departmental user). */
+export function requireDeclarer(principal: Principal): void {
+  if (principal.kind !== 'user' || principal.scope.level === 'service') {
+    throw new HttpError(
+      403,
+      'forbidden_scope',
+      'Déclarer un jour au calendrier est réservé aux utilisateurs nationaux et départementaux connectés.',
+    );
+  }
+}
+
 /**
  * Throws unless `principal` may declare or withdraw for `scope`: 403 for a scope above the caller's
  * level, 404 (as for an unknown node) for a department or service outside it or not in the directory.
@@ -44,13 +55,7 @@ export async function visibleScopes(db: Db, principal: Principal): Promise<Overl
 export async function requireDeclarable(db: Db, principal: Principal, scope: OverlayScope): Promise<void> {
   const parsed = parseOverlayScope(scope);
   const mine = principal.scope;
-  if (principal.kind !== 'user' || mine.level === 'service') {
-    throw new HttpError(
-      403,
-      'forbidden_scope',
-      'Déclarer un jour au calendrier est réservé aux utilisateurs nationaux et départementaux connectés.',
-    );
-  }
+  requireDeclarer(principal);
   if (parsed.kind === 'nation' || parsed.kind === 'region') {
     if (mine.level !== 'national')
       throw new HttpError(

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { customsPreset, presetRegions } from '../../../core/overlay-presets.ts';
 import { requireRead, requireUser } from '../../auth/plugin.ts';
-import { requireDeclarable, visibleScopes } from '../../calendar/access.ts';
+import { requireDeclarable, requireDeclarer, visibleScopes } from '../../calendar/access.ts';
 import {
   activeOverlay,
   declareOverlays,
@@ -112,6 +112,7 @@ const calendarRoutes: FastifyPluginAsync<CalendarRoutesOptions> = async (app, op
     },
     async (request) => {
       const principal = requireUser(request);
+      requireDeclarer(principal);
       const body = parse(declareBody, request.body, 'Corps attendu : { "overlays": [ … ] }.');
       for (const s of new Set(body.overlays.map((o) => o.scope))) await requireDeclarable(db, principal, s);
       const overlays = await declareOverlays(db, body.overlays, principal.id, clock());
@@ -140,6 +141,8 @@ const calendarRoutes: FastifyPluginAsync<CalendarRoutesOptions> = async (app, op
     },
     async (request) => {
       const principal = requireUser(request);
+      // Who may withdraw at all before whether the id exists: a service user learns nothing of ids.
+      requireDeclarer(principal);
       const { id } = parse(idQuery, request.query, 'Paramètre id invalide.');
       const found = await activeOverlay(db, id);
       if (!found) throw new HttpError(404, 'not_found', 'Déclaration inconnue ou déjà retirée.');
