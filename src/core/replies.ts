@@ -105,6 +105,11 @@ export interface ReplyMatch {
 export interface MatchOptions {
   /** How long after receipt a subject/correspondent match still counts (default 30 days). */
   heuristicWindowDays?: number;
+  /**
+   * Sent categories that answer (default: `reply` only, the rule for answers). The acknowledgement
+   * measure (src/core/acknowledgement.ts) also counts automatic messages.
+   */
+  answering?: readonly SentForMatch['category'][];
 }
 
 const DAY_MS = 86_400_000;
@@ -153,7 +158,8 @@ function lowerBound(sorted: readonly Candidate[], target: number): number {
 }
 
 /**
- * For each received message, its first answering sent message. Only `reply` messages answer.
+ * For each received message, its first answering sent message. Only `reply` messages answer (unless
+ * `options.answering` says otherwise).
  * By reference first (`re` contains the received key; flagged heuristic when that `re` itself came
  * from the heuristic; a reply dated before the receipt still counts — the caller clamps the delay;
  * `hre`, the request closure, counts like a reference flagged heuristic);
@@ -167,6 +173,7 @@ export function matchReplies(
   options?: MatchOptions,
 ): Map<string, ReplyMatch> {
   const window = windowMs(options);
+  const answering = new Set(options?.answering ?? ['reply']);
   const earliest = new Map<string, { record: ReceivedForMatch; ms: number }>();
   for (const record of received) {
     const ms = instant(record.at, record.key);
@@ -177,7 +184,7 @@ export function matchReplies(
   const byReference = new Map<string, Candidate>();
   const bySubject = new Map<string, Candidate[]>();
   for (const s of sent) {
-    if (s.category !== 'reply') continue;
+    if (!answering.has(s.category)) continue;
     const candidate: Candidate = {
       ms: instant(s.at, s.key),
       key: s.key,

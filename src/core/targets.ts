@@ -181,7 +181,7 @@ type Counts = Summary['counts'];
  * delay whose cumulative count reaches ceil(p × total). Chosen because it is always one of the
  * observed delays (a whole number of days) and can be computed exactly from rollup histograms.
  */
-function nearestRank(sorted: readonly [number, number][], total: number, p: number): number {
+export function nearestRank(sorted: readonly [number, number][], total: number, p: number): number {
   const rank = Math.max(1, Math.ceil(p * total));
   let cumulative = 0;
   for (const [delay, count] of sorted) {
