@@ -47,6 +47,7 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
         `  ${summary.departments} départements, ${summary.services} services, ${summary.balfs} BALF rattachées + ${summary.unattachedBalfs} non rattachée\n` +
         `  ${summary.records} messages (${cats})\n` +
         `  ${summary.clients} postes simulés, ${summary.batches} lots : ${summary.accepted} enregistrements acceptés, ${summary.duplicates} doublons écartés\n` +
+        `  ${summary.storageSamples} relevés de quota (stockage des BALF)\n` +
         `  en ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
     );
     const existing = await db

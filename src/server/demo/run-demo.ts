@@ -11,6 +11,7 @@ import type { Db } from '../db/schema.ts';
 import { applyDirectory } from '../directory/import.ts';
 import { ingestBatch } from '../ingest/ingest.ts';
 import { demoBalfs, demoDirectory } from './demo-directory.ts';
+import { runDemoStorage } from './demo-storage.ts';
 import { generateBalfMail, seededRandom } from './generate-mail.ts';
 
 export interface DemoOptions {
@@ -36,6 +37,8 @@ export interface DemoSummary {
   accepted: number;
   duplicates: number;
   byCategory: Record<string, number>;
+  /** Quota readings stored (one a day per BALF of the directory). */
+  storageSamples: number;
 }
 
 const BATCH_SIZE = 2000;
@@ -67,6 +70,7 @@ export async function runDemo(db: Db, options: DemoOptions): Promise<DemoSummary
     accepted: 0,
     duplicates: 0,
     byCategory: {},
+    storageSamples: 0,
   };
   let done = 0;
   for (const balf of balfs) {
@@ -118,5 +122,20 @@ export async function runDemo(db: Db, options: DemoOptions): Promise<DemoSummary
     }
     options.onProgress?.(++done, balfs.length);
   }
+  const attached = new Set(directory.balfs.map((b) => b.address));
+  summary.storageSamples = (
+    await runDemoStorage(
+      db,
+      balfs.filter((b) => attached.has(b.address)),
+      {
+        from,
+        to,
+        now: options.now,
+        seed: options.seed,
+        principal: DEMO_PRINCIPAL,
+        ...(options.whitMondayWorked === undefined ? {} : { whitMondayWorked: options.whitMondayWorked }),
+      },
+    )
+  ).samples;
   return summary;
 }
