@@ -26,6 +26,10 @@ import {
 } from './scanner.ts';
 import { sendFailed, watchSend } from './send-watch.ts';
 import { summarizeBalf } from './summary.ts';
+import { notifyDue } from './due-notices.ts';
+import { formatDay, uiLocale } from './i18n.ts';
+import { openByMessageId } from './sampling/thunderbird.ts';
+import { POPUP_WAITING_LIMIT, type WaitingMessage } from './waiting.ts';
 import { QuotaWatch } from './quota.ts';
 import {
   LAST_UPLOAD_KEY,
@@ -212,6 +216,23 @@ export function startBackground(deps: BackgroundDeps): Background {
       await quota.read(ledger, balfAccounts(cfg, await m.accounts.list(false)));
     } catch (error) {
       log.warn('quota: not read', error instanceof Error ? error.message : error);
+    }
+  }
+
+  /** With the `notifyDue` setting: a notice for the watched BALFs' messages that became due (due-notices.ts). */
+  async function noticeDue(ledger: Ledger): Promise<void> {
+    try {
+      const { config: cfg } = await config();
+      if (!cfg.notifyDue) return;
+      const now = deps.clock();
+      const waiting = new Map<string, WaitingMessage[]>();
+      for (const balf of new Set((await countedAccounts(cfg)).map((a) => a.balf)))
+        waiting.set(balf, (await summarizeBalf(ledger, cfg, balf, now)).waiting);
+      const t = (name: string, subs?: string | string[]) => m.i18n.getMessage(name, subs);
+      const locale = uiLocale(t);
+      await notifyDue({ messenger: m, ledger, log, t, formatDay: (d) => formatDay(d, locale) }, waiting);
+    } catch (error) {
+      log.warn('due notices: not checked', error instanceof Error ? error.message : error);
     }
   }
 
@@ -422,6 +443,8 @@ export function startBackground(deps: BackgroundDeps): Background {
       await status(ledger, accounts);
       // After each walk Thunderbird has just synced the folders: their quota is fresh too.
       await readQuota(ledger);
+      // Every walk (10 minutes at most apart) also looks for messages that became due since the last one.
+      await noticeDue(ledger);
       if (added > 0) await soonUpload();
       return { added, errors };
     } finally {
@@ -520,17 +543,28 @@ export function startBackground(deps: BackgroundDeps): Background {
       const accounts = balfAccounts(cfg, await m.accounts.list(false));
       const balfs = [...new Set([...accounts.map((a) => a.balf), ...(await ledger.balfs())])].sort();
       const now = deps.clock();
+      const storage = new Map((await quota.uses(ledger, balfs)).map((u) => [u.balf, u]));
       return {
         balfs: await Promise.all(
-          balfs.map(async (b) => ({
-            ...(await summarizeBalf(ledger, cfg, b, now)),
-            unrefined: (await ledger.refineCounts(b)).waiting,
-          })),
+          balfs.map(async (b) => {
+            const { waiting, ...figures } = await summarizeBalf(ledger, cfg, b, now);
+            return {
+              ...figures,
+              waiting: waiting.slice(0, POPUP_WAITING_LIMIT),
+              waitingTotal: waiting.length,
+              unrefined: (await ledger.refineCounts(b)).waiting,
+              storage: storage.get(b) ?? null,
+            };
+          }),
         ),
         primaryTarget: cfg.primaryTarget,
         configured: accounts.length > 0 && cfg.secret !== undefined,
       };
     },
+    'popup/open-message': async ({ headerMessageId }) => ({
+      // A page's message is data: anything but a string finds nothing.
+      result: typeof headerMessageId === 'string' ? await openByMessageId(m, headerMessageId) : 'not-found',
+    }),
     'options/state': async () => optionsState(ledger),
     'options/save-local': async ({ values }) => {
       const managedRaw = (await config()).managed ? {} : null;

@@ -15,6 +15,7 @@ export const configKeys = [
   'logLevel',
   'whitMondayWorked',
   'allowSpotCheckUpload',
+  'notifyDue',
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 

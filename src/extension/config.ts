@@ -63,6 +63,7 @@ export const keySchemas = {
   logLevel: z.enum(logLevels),
   whitMondayWorked: z.boolean(),
   allowSpotCheckUpload: z.boolean(),
+  notifyDue: z.boolean(),
 } as const satisfies Record<ConfigKey, z.ZodType>;
 type Values = { [K in ConfigKey]: z.output<(typeof keySchemas)[K]> };
 
@@ -90,6 +91,8 @@ export interface Config {
   logLevel: LogLevel;
   whitMondayWorked: boolean;
   allowSpotCheckUpload: boolean;
+  /** A system notice when a waiting usager message becomes « à échéance » or « en retard » (due-notices.ts). */
+  notifyDue: boolean;
 }
 
 export interface EffectiveConfig {
@@ -109,6 +112,7 @@ const defaults: Partial<Values> = {
   logLevel: 'warn',
   whitMondayWorked: false,
   allowSpotCheckUpload: false,
+  notifyDue: false,
 };
 
 /** Keys in storage.local: values typed in the options page, and the last valid value of each key. */
@@ -216,6 +220,7 @@ export function resolveConfig(
     logLevel: values.logLevel ?? 'warn',
     whitMondayWorked: values.whitMondayWorked ?? false,
     allowSpotCheckUpload: values.allowSpotCheckUpload ?? false,
+    notifyDue: values.notifyDue ?? false,
   };
   return { config, sources, errors, managed: managedRaw !== null, lastValid: nextLastValid };
 }

@@ -40,3 +40,20 @@ export function formatInstant(iso: string | undefined | null, locale = 'fr-FR'):
     ? iso
     : d.toLocaleString(locale, { dateStyle: 'short', timeStyle: 'short' });
 }
+
+/** The UI language's locale for dates and numbers (the catalogue's `sampling_locale`); French if unusable. */
+export function uiLocale(t: GetMessage): string {
+  try {
+    return Intl.getCanonicalLocales(t('sampling_locale'))[0] ?? 'fr-FR';
+  } catch {
+    return 'fr-FR';
+  }
+}
+
+/** A local day (YYYY-MM-DD) as a date of the UI language (`locale`, see `uiLocale`). */
+export function formatDay(day: string, locale = 'fr-FR'): string {
+  const d = new Date(`${day}T12:00:00Z`);
+  return Number.isNaN(d.getTime())
+    ? day
+    : d.toLocaleDateString(locale, { dateStyle: 'medium', timeZone: 'UTC' });
+}

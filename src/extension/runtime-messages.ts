@@ -2,10 +2,13 @@
 import type { ConfigError, ConfigKey, Source } from './config.ts';
 import type { Eviction } from './ledger.ts';
 import type { LastUpload } from './uploader.ts';
+import type { StorageUse } from './quota.ts';
+import type { OpenResult } from './sampling/thunderbird.ts';
 import type { BalfSummary } from './summary.ts';
 
 export type Request =
   | { type: 'popup/summary' }
+  | { type: 'popup/open-message'; headerMessageId: string }
   | { type: 'options/state' }
   | { type: 'options/save-local'; values: Record<string, unknown> }
   | { type: 'upload/now' }
@@ -32,11 +35,16 @@ export interface OptionsState {
 
 export interface Answers {
   'popup/summary': {
-    /** `unrefined`: received messages still counted from the list alone (figures provisional). */
-    balfs: (BalfSummary & { unrefined: number })[];
+    /**
+     * `unrefined`: received messages still counted from the list alone (figures provisional); `waiting`: the
+     * oldest waiting usager messages (POPUP_WAITING_LIMIT at most) of `waitingTotal`; `storage`: the latest
+     * quota use, null when unknown (no quota from Thunderbird or the server, or not read yet).
+     */
+    balfs: (BalfSummary & { waitingTotal: number; unrefined: number; storage: StorageUse | null })[];
     primaryTarget: { id: string; label: string; workingDays: number };
     configured: boolean;
   };
+  'popup/open-message': { result: OpenResult };
   'options/state': OptionsState;
   'options/save-local': { errors: ConfigError[] };
   'upload/now': LastUpload;
@@ -56,6 +64,7 @@ export function isRequest(x: unknown): x is Request {
     typeof (x as { type?: unknown }).type === 'string' &&
     [
       'popup/summary',
+      'popup/open-message',
       'options/state',
       'options/save-local',
       'upload/now',

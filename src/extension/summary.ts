@@ -1,11 +1,12 @@
-// Per-BALF figures for the popup: today's and this week's received/sent, and the usager messages
-// pending or overdue against the primary target, computed from the local ledger.
+// Per-BALF figures for the popup: today's and this week's received/sent, the usager messages pending or
+// overdue against the primary target and the list of those waiting, computed from the local ledger.
 import { isoWeekStart, localDay, todayIn } from '../core/calendar.ts';
 import { matchReplies } from '../core/replies.ts';
 import { replyStatus } from '../core/targets.ts';
 import type { Config } from './config.ts';
 import type { Ledger } from './ledger.ts';
 import { toReceived, toSent } from './matching.ts';
+import { waitingMessages, type WaitingMessage } from './waiting.ts';
 
 /** Usager messages older than this are not looked at by the popup (the dashboard covers history). */
 export const SUMMARY_WINDOW_DAYS = 90;
@@ -16,6 +17,8 @@ export interface BalfSummary {
   week: { received: number; sent: number };
   pending: number;
   overdue: number;
+  /** Every usager message still waiting (within the window), oldest first. */
+  waiting: WaitingMessage[];
 }
 
 export async function summarizeBalf(
@@ -37,6 +40,7 @@ export async function summarizeBalf(
     week: { received: 0, sent: 0 },
     pending: 0,
     overdue: 0,
+    waiting: [],
   };
   for (const r of rows) {
     const day = localDay(r.at, config.region);
@@ -58,5 +62,6 @@ export async function summarizeBalf(
     if (status === 'pending') out.pending += 1;
     if (status === 'overdue') out.overdue += 1;
   }
+  out.waiting = waitingMessages(rows, matches, config, now);
   return out;
 }

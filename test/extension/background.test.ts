@@ -16,8 +16,7 @@ import {
 } from '../../src/extension/background-core.ts';
 import { Up } from '../../src/extension/ledger.ts';
 import { SCAN_OVERLAP_MS } from '../../src/extension/scanner.ts';
-import type { OptionsState } from '../../src/extension/runtime-messages.ts';
-import type { BalfSummary } from '../../src/extension/summary.ts';
+import type { Answers, OptionsState } from '../../src/extension/runtime-messages.ts';
 import { eml, INBOX, SENT } from './eml.ts';
 import { boot, thunderbird, waitFor } from './background-harness.ts';
 import type { FakeMessenger } from './fake-messenger.ts';
@@ -190,10 +189,11 @@ describe('background event page', () => {
     await fake.events.onStartup.fire();
     await bg.idle();
 
-    const summary = (await fake.api.runtime.sendMessage({ type: 'popup/summary' })) as {
-      balfs: BalfSummary[];
-    };
-    // Received Monday 16 Nov, unanswered: 5 working days later (23 Nov) it is overdue on 25 Nov.
+    const summary = (await fake.api.runtime.sendMessage({
+      type: 'popup/summary',
+    })) as Answers['popup/summary'];
+    // Received Monday 16 Nov, unanswered: 5 working days later (23 Nov) it is overdue on 25 Nov, 7 working
+    // days old, first of « à traiter »; no quota read (this Thunderbird lists no folder): no storage line.
     expect(summary.balfs).toEqual([
       {
         balf: BALF,
@@ -202,8 +202,38 @@ describe('background event page', () => {
         pending: 0,
         overdue: 1,
         unrefined: 0,
+        storage: null,
+        waitingTotal: 1,
+        waiting: [
+          {
+            key: expect.any(String),
+            headerMessageId: 'question-1@example.org',
+            subject: 'Question sur ma taxe foncière',
+            correspondent: 'jean.usager@example.org',
+            receivedAt: '2026-11-16T08:12:00.000Z',
+            ageDays: 7,
+            dueOn: '2026-11-23',
+            bucket: 'overdue',
+            provisional: false,
+          },
+        ],
       },
     ]);
+    // The popup's button opens it in a tab of Thunderbird, found by its Message-ID.
+    expect(
+      await fake.api.runtime.sendMessage({
+        type: 'popup/open-message',
+        headerMessageId: 'question-1@example.org',
+      }),
+    ).toEqual({ result: 'opened' });
+    expect(fake.opened).toEqual([{ messageId: fake.messagesStore[0]!.header.id, location: 'tab' }]);
+    expect(
+      await fake.api.runtime.sendMessage({ type: 'popup/open-message', headerMessageId: 'gone@example.org' }),
+    ).toEqual({ result: 'not-found' });
+    expect(await fake.api.runtime.sendMessage({ type: 'popup/open-message', headerMessageId: 42 })).toEqual({
+      result: 'not-found',
+    });
+    expect(fake.opened).toHaveLength(1);
 
     const state = (await fake.api.runtime.sendMessage({ type: 'options/state' })) as OptionsState;
     expect(state.managed).toBe(true);

@@ -36,6 +36,7 @@ export function testConfig(over: Partial<Config> = {}): Config {
     logLevel: 'debug',
     whitMondayWorked: false,
     allowSpotCheckUpload: false,
+    notifyDue: false,
     ...over,
   };
 }

@@ -10,6 +10,8 @@ import { localize } from '../../src/extension/i18n.ts';
 import { readForm, renderForm, renderState } from '../../src/extension/options/options-view.ts';
 import { renderPopup } from '../../src/extension/popup/popup-view.ts';
 import type { OptionsState } from '../../src/extension/runtime-messages.ts';
+import type { WaitingMessage } from '../../src/extension/waiting.ts';
+import { storageBand, storagePercent } from '../../src/core/storage.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const fr = JSON.parse(readFileSync(join(root, 'extension/_locales/fr/messages.json'), 'utf8')) as Record<
@@ -35,19 +37,30 @@ function load(page: 'popup' | 'options'): void {
 }
 
 describe('popup', () => {
+  const primaryTarget = { id: 'marianne', label: 'Marianne', workingDays: 5 };
+  const quiet = {
+    balf: 'sip.test@dgfip.finances.gouv.fr',
+    today: { received: 0, sent: 0 },
+    week: { received: 0, sent: 0 },
+    pending: 0,
+    overdue: 0,
+    unrefined: 0,
+    waiting: [],
+    waitingTotal: 0,
+    storage: null,
+  };
   it('shows counts per BALF and the overdue figure against the primary target', () => {
     load('popup');
     renderPopup(document, t, {
       configured: true,
-      primaryTarget: { id: 'marianne', label: 'Marianne', workingDays: 5 },
+      primaryTarget,
       balfs: [
         {
-          balf: 'sip.test@dgfip.finances.gouv.fr',
+          ...quiet,
           today: { received: 3, sent: 1 },
           week: { received: 12, sent: 9 },
           pending: 4,
           overdue: 2,
-          unrefined: 0,
         },
       ],
     });
@@ -70,14 +83,7 @@ describe('popup', () => {
 
   it('says the figures are provisional while received messages wait for their headers', () => {
     load('popup');
-    const balf = {
-      balf: 'sip.test@dgfip.finances.gouv.fr',
-      today: { received: 3, sent: 1 },
-      week: { received: 12, sent: 9 },
-      pending: 4,
-      overdue: 2,
-    };
-    const primaryTarget = { id: 'marianne', label: 'Marianne', workingDays: 5 };
+    const balf = { ...quiet, today: { received: 3, sent: 1 }, week: { received: 12, sent: 9 } };
     renderPopup(document, t, { configured: true, primaryTarget, balfs: [{ ...balf, unrefined: 3200 }] });
     const note = document.querySelector('section .refining');
     expect(note?.textContent).toBe('Classement en cours : 3200 messages à vérifier');
@@ -86,6 +92,117 @@ describe('popup', () => {
     expect(document.querySelector('section .refining')?.textContent).toBe(
       'Classement en cours : 1 message à vérifier',
     );
+  });
+
+  const GiB = 1024 ** 3;
+  const use = (usedBytes: number, limitBytes: number) => ({
+    balf: quiet.balf,
+    usedBytes,
+    limitBytes,
+    percent: storagePercent(usedBytes, limitBytes),
+    band: storageBand(usedBytes, limitBytes),
+  });
+
+  it('shows the quota use at 80 % or more with the guide’s advice, nothing below it nor when unknown', () => {
+    load('popup');
+    const line = (storage: typeof quiet.storage | ReturnType<typeof use>) => {
+      renderPopup(document, t, { configured: true, primaryTarget, balfs: [{ ...quiet, storage }] });
+      return document.querySelector('section .storage');
+    };
+    // Unknown quota (no quota from Thunderbird or the server): no line, never « 0 % ».
+    expect(line(null)).toBeNull();
+    expect(document.body.textContent).not.toContain('%');
+    // Just under 80 % on the bytes (rounded it would read 80,0 %): core's band says below, no line.
+    expect(line(use(0.79996 * GiB, GiB))).toBeNull();
+    expect(line(use(0.8 * GiB, GiB))?.textContent).toBe(
+      'Boîte remplie à 80 % de son quota : archivez les anciens échanges traités et videz la Corbeille et les Indésirables.',
+    );
+    const critical = line(use(0.962 * GiB, GiB));
+    expect(critical?.textContent).toContain('96,2 %');
+    expect(critical?.textContent).toContain("aujourd'hui");
+    expect(critical?.classList.contains('critical')).toBe(true);
+    expect(critical?.getAttribute('role')).toBe('status');
+    expect(line(use(GiB, GiB))?.textContent).toContain('Boîte pleine (100 % de son quota)');
+  });
+
+  const waitingItem = (over: Partial<WaitingMessage>): WaitingMessage => ({
+    key: 'k',
+    headerMessageId: 'q1@example.org',
+    subject: 'Demande de délai de paiement',
+    correspondent: 'marie.usager@example.org',
+    receivedAt: '2026-11-16T08:12:00.000Z',
+    ageDays: 7,
+    dueOn: '2026-11-23',
+    bucket: 'overdue',
+    provisional: false,
+    ...over,
+  });
+
+  it('lists the oldest waiting messages with age, due day and mark; each opens its message', async () => {
+    load('popup');
+    const opened: string[] = [];
+    const open = async (id: string) => {
+      opened.push(id);
+      return id === 'gone@example.org' ? ('not-found' as const) : ('opened' as const);
+    };
+    const waiting = [
+      waitingItem({}),
+      waitingItem({
+        key: 'k2',
+        headerMessageId: 'gone@example.org',
+        subject: '',
+        correspondent: null,
+        ageDays: 4,
+        dueOn: '2026-11-26',
+        bucket: 'dueSoon',
+      }),
+      waitingItem({
+        key: 'k3',
+        headerMessageId: 'q3@example.org',
+        ageDays: 1,
+        dueOn: '2026-12-01',
+        bucket: 'inTime',
+      }),
+      waitingItem({
+        key: 'k4',
+        headerMessageId: 'q4@example.org',
+        ageDays: 0,
+        dueOn: '2026-12-02',
+        bucket: 'inTime',
+      }),
+    ];
+    renderPopup(
+      document,
+      t,
+      { configured: true, primaryTarget, balfs: [{ ...quiet, waiting, waitingTotal: 16 }] },
+      open,
+    );
+    const part = document.querySelector('section .waiting');
+    expect(part?.querySelector('h3')?.textContent).toBe('À traiter : 16');
+    const items = [...(part?.querySelectorAll('li') ?? [])];
+    expect(items.map((li) => li.querySelector('button')?.textContent)).toEqual([
+      'En retard Demande de délai de paiementmarie.usager@example.org7 jours ouvrés · échéance le 23 nov. 2026',
+      'À échéance (sans objet)—4 jours ouvrés · échéance le 26 nov. 2026',
+      'Demande de délai de paiementmarie.usager@example.org1 jour ouvré · échéance le 1 déc. 2026',
+      "Demande de délai de paiementmarie.usager@example.orgmoins d'un jour ouvré · échéance le 2 déc. 2026",
+    ]);
+    expect(part?.querySelector('p.hint')?.textContent).toBe('… et 12 autres, plus récents.');
+    items[0]?.querySelector('button')?.click();
+    items[1]?.querySelector('button')?.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(opened).toEqual(['q1@example.org', 'gone@example.org']);
+    expect(items[0]?.querySelector('.open-status')?.textContent).toBe('');
+    expect(items[1]?.querySelector('.open-status')?.textContent).toContain('Message introuvable');
+  });
+
+  it('says when no usager message waits', () => {
+    load('popup');
+    renderPopup(document, t, { configured: true, primaryTarget, balfs: [quiet] });
+    expect(document.querySelector('section .waiting h3')?.textContent).toBe('À traiter : 0');
+    expect(document.querySelector('section .waiting p')?.textContent).toBe(
+      "Aucun courriel d'usager en attente de réponse.",
+    );
+    expect(document.querySelector('section .waiting ol')).toBeNull();
   });
 
   it('says when nothing is configured', () => {
@@ -177,6 +294,9 @@ describe('options page', () => {
     field('balfs').value = 'a@x.fr, b@x.fr';
     field('targets').value = '[{"id":"rapide","label":"Rapide","workingDays":1}]';
     field('department').value = '974';
+    // An agent turns the notices of due messages on (off by default) where the administrator left it free.
+    expect(field('notifyDue').checked).toBe(false);
+    field('notifyDue').checked = true;
     const values = readForm(document.getElementById('local-form') as HTMLFormElement);
     expect(values).toEqual({
       balfs: ['a@x.fr', 'b@x.fr'],
@@ -186,6 +306,7 @@ describe('options page', () => {
       backfillDays: 30,
       whitMondayWorked: true,
       allowSpotCheckUpload: false,
+      notifyDue: true,
     });
   });
 });

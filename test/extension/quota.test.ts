@@ -5,6 +5,7 @@ import { storageReportSchema, type StorageReport } from '../../src/core/storage-
 import { startBackground } from '../../src/extension/background-core.ts';
 import { Ledger, openLedgerDb } from '../../src/extension/ledger.ts';
 import { makeLogger } from '../../src/extension/logger.ts';
+import type { Answers } from '../../src/extension/runtime-messages.ts';
 import {
   ALARM_QUOTA,
   ALARM_QUOTA_SOON,
@@ -262,6 +263,16 @@ describe('storage watch in the event page', () => {
     expect(quotaPosts()[0]!.body).toMatchObject({
       samples: [{ balf: BALF, quota: [{ type: 'STORAGE', unit: 'byte', used: 8 * MiB, limit: 10 * MiB }] }],
     });
+    // The popup's storage line reads the same reading: 80 % is « 80 % ou plus » (core's storageBand).
+    const storageInPopup = async () =>
+      ((await bg.handle({ type: 'popup/summary' })) as Answers['popup/summary']).balfs[0]?.storage;
+    expect(await storageInPopup()).toEqual({
+      balf: BALF,
+      usedBytes: 8 * MiB,
+      limitBytes: 10 * MiB,
+      percent: 80,
+      band: 'warning',
+    });
 
     // Mail deleted: the folder event plans a reading QUOTA_SOON_MS later, sent with the next round.
     fake.quotas.set('account1://INBOX', [storage(6 * MiB, 10 * MiB)]);
@@ -274,6 +285,7 @@ describe('storage watch in the event page', () => {
     await bg.idle();
     expect(quotaPosts()).toHaveLength(2);
     expect(quotaPosts()[1]!.body).toMatchObject({ samples: [{ quota: [{ used: 6 * MiB }] }] });
+    expect(await storageInPopup()).toMatchObject({ percent: 60, band: 'ok' });
 
     // The hourly alarm: a point for the new hour.
     clock.advance(3_600_000);
@@ -281,5 +293,12 @@ describe('storage watch in the event page', () => {
     await fake.events.onAlarm.fire({ name: 'upload' });
     await bg.idle();
     expect(quotaPosts()).toHaveLength(3);
+
+    // The IMAP server stops giving a quota: the popup has no figure (« quota inconnu »), never 0 %.
+    fake.quotas.delete('account1://INBOX');
+    clock.advance(QUOTA_SOON_MS);
+    await fake.events.onAlarm.fire({ name: ALARM_QUOTA_SOON });
+    await bg.idle();
+    expect(await storageInPopup()).toBeNull();
   });
 });

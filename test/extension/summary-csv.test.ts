@@ -30,6 +30,12 @@ describe('popup summary', () => {
       week: { received: 2, sent: 2 },
       pending: 2,
       overdue: 1,
+      // The three unanswered usager messages, oldest first (waiting.test.ts checks their details).
+      waiting: [
+        expect.objectContaining({ receivedAt: '2026-11-13T09:00:00.000Z', ageDays: 8, bucket: 'overdue' }),
+        expect.objectContaining({ receivedAt: '2026-11-23T09:00:00.000Z', ageDays: 2, bucket: 'inTime' }),
+        expect.objectContaining({ receivedAt: '2026-11-24T23:30:00.000Z', ageDays: 0, bucket: 'inTime' }),
+      ],
     });
   });
 });

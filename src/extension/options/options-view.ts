@@ -21,6 +21,7 @@ export const fieldKinds: Record<ConfigKey, 'text' | 'list' | 'number' | 'boolean
   logLevel: 'text',
   whitMondayWorked: 'boolean',
   allowSpotCheckUpload: 'boolean',
+  notifyDue: 'boolean',
 };
 
 export function display(value: unknown): string {

@@ -1,9 +1,33 @@
-// Popup rendering: today's and this week's counts per BALF, pending and overdue vs the primary target, and
-// how many received messages still wait for their headers (figures provisional).
+// Popup rendering: today's and this week's counts per BALF, pending and overdue vs the primary target, how
+// many received messages still wait for their headers (figures provisional), the quota use when at 80 % or
+// more, and the oldest messages « à traiter ».
+import type { StorageUse } from '../quota.ts';
 import type { Answers } from '../runtime-messages.ts';
-import { el, type GetMessage } from '../i18n.ts';
+import { el, uiLocale, type GetMessage } from '../i18n.ts';
+import { renderWaiting, type OpenMessage } from './waiting-view.ts';
 
-export function renderPopup(doc: Document, t: GetMessage, data: Answers['popup/summary']): void {
+/**
+ * The storage line of a BALF: only at 80 % or more (core's `storageBand`, the rule of the server and the
+ * dashboard), with the guide's advice; nothing below, nor for a quota unknown (never shown as 0 %).
+ */
+function storageLine(doc: Document, t: GetMessage, use: StorageUse | null): HTMLElement | null {
+  if (use === null || use.band === 'ok') return null;
+  const percent = use.percent.toLocaleString(uiLocale(t), { maximumFractionDigits: 1 });
+  const key =
+    use.band === 'full'
+      ? 'popupStorageFull'
+      : use.band === 'critical'
+        ? 'popupStorageCritical'
+        : 'popupStorageWarning';
+  return el(doc, 'p', t(key, percent), { class: `storage ${use.band} alert`, role: 'status' });
+}
+
+export function renderPopup(
+  doc: Document,
+  t: GetMessage,
+  data: Answers['popup/summary'],
+  open?: OpenMessage,
+): void {
   const main = doc.getElementById('balfs');
   if (!main) return;
   main.replaceChildren();
@@ -44,11 +68,14 @@ export function renderPopup(doc: Document, t: GetMessage, data: Answers['popup/s
       }),
     );
     section.append(table, delays);
+    const storage = storageLine(doc, t, b.storage);
+    if (storage) section.append(storage);
     if (b.unrefined > 0) {
       // Until every received message is classified with its headers, its counts and delays may still change.
       const text = b.unrefined === 1 ? t('popupRefiningOne') : t('popupRefining', String(b.unrefined));
       section.append(el(doc, 'p', text, { class: 'refining hint', role: 'status' }));
     }
+    section.append(renderWaiting(doc, t, b.balf, b.waiting, b.waitingTotal, open));
     main.append(section);
   }
   const target = doc.getElementById('target');

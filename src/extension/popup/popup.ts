@@ -23,8 +23,13 @@ if (sampling) {
     .catch(() => undefined);
 }
 
-ask(m.runtime.sendMessage.bind(m.runtime), { type: 'popup/summary' })
-  .then((data) => renderPopup(document, t, data))
+const send = m.runtime.sendMessage.bind(m.runtime);
+// The background opens the message: the popup closes as the tab opens, the background's work goes on.
+const open = async (headerMessageId: string) =>
+  (await ask(send, { type: 'popup/open-message', headerMessageId })).result;
+
+ask(send, { type: 'popup/summary' })
+  .then((data) => renderPopup(document, t, data, open))
   .catch((error: unknown) => {
     const main = document.getElementById('balfs');
     if (main) main.textContent = t('errorGeneric', error instanceof Error ? error.message : String(error));

@@ -129,6 +129,7 @@ export const addonConfigurationSchema = z
     logLevel: z.enum(logLevels).optional(),
     whitMondayWorked: z.boolean().optional(),
     allowSpotCheckUpload: z.boolean().optional(),
+    notifyDue: z.boolean().optional(),
   })
   .refine((c) => (c.balfs?.length ?? 0) > 0 || c.balfPattern !== undefined, {
     message: 'il faut au moins une BALF (balfs) ou un motif (balfPattern)',
