@@ -224,9 +224,12 @@ export function startBackground(deps: BackgroundDeps): Background {
     try {
       const { config: cfg } = await config();
       if (!cfg.notifyDue) return;
+      const accounts = await countedAccounts(cfg);
+      // Until Thunderbird has synced the accounts, an answer still to come from a Sent folder would ring as late.
+      if (accounts.length === 0 || !(await scanComplete({ ledger, folderSignature }, accounts))) return;
       const now = deps.clock();
       const waiting = new Map<string, WaitingMessage[]>();
-      for (const balf of new Set((await countedAccounts(cfg)).map((a) => a.balf)))
+      for (const balf of new Set(accounts.map((a) => a.balf)))
         waiting.set(balf, (await summarizeBalf(ledger, cfg, balf, now)).waiting);
       const t = (name: string, subs?: string | string[]) => m.i18n.getMessage(name, subs);
       const locale = uiLocale(t);

@@ -1,7 +1,7 @@
 // Notices of due usager messages (setting notifyDue): once per message, one notice per BALF per look, none
 // for a message still counted from the list alone, none while the setting is off (its default).
 import { describe, expect, it } from 'vitest';
-import { ALARM_SCAN } from '../../src/extension/background-core.ts';
+import { ALARM_SCAN, ALARM_SCAN_SOON } from '../../src/extension/background-core.ts';
 import { DUE_NOTICE_ID_PREFIX, DUE_NOTICES_KEY, notifyDue } from '../../src/extension/due-notices.ts';
 import { makeLogger } from '../../src/extension/logger.ts';
 import type { WaitingMessage } from '../../src/extension/waiting.ts';
@@ -131,13 +131,21 @@ describe('due notices in the event page', () => {
     return { fake, bg, clock };
   };
 
-  it('shows none by default', async () => {
-    const { fake } = await start({});
+  it('shows none by default, even once the account is synced', async () => {
+    const { fake, bg, clock } = await start({});
+    clock.advance(30_000);
+    await fake.events.onAlarm.fire({ name: ALARM_SCAN_SOON });
+    await bg.idle();
     expect(fake.notifications).toEqual([]);
   });
 
-  it('with notifyDue set by the administrator: one notice after the walk, not again at the next walks', async () => {
+  it('with notifyDue set by the administrator: one notice once the account is synced, not again at the next walks', async () => {
     const { fake, bg, clock } = await start({ notifyDue: true });
+    // One walk does not tell that Thunderbird has synced the account (a reply may still come from Sent).
+    expect(fake.notifications).toEqual([]);
+    clock.advance(30_000);
+    await fake.events.onAlarm.fire({ name: ALARM_SCAN_SOON });
+    await bg.idle();
     expect(fake.notifications).toEqual([
       {
         id: `${DUE_NOTICE_ID_PREFIX}${BALF}`,
