@@ -4,6 +4,7 @@
  * change recomputes nothing: statuses are decided at query time) and the CSV of a national year.
  */
 import { performance } from 'node:perf_hooks';
+import { todayIn } from '../../src/core/calendar.ts';
 import type { Metrics, StatsAnswer } from '../../src/core/protocol.ts';
 import { assertAnswer, type NationalTruth, type Query } from './national-truth.ts';
 
@@ -90,7 +91,13 @@ export async function checkedCase(ctx: StatsContext, c: StatsCase, targetDays: n
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${c.name} : statistiques ${res.status} ${text.slice(0, 300)}`);
   const answer = c.format === 'csv' ? answerFromCsv(text) : (JSON.parse(text) as StatsAnswer);
-  assertAnswer(c.name, answer, ctx.truth.expected(c.query, targetDays, ctx.now, ctx.whitMondayWorked));
+  const want = ctx.truth.expected(c.query, targetDays, ctx.now, ctx.whitMondayWorked);
+  if (c.format === 'csv') {
+    // The CSV lists no period starting after the server's today (they hold no mail yet, not zeros).
+    const today = todayIn('metropole', ctx.now);
+    want.series = new Map([...want.series].filter(([period]) => period <= today));
+  }
+  assertAnswer(c.name, answer, want);
 }
 
 export async function measureStats(

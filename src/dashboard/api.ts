@@ -3,7 +3,9 @@ import type { BacklogAnswer } from '../core/backlog.ts';
 import type { Level, StatsAnswer } from '../core/protocol.ts';
 import type { StorageView } from '../core/storage-protocol.ts';
 import type { CalendarOverlay } from './views/calendar.ts';
-import type { SpotCheckList } from './views/spot-checks.ts';
+import type { ListedDepartment } from '../server/directory/listing.ts';
+import type { BalfHistory, DirectoryChanges } from '../server/directory/preview.ts';
+import type { ListedSpotCheck } from '../server/stats/spot-check-list.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -49,6 +51,29 @@ export interface UnattachedPage {
   balfs: UnattachedBalf[];
 }
 
+// The answers' shapes are the server's own types (type-only imports: nothing of the server reaches the bundle).
+/** One spot-check summary as GET /api/v1/spot-checks lists it. */
+export type SpotCheckRow = ListedSpotCheck;
+
+export interface SpotCheckList {
+  spotChecks: SpotCheckRow[];
+}
+
+/** The current directory (GET /api/v1/directory/entries). */
+export interface DirectoryListing {
+  departments: ListedDepartment[];
+}
+
+export type { BalfHistory };
+
+/** What an import would change (POST /api/v1/directory/preview). */
+export interface DirectoryPreview {
+  encoding: string;
+  encodingLabel: string;
+  rows: { departments: number; services: number; balfs: number };
+  changes: DirectoryChanges;
+}
+
 /** Used when the server has no /api/v1/targets route: the defaults of the design. */
 export const FALLBACK_TARGETS: Target[] = [
   { id: 'marianne-5j', label: '5 jours ouvrés (Marianne)', workingDays: 5, primary: true },
@@ -69,7 +94,11 @@ export class Api {
 
   constructor(private readonly fetchImpl: FetchLike = (input, init) => fetch(input, init)) {}
 
-  private async request<T>(method: string, path: string, body?: { type: string; data: string }): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: { type: string; data: string | ArrayBuffer },
+  ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (method !== 'GET' && this.csrfToken !== null) headers['x-csrf-token'] = this.csrfToken;
     if (body !== undefined) headers['content-type'] = body.type;
@@ -171,11 +200,25 @@ export class Api {
     return (await this.request<{ overlays: CalendarOverlay[] }>('GET', '/api/v1/calendar/overlays')).overlays;
   }
 
-  importDirectory(csv: string): Promise<Record<string, unknown>> {
-    return this.request<Record<string, unknown>>('POST', '/api/v1/directory/import', {
-      type: 'text/csv; charset=utf-8',
-      data: csv,
+  directory(): Promise<DirectoryListing> {
+    return this.request<DirectoryListing>('GET', '/api/v1/directory/entries');
+  }
+
+  /** The file's bytes as they are: the server detects their encoding (UTF-8, Windows-1252…). */
+  previewDirectory(file: ArrayBuffer): Promise<DirectoryPreview> {
+    return this.request<DirectoryPreview>('POST', '/api/v1/directory/preview', {
+      type: 'text/csv',
+      data: file,
     });
+  }
+
+  /** Applies the file; refused (409) when the directory changed since the preview `fingerprint` came from. */
+  importDirectory(file: ArrayBuffer, fingerprint: string): Promise<Record<string, unknown>> {
+    return this.request<Record<string, unknown>>(
+      'POST',
+      `/api/v1/directory/import?${new URLSearchParams({ expect: fingerprint })}`,
+      { type: 'text/csv', data: file },
+    );
   }
 }
 

@@ -10,15 +10,35 @@ import {
   type Scope,
   type StatsRoute,
 } from './route.ts';
-import { drawFlowChart } from './views/chart.ts';
+import { isFuture } from './period.ts';
+import { markScrollableTables } from './table.ts';
+import { drawLineChart } from './views/chart.ts';
 import { renderCalendar } from './views/calendar.ts';
 import { renderDirectory } from './views/directory.ts';
 import { renderLogin } from './views/login.ts';
-import { loadStats, renderStatsPage } from './views/stats-page.ts';
+import { loadStats, renderStatsPage, renderStatsProblem, type StatsPageContext } from './views/stats-page.ts';
 
 const api = new Api();
 const app = document.getElementById('app') as HTMLElement;
 const tools = document.getElementById('session-tools') as HTMLElement;
+const menuButton = document.getElementById('menu-button') as HTMLButtonElement;
+const toolsPanel = document.getElementById('session-tools-panel') as HTMLElement;
+
+// Below 992 px the header links fold under the DSFR « Menu » button (the DSFR script, which would do it, is not loaded).
+function setMenu(open: boolean): void {
+  menuButton.setAttribute('aria-expanded', String(open));
+  toolsPanel.classList.toggle('sb-tools--open', open);
+}
+menuButton.addEventListener('click', () => setMenu(menuButton.getAttribute('aria-expanded') !== 'true'));
+toolsPanel.addEventListener('click', (event) => {
+  if ((event.target as HTMLElement).closest('a, button') !== null) setMenu(false);
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && menuButton.getAttribute('aria-expanded') === 'true') {
+    setMenu(false);
+    menuButton.focus();
+  }
+});
 
 let session: Session | null = null;
 let scope: Scope | null = null;
@@ -41,6 +61,7 @@ function go(route: Route, replace = false): void {
 }
 
 function renderTools(): void {
+  menuButton.classList.toggle('sb-hidden', session === null);
   if (session === null) {
     replaceChildren(tools);
     return;
@@ -82,6 +103,7 @@ function show(content: HTMLElement, title: string): void {
   dispose = () => undefined;
   replaceChildren(app, content);
   app.setAttribute('aria-busy', 'false');
+  markScrollableTables(app);
   document.title = `${title} — Suivi BALF`;
   // Move focus to the new page's title after a navigation (not on first load), for keyboard and screen-reader users.
   if (!firstRender) document.getElementById('page-title')?.focus();
@@ -102,27 +124,54 @@ function showError(error: unknown): void {
       {},
       h('h1', { tabindex: -1, id: 'page-title' }, 'Données indisponibles'),
       alertBox('error', 'Erreur', message),
-      h('p', {}, h('a', { href: '#/', class: 'fr-link' }, 'Revenir à l’accueil')),
+      h('p', {}, h('a', { href: '#/', class: 'fr-link' }, 'Revenir à votre tableau de bord')),
     ),
     'Erreur',
   );
+}
+
+/** The server's reasons for refusing a query (the `details` of a 400), in its words. */
+function reasonsOf(error: ApiError): string[] {
+  const details = error.details as { details?: { message?: unknown }[] } | undefined;
+  return (details?.details ?? []).flatMap((d) => (typeof d.message === 'string' ? [d.message] : []));
 }
 
 async function showStats(route: StatsRoute, ticket: number): Promise<void> {
   app.setAttribute('aria-busy', 'true');
   targets ??= await api.targets();
   const today = new Date();
-  const data = await loadStats(api, route, today);
+  const ctx: StatsPageContext = {
+    route,
+    targets,
+    today,
+    scope,
+    navigate: (next) => go(next),
+    drawChart: drawLineChart,
+  };
+  const onFormError = (message: string) =>
+    replaceChildren(
+      document.getElementById('form-error') as HTMLElement,
+      alertBox('error', 'Période invalide', message),
+    );
+  const problem = async (kind: Parameters<typeof renderStatsProblem>[2]) => {
+    const crumbs = await api.path(route.level, route.id).catch(() => []);
+    if (ticket !== generation) return;
+    const content = renderStatsProblem(ctx, crumbs, kind, onFormError);
+    show(content, content.querySelector('h1')?.textContent ?? 'Statistiques');
+  };
+  // A period not begun holds only zeros: say so and keep the form, rather than draw a flat line.
+  if (isFuture(route.period, today)) return problem({ kind: 'future' });
+  let data;
+  try {
+    data = await loadStats(api, route, targets, today);
+  } catch (error) {
+    // A period the server refuses (too long…): its reason beside the form, which keeps the user's dates.
+    if (error instanceof ApiError && error.status === 400)
+      return problem({ kind: 'refused', message: error.message, reasons: reasonsOf(error) });
+    throw error;
+  }
   if (ticket !== generation) return;
-  const rendered = renderStatsPage(
-    { route, targets, today, navigate: (next) => go(next), drawChart: drawFlowChart },
-    data,
-    (message) =>
-      replaceChildren(
-        document.getElementById('form-error') as HTMLElement,
-        alertBox('error', 'Période invalide', message),
-      ),
-  );
+  const rendered = renderStatsPage(ctx, data, onFormError);
   show(rendered.content, rendered.content.querySelector('h1')?.textContent ?? 'Statistiques');
   rendered.drawChart();
   dispose = rendered.dispose;
@@ -191,6 +240,11 @@ async function start(): Promise<void> {
   }
   renderTools();
   window.addEventListener('hashchange', () => void render());
+  let resizing: ReturnType<typeof setTimeout> | undefined;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => markScrollableTables(app), 150);
+  });
   await render();
 }
 

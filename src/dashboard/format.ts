@@ -58,3 +58,16 @@ export function formatDelayDelta(current: number | null, previous: number | null
 export function parseCount(text: string): number {
   return Number(text.replace(/[\s\u00a0\u202f]/g, ''));
 }
+
+/** « 16 décidés, 157 en attente »: what a compliance rate rests on. */
+export function formatDecided(decided: number, pending: number): string {
+  const d = `${formatCount(decided)} décidé${decided > 1 ? 's' : ''}`;
+  return pending > 0 ? `${d}, ${formatCount(pending)} en attente` : d;
+}
+
+/** « −3,2 pts » from a difference of rates (0–1). */
+export function formatPoints(difference: number): string {
+  const points = difference * 100;
+  if (Math.abs(points) < 0.05) return '0 pt';
+  return `${signedDecimal.format(points)}\u00a0pt${Math.abs(points) >= 2 ? 's' : ''}`;
+}

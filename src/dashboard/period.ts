@@ -12,12 +12,15 @@ import {
   endOfYear,
   format,
   getISOWeek,
+  getISOWeekYear,
+  setISOWeekYear,
   startOfISOWeek,
   startOfMonth,
   startOfQuarter,
   startOfYear,
   subMonths,
   subWeeks,
+  subYears,
 } from 'date-fns';
 import { fr } from 'date-fns/locale';
 import type { Granularity } from '../core/protocol.ts';
@@ -197,7 +200,7 @@ export function periodLabel(period: Period): string {
 
 function dayRange(from: Date, to: Date): string {
   if (toDay(from) === toDay(to)) return format(from, 'EEEE d MMMM yyyy', { locale: fr });
-  return `du ${format(from, 'd MMMM yyyy', { locale: fr })} au ${format(to, 'd MMMM yyyy', { locale: fr })}`;
+  return `du ${format(from, 'do MMMM yyyy', { locale: fr })} au ${format(to, 'do MMMM yyyy', { locale: fr })}`;
 }
 
 /**
@@ -207,13 +210,70 @@ function dayRange(from: Date, to: Date): string {
  * periods not begun, are compared with the whole period before.
  */
 export function comparisonPeriod(period: Period, today: Date, unit?: Unit): Period {
-  const previous = shiftPeriod(period, -1, unit);
+  return cutLikeRunning(shiftPeriod(period, -1, unit), period, today);
+}
+
+/**
+ * The same period one year earlier — the same month, quarter or ISO week (week 47 against week 47,
+ * so the same weekdays), else the same dates — cut like `comparisonPeriod` while the period runs: a
+ * seasonal peak (the income-tax campaign) is then compared with last year's, not read as a collapse.
+ */
+export function lastYearPeriod(period: Period, today: Date, unit: Unit = unitOf(period)): Period {
+  const from = parseDay(period.from);
+  const to = parseDay(period.to);
+  if (from === null || to === null) throw new Error(`période invalide ${period.from}..${period.to}`);
+  let before: Period;
+  switch (unit) {
+    case 'year':
+      before = range(subYears(from, 1), endOfYear(subYears(from, 1)));
+      break;
+    case 'quarter':
+      before = range(subYears(from, 1), endOfQuarter(subYears(from, 1)));
+      break;
+    case 'month':
+      // Not subYears(to): the last day of February moves with leap years.
+      before = range(subYears(from, 1), endOfMonth(subYears(from, 1)));
+      break;
+    case 'week': {
+      const start = setISOWeekYear(from, getISOWeekYear(from) - 1);
+      before = range(start, endOfISOWeek(start));
+      break;
+    }
+    case 'days':
+      before = range(subYears(from, 1), subYears(to, 1));
+  }
+  return cutLikeRunning(before, period, today);
+}
+
+/** `earlier` cut to as many days as `period` has run by today, when `period` is still running. */
+function cutLikeRunning(earlier: Period, period: Period, today: Date): Period {
   const day = toDay(today);
-  if (day < period.from || day >= period.to) return previous;
-  const from = parseDay(previous.from) as Date;
+  if (day < period.from || day >= period.to) return earlier;
+  const from = parseDay(earlier.from) as Date;
   const elapsed = differenceInCalendarDays(today, parseDay(period.from) as Date);
   const cut = toDay(addDays(from, elapsed));
-  return cut < previous.to ? { from: previous.from, to: cut } : previous;
+  return cut < earlier.to ? { from: earlier.from, to: cut } : earlier;
+}
+
+/** True while today falls inside the period (its last days are still to come). */
+export function isRunning(period: Period, today: Date): boolean {
+  const day = toDay(today);
+  return period.from <= day && day <= period.to;
+}
+
+/** True when the period starts after today: nothing to show yet. */
+export function isFuture(period: Period, today: Date): boolean {
+  return period.from > toDay(today);
+}
+
+/** `YYYY-MM-DD` of a date (local day). */
+export function dayOf(date: Date): string {
+  return toDay(date);
+}
+
+/** « lundi 16 novembre 2026 », « vendredi 1er janvier 2027 » */
+export function longDay(date: Date): string {
+  return format(date, 'EEEE do MMMM yyyy', { locale: fr });
 }
 
 /** French label of a series period start: « 23/11/2026 », « sem. 48 2026 », « nov. 2026 ». */
@@ -228,4 +288,38 @@ export function bucketLabel(period: string, granularity: Granularity): string {
     case 'month':
       return format(day, 'MMMM yyyy', { locale: fr });
   }
+}
+
+/** Short label of a series period for a chart axis: « 16 nov. », « sem. 47 », « nov. 2026 ». */
+export function bucketShortLabel(period: string, granularity: Granularity): string {
+  const day = parseDay(period);
+  if (day === null) return period;
+  switch (granularity) {
+    case 'day':
+      return format(day, 'd MMM', { locale: fr });
+    case 'week':
+      return `sem. ${getISOWeek(day)}`;
+    case 'month':
+      return format(day, 'MMM yyyy', { locale: fr });
+  }
+}
+
+/** Last day (`YYYY-MM-DD`) of the series period starting on `period`. */
+export function bucketEnd(period: string, granularity: Granularity): string {
+  const day = parseDay(period);
+  if (day === null) return period;
+  switch (granularity) {
+    case 'day':
+      return period;
+    case 'week':
+      return toDay(endOfISOWeek(day));
+    case 'month':
+      return toDay(endOfMonth(day));
+  }
+}
+
+/** « 3 mars 2026 » from `YYYY-MM-DD` (the text itself when malformed). */
+export function longDate(iso: string): string {
+  const day = parseDay(iso);
+  return day === null ? iso : format(day, 'd MMMM yyyy', { locale: fr });
 }

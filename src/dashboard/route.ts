@@ -5,6 +5,7 @@ import {
   defaultGranularity,
   homePeriod,
   isValidPeriod,
+  lastYearPeriod,
   shiftPeriod,
   unitOf,
   type Period,
@@ -21,10 +22,14 @@ export interface StatsRoute {
   id: string;
   period: Period;
   granularity: Granularity;
+  /** The grouping follows the period's length (the user did not choose one); kept out of the URL. */
+  autoGranularity?: true;
   /** Target id; undefined = the primary target. */
   target?: string;
   /** Show deltas against the previous period. */
   compare: boolean;
+  /** Show deltas against the same period one year earlier. */
+  compareYear: boolean;
   /** Previous/next move by the period's length in days, even when it happens to be a whole month. */
   byDays?: true;
 }
@@ -75,19 +80,18 @@ function parseStats(params: URLSearchParams, today: Date): StatsRoute | null {
   const period =
     from !== null && to !== null && isValidPeriod({ from, to }) ? { from, to } : homePeriod(today);
   const g = params.get('g');
-  const granularity =
-    g !== null && (granularities as readonly string[]).includes(g)
-      ? (g as Granularity)
-      : defaultGranularity(period);
+  const chosen = g !== null && (granularities as readonly string[]).includes(g);
   const target = params.get('target');
   return {
     page: 'stats',
     level: level as Level,
     id,
     period,
-    granularity,
+    granularity: chosen ? (g as Granularity) : defaultGranularity(period),
+    ...(chosen ? {} : { autoGranularity: true as const }),
     ...(target !== null && target !== '' ? { target } : {}),
     compare: params.get('cmp') !== '0',
+    compareYear: params.get('an') !== '0',
     ...(params.get('pas') === 'jours' ? { byDays: true as const } : {}),
   };
 }
@@ -111,10 +115,11 @@ export function formatHash(route: Route): string {
         id: route.id,
         from: route.period.from,
         to: route.period.to,
-        g: route.granularity,
       });
+      if (route.autoGranularity !== true) params.set('g', route.granularity);
       if (route.target !== undefined) params.set('target', route.target);
       if (!route.compare) params.set('cmp', '0');
+      if (!route.compareYear) params.set('an', '0');
       if (route.byDays === true) params.set('pas', 'jours');
       return `#/stats?${params}`;
     }
@@ -130,7 +135,9 @@ export function homeRoute(scope: Scope, today: Date): StatsRoute {
     id: scope.id,
     period,
     granularity: defaultGranularity(period),
+    autoGranularity: true,
     compare: true,
+    compareYear: true,
   };
 }
 
@@ -170,7 +177,12 @@ export function parseScope(scope: unknown): Scope | null {
 export function neighbour(route: StatsRoute, step: 1 | -1): StatsRoute {
   const unit = stepUnit(route);
   const period = shiftPeriod(route.period, step, unit);
-  return { ...route, period, ...(unit === 'days' ? { byDays: true as const } : {}) };
+  return {
+    ...route,
+    period,
+    ...(route.autoGranularity === true ? { granularity: defaultGranularity(period) } : {}),
+    ...(unit === 'days' ? { byDays: true as const } : {}),
+  };
 }
 
 /** Custom ranges, and routes already stepped by days, move by their length; whole units by the unit. */
@@ -181,6 +193,23 @@ function stepUnit(route: StatsRoute): Unit | undefined {
 /** The period a route's figures are compared with (see comparisonPeriod), stepping like `neighbour`. */
 export function comparedPeriod(route: StatsRoute, today: Date): Period {
   return comparisonPeriod(route.period, today, stepUnit(route));
+}
+
+/** The same period a year earlier a route's figures are compared with (see lastYearPeriod). */
+export function yearAgoPeriod(route: StatsRoute, today: Date): Period {
+  return lastYearPeriod(route.period, today, stepUnit(route));
+}
+
+/**
+ * The CSV export of what the route shows: its figures and, when shown, the compared periods' totals
+ * and children (`previous`, `lastYear`: the API's `from..to`).
+ */
+export function csvQuery(route: StatsRoute, today: Date): string {
+  const params = new URLSearchParams(statsQuery(route, route.period, 'csv'));
+  const span = (p: Period) => `${p.from}..${p.to}`;
+  if (route.compare) params.set('previous', span(comparedPeriod(route, today)));
+  if (route.compareYear) params.set('lastYear', span(yearAgoPeriod(route, today)));
+  return params.toString();
 }
 
 /** The stats request (query string of /api/v1/stats) a route shows. */

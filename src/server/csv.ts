@@ -23,14 +23,35 @@ export function csvLine(cells: readonly CsvCell[]): string {
 
 /** The whole file as a lazy sequence of chunks (BOM, header, rows), for streaming. */
 export function* csvChunks(header: readonly string[], rows: Iterable<readonly CsvCell[]>): Generator<string> {
-  yield BOM + csvLine(header);
+  yield* csvSections([{ header, rows }]);
+}
+
+export interface CsvSection {
+  header: readonly string[];
+  rows: Iterable<readonly CsvCell[]>;
+}
+
+/**
+ * Several tables in one file, each with its own header line, separated by an empty line — what a
+ * spreadsheet shows as blocks one under the other. The BOM comes once, at the start.
+ */
+export function* csvSections(sections: readonly CsvSection[]): Generator<string> {
+  yield BOM;
   let buffer = '';
-  for (const row of rows) {
-    buffer += csvLine(row);
-    if (buffer.length > 64 * 1024) {
-      yield buffer;
-      buffer = '';
+  for (const [i, section] of sections.entries()) {
+    buffer += (i > 0 ? '\r\n' : '') + csvLine(section.header);
+    for (const row of section.rows) {
+      buffer += csvLine(row);
+      if (buffer.length > 64 * 1024) {
+        yield buffer;
+        buffer = '';
+      }
     }
   }
   if (buffer) yield buffer;
+}
+
+/** A rate (0–1) as the dashboard shows it: a percentage with one decimal (0,7764 → 77,6). */
+export function csvPercent(rate: number | null): number | null {
+  return rate === null ? null : Math.round(rate * 1000) / 10;
 }

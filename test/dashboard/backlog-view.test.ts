@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BacklogAnswer } from '../../src/core/backlog.ts';
 import type { StatsRoute } from '../../src/dashboard/route.ts';
-import { backlogQuery, renderBacklog } from '../../src/dashboard/views/backlog.ts';
+import { backlogQuery, renderBacklog } from '../../src/dashboard/views/blocks/backlog.ts';
 
 const route: StatsRoute = {
   page: 'stats',
@@ -12,6 +12,7 @@ const route: StatsRoute = {
   period: { from: '2026-11-01', to: '2026-11-30' },
   granularity: 'day',
   compare: false,
+  compareYear: false,
 };
 
 const answer: BacklogAnswer = {

@@ -3,8 +3,13 @@ import { addDays, differenceInCalendarDays, format } from 'date-fns';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  bucketEnd,
   bucketLabel,
+  bucketShortLabel,
   comparisonPeriod,
+  isFuture,
+  isRunning,
+  lastYearPeriod,
   defaultGranularity,
   homePeriod,
   isValidPeriod,
@@ -31,6 +36,44 @@ describe('homePeriod', () => {
     [new Date(2027, 0, 3), '2026-12-01', '2026-12-31'],
   ])('on %s opens on %s..%s', (day, from, to) => {
     expect(homePeriod(day)).toEqual({ from, to });
+  });
+});
+
+describe('lastYearPeriod', () => {
+  it.each([
+    // A month running on Monday 16 November: 1–16 November a year earlier.
+    [{ from: '2026-11-01', to: '2026-11-30' }, new Date(2026, 10, 16, 10), '2025-11-01', '2025-11-16'],
+    // Finished: the whole month; February keeps its own last day across leap years.
+    [{ from: '2024-02-01', to: '2024-02-29' }, new Date(2026, 10, 16), '2023-02-01', '2023-02-28'],
+    [{ from: '2025-02-01', to: '2025-02-28' }, new Date(2026, 10, 16), '2024-02-01', '2024-02-29'],
+    // ISO week 47 against week 47: the same weekdays (Monday to Sunday), not the same dates.
+    [{ from: '2026-11-16', to: '2026-11-22' }, new Date(2027, 0, 1), '2025-11-17', '2025-11-23'],
+    // A quarter and a year.
+    [{ from: '2026-10-01', to: '2026-12-31' }, new Date(2027, 0, 1), '2025-10-01', '2025-12-31'],
+    [{ from: '2026-01-01', to: '2026-12-31' }, new Date(2026, 8, 30), '2025-01-01', '2025-09-30'],
+    // A custom range: the same dates.
+    [{ from: '2026-03-10', to: '2026-04-20' }, new Date(2026, 10, 16), '2025-03-10', '2025-04-20'],
+  ])('%o on %s compares with %s..%s', (period, day, from, to) => {
+    expect(lastYearPeriod(period, day)).toEqual({ from, to });
+  });
+});
+
+describe('running and future periods', () => {
+  it('tells a running period from a past or a future one', () => {
+    const november = { from: '2026-11-01', to: '2026-11-30' };
+    expect(isRunning(november, new Date(2026, 10, 30, 23, 59))).toBe(true);
+    expect(isRunning(november, new Date(2026, 11, 1))).toBe(false);
+    expect(isFuture(november, new Date(2026, 9, 31, 23, 59))).toBe(true);
+    expect(isFuture(november, new Date(2026, 10, 1))).toBe(false);
+  });
+
+  it('knows where a series period ends and labels axes shortly', () => {
+    expect(bucketEnd('2026-11-16', 'day')).toBe('2026-11-16');
+    expect(bucketEnd('2026-12-28', 'week')).toBe('2027-01-03');
+    expect(bucketEnd('2024-02-01', 'month')).toBe('2024-02-29');
+    expect(bucketShortLabel('2026-11-16', 'day')).toBe('16 nov.');
+    expect(bucketShortLabel('2026-11-16', 'week')).toBe('sem. 47');
+    expect(bucketShortLabel('2026-11-01', 'month')).toBe('nov. 2026');
   });
 });
 

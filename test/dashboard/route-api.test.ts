@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Api, FALLBACK_TARGETS } from '../../src/dashboard/api.ts';
 import { formatCountDelta, formatDelay, formatRateDelta } from '../../src/dashboard/format.ts';
 import {
+  csvQuery,
   formatHash,
   homeRoute,
   neighbour,
@@ -12,7 +13,7 @@ import {
   statsQuery,
   type StatsRoute,
 } from '../../src/dashboard/route.ts';
-import { importSummary, renderUnattached } from '../../src/dashboard/views/directory.ts';
+import { renderUnattached } from '../../src/dashboard/views/directory.ts';
 
 const today = new Date(2026, 10, 29);
 
@@ -26,12 +27,60 @@ describe('hash routes', () => {
       granularity: 'week',
       target: 'dgfip-2j',
       compare: false,
+      compareYear: false,
     };
     const hash = formatHash(route);
     expect(hash).toBe(
-      '#/stats?level=service&id=SIP+75+001&from=2026-10-01&to=2026-10-31&g=week&target=dgfip-2j&cmp=0',
+      '#/stats?level=service&id=SIP+75+001&from=2026-10-01&to=2026-10-31&g=week&target=dgfip-2j&cmp=0&an=0',
     );
     expect(parseHash(hash, today)).toEqual(route);
+  });
+
+  it('leaves the grouping out of the URL until the user chooses one, and follows the period then', () => {
+    const auto = parseHash('#/stats?level=national&id=national&from=2026-01-01&to=2026-12-31', today);
+    expect(auto).toMatchObject({
+      granularity: 'month',
+      autoGranularity: true,
+      compare: true,
+      compareYear: true,
+    });
+    expect(formatHash(auto as StatsRoute)).toBe(
+      '#/stats?level=national&id=national&from=2026-01-01&to=2026-12-31',
+    );
+    // A year by the day would be 365 rows: the automatic grouping of a year is the month, of a month the day.
+    const custom = parseHash('#/stats?level=national&id=national&from=2026-01-01&to=2026-12-15', today);
+    expect(custom).toMatchObject({ granularity: 'month', autoGranularity: true });
+    const month = {
+      ...(auto as StatsRoute),
+      period: { from: '2026-11-01', to: '2026-11-30' },
+      granularity: 'day' as const,
+    };
+    expect(neighbour({ ...month, period: { from: '2026-01-01', to: '2026-03-31' } }, 1)).toMatchObject({
+      period: { from: '2026-04-01', to: '2026-06-30' },
+      granularity: 'week',
+    });
+    // A chosen grouping stays, in the URL and on the neighbours.
+    const chosen = parseHash('#/stats?level=national&id=national&from=2026-01-01&to=2026-12-31&g=day', today);
+    expect(chosen).toMatchObject({ granularity: 'day' });
+    expect(chosen).not.toHaveProperty('autoGranularity');
+    expect(neighbour(chosen as StatsRoute, -1)).toMatchObject({ granularity: 'day' });
+  });
+
+  it('exports with the compared periods the page shows', () => {
+    const route = homeRoute({ level: 'department', id: '75' }, new Date(2026, 10, 16, 10));
+    expect(Object.fromEntries(new URLSearchParams(csvQuery(route, new Date(2026, 10, 16, 10))))).toEqual({
+      level: 'department',
+      id: '75',
+      from: '2026-11-01',
+      to: '2026-11-30',
+      granularity: 'day',
+      format: 'csv',
+      previous: '2026-10-01..2026-10-16',
+      lastYear: '2025-11-01..2025-11-16',
+    });
+    const plain = { ...route, compare: false, compareYear: false };
+    expect(new URLSearchParams(csvQuery(plain, new Date(2026, 10, 16))).has('previous')).toBe(false);
+    expect(new URLSearchParams(csvQuery(plain, new Date(2026, 10, 16))).has('lastYear')).toBe(false);
   });
 
   it('keeps stepping a custom range by its length, even onto a whole month, and back', () => {
@@ -42,6 +91,7 @@ describe('hash routes', () => {
       period: { from: '2026-06-01', to: '2026-07-01' },
       granularity: 'week',
       compare: true,
+      compareYear: true,
     };
     const previous = neighbour(custom, -1);
     expect(previous.period).toEqual({ from: '2026-05-01', to: '2026-05-31' });
@@ -63,7 +113,9 @@ describe('hash routes', () => {
       id: '75',
       period: { from: '2026-11-01', to: '2026-11-30' },
       granularity: 'day',
+      autoGranularity: true,
       compare: true,
+      compareYear: true,
     });
   });
 
@@ -112,18 +164,25 @@ describe('API client', () => {
       'POST /api/v1/session': [200, { login: 'a', scope: { level: 'national' }, csrfToken: 'jeton-csrf' }],
       'GET /api/v1/stats': [200, {}],
       'POST /api/v1/directory/import': [200, { departments: 1, services: 2, balfs: 3 }],
+      'POST /api/v1/directory/preview': [200, { changes: { fingerprint: 'empreinte' } }],
       'DELETE /api/v1/session': [204, undefined],
     });
     const api = new Api(fetchImpl);
     await api.login('a', 'secret-secret');
     await api.stats('level=national&id=national');
-    expect(await api.importDirectory('department_code;…')).toEqual({ departments: 1, services: 2, balfs: 3 });
+    // The file goes as bytes (its encoding is the server's to detect), the import with the preview's fingerprint.
+    const bytes = new Uint8Array([0x64, 0xe9]).buffer;
+    await api.previewDirectory(bytes);
+    expect(await api.importDirectory(bytes, 'empreinte')).toEqual({ departments: 1, services: 2, balfs: 3 });
     await api.logout();
     const header = (i: number) => (calls[i]!.init?.headers as Record<string, string>)['x-csrf-token'];
     expect(header(1)).toBeUndefined();
     expect(header(2)).toBe('jeton-csrf');
     expect(header(3)).toBe('jeton-csrf');
-    expect((calls[2]!.init?.headers as Record<string, string>)['content-type']).toMatch(/^text\/csv/);
+    expect(header(4)).toBe('jeton-csrf');
+    expect((calls[2]!.init?.headers as Record<string, string>)['content-type']).toBe('text/csv');
+    expect(calls[2]!.init?.body).toBe(bytes);
+    expect(calls[3]!.url).toBe('/api/v1/directory/import?expect=empreinte');
   });
 
   it('surfaces the server’s French message, and a clear one when there is none', async () => {
@@ -159,7 +218,7 @@ describe('formatting and directory', () => {
     expect(formatDelay(1.5)).toBe('1,5\u00a0j');
   });
 
-  it('lists unattached BALFs and summarises an import', () => {
+  it('lists unattached BALFs', () => {
     document.body.replaceChildren(
       renderUnattached([
         {
@@ -177,8 +236,5 @@ describe('formatting and directory', () => {
       '27 novembre 2026',
       '1\u202f234',
     ]);
-    expect(importSummary({ departments: 2, services: 5, balfs: 9 })).toBe(
-      'départements : 2, services : 5, BALF : 9',
-    );
   });
 });

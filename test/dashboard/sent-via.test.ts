@@ -2,7 +2,8 @@
 // The share of replies sent from another identity than the BALF's, per child of the level shown.
 import { describe, expect, it } from 'vitest';
 import { emptyMetrics, type StatsAnswer } from '../../src/core/protocol.ts';
-import { renderSentVia } from '../../src/dashboard/views/sent-via.ts';
+import { renderSentVia, sentViaBlock } from '../../src/dashboard/views/blocks/sent-via.ts';
+import type { BlockContext } from '../../src/dashboard/views/blocks/block.ts';
 
 const metrics = (reply: number, personal: number, otherBalf: number) => ({
   ...emptyMetrics(),
@@ -30,14 +31,18 @@ const cells = (section: HTMLElement) =>
 
 describe('part des réponses envoyées hors de l’identité de la BALF', () => {
   it('une ligne pour l’ensemble puis une par service, en nombre et en part des réponses', () => {
-    const section = renderSentVia(
-      answer(metrics(40, 5, 1), [
-        { level: 'service', id: 'SIP-A', name: 'SIP Paris 1er', ...metrics(30, 5, 0) },
-        { level: 'service', id: 'SIE-B', name: 'SIE Paris 2e', ...metrics(10, 0, 1) },
-        { level: 'service', id: 'SPF-C', name: 'SPF Paris', ...metrics(0, 0, 0) },
-      ]),
-    )!;
-    expect(section.querySelector('h2')?.textContent).toBe('Réponses envoyées hors de l’identité de la BALF');
+    const block = sentViaBlock({
+      data: {
+        answer: answer(metrics(40, 5, 1), [
+          { level: 'service', id: 'SIP-A', name: 'SIP Paris 1er', ...metrics(30, 5, 0) },
+          { level: 'service', id: 'SIE-B', name: 'SIE Paris 2e', ...metrics(10, 0, 1) },
+          { level: 'service', id: 'SPF-C', name: 'SPF Paris', ...metrics(0, 0, 0) },
+        ]),
+      },
+    } as BlockContext)!;
+    expect(block.title).toBe('Réponses envoyées hors de l’identité de la BALF');
+    const section = document.createElement('section');
+    section.append(...(block.content as HTMLElement[]));
     expect(section.querySelector('thead th')?.textContent).toBe('Service');
     expect(cells(section)).toEqual([
       ['Ensemble', '40', '5 (12,5 %)', '1 (2,5 %)'],

@@ -11,7 +11,7 @@ import {
   loadStorage,
   renderStorage,
   sortBalfs,
-} from '../../src/dashboard/views/storage.ts';
+} from '../../src/dashboard/views/blocks/storage.ts';
 
 const MiB = 1024 * 1024;
 /** Drill-down links as the stats page passes them (its own route, another level). */

@@ -1,38 +1,42 @@
 // The dashboard in a real Chromium against the real server (SQLite, demo data): login, periods,
-// drill-down national → department → service → BALF, CSV download, figures equal to the API's,
-// no console error and no CSP violation; screenshots under test-results/.
+// drill-down national → department → service → BALF, CSV download, figures equal to the API's, the
+// « Stockage » block from quota readings sent as the add-on sends them, no console error and no CSP
+// violation; screenshots under test-results/.
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium, requireChromium } from '../support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_SCHEMA, type StatsAnswer } from '../../src/core/protocol.ts';
+import type { StatsAnswer } from '../../src/core/protocol.ts';
+import type { QuotaEntry, StorageView } from '../../src/core/storage-protocol.ts';
 import { formatCountDelta } from '../../src/dashboard/format.ts';
 import {
   comparisonPeriod,
+  dayOf,
   homePeriod,
   periodLabel,
   presetPeriod,
   shiftPeriod,
 } from '../../src/dashboard/period.ts';
-import { buildApp } from '../../src/server/app.ts';
+import { formatDay, formatPercent, UNKNOWN_TEXT } from '../../src/dashboard/views/blocks/storage.ts';
 import { createToken } from '../../src/server/auth/tokens.ts';
-import { addUser } from '../../src/server/auth/users.ts';
-import { openDatabase, type OpenDb } from '../../src/server/db/connect.ts';
-import { DEMO_UNATTACHED_BALF, demoBalfs } from '../../src/server/demo/demo-directory.ts';
-import { runDemo } from '../../src/server/demo/run-demo.ts';
+import { DEMO_DEPARTMENTS, DEMO_UNATTACHED_BALF } from '../../src/server/demo/demo-directory.ts';
+import {
+  DEPARTMENT,
+  PASSWORD,
+  SERVICE,
+  startDashboardServer,
+  USERS,
+  type DashboardServer,
+} from '../support/dashboard-server.ts';
 
-const LOGIN = 'admin.national';
-const PASSWORD = 'mot-de-passe-de-test-e2e';
+const LOGIN = USERS.national;
 const RESULTS = join(process.cwd(), 'test-results');
 
 let work: string;
-let store: OpenDb;
-let app: FastifyInstance;
+let server: DashboardServer;
 let base: string;
 let context: BrowserContext;
 let page: Page;
@@ -41,7 +45,7 @@ const consoleErrors: string[] = [];
 const expectedFailures: RegExp[] = [/\/api\/v1\/session$/];
 const expected = (url: string) => expectedFailures.some((re) => re.test(url));
 let spotCheckId: string;
-const DEPARTMENT_LOGIN = 'coordination.75';
+const DEPARTMENT_LOGIN = USERS.coordinator;
 
 /** Figures of the children table as shown (text), keyed by child id. */
 async function shownChildren(p: Page) {
@@ -64,7 +68,14 @@ async function shownChildren(p: Page) {
 const count = (text: string) => Number(text.replace(/[\s\u00a0\u202f]/g, ''));
 /** « 84,7 % » → 84.7; « — » → null. */
 const percent = (text: string) =>
-  text === '—' ? null : Number(text.replace(/[\s\u00a0\u202f%]/g, '').replace(',', '.'));
+  text === '—'
+    ? null
+    : Number(
+        text
+          .replace(/\(indicatif\)/, '')
+          .replace(/[\s\u00a0\u202f%]/g, '')
+          .replace(',', '.'),
+      );
 const rounded = (rate: number | null) => (rate === null ? null : Math.round(rate * 1000) / 10);
 
 async function api(query: string): Promise<StatsAnswer> {
@@ -101,10 +112,12 @@ async function expectShownEqualsApi(): Promise<StatsAnswer> {
       r.querySelector('[data-metric="sent"]')?.textContent ?? '',
     ]),
   );
-  expect(series).toEqual(answer.series.map((s) => [s.period, expect.anything(), expect.anything()]));
+  // Periods starting after today are not shown (they hold no mail yet, not zeros).
+  const past = answer.series.filter((s) => s.period <= dayOf(new Date()));
+  expect(series).toEqual(past.map((s) => [s.period, expect.anything(), expect.anything()]));
   series.forEach(([, received, sent], i) => {
-    expect(count(received!)).toBe(answer.series[i]!.received);
-    expect(count(sent!)).toBe(answer.series[i]!.sent);
+    expect(count(received!)).toBe(past[i]!.received);
+    expect(count(sent!)).toBe(past[i]!.sent);
   });
   const tile = async (metric: string) =>
     (await page.textContent(`.sb-tile[data-metric="${metric}"] .sb-tile__value`)) ?? '';
@@ -128,47 +141,15 @@ beforeAll(async () => {
   execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { stdio: 'inherit' });
   work = await mkdtemp(join(tmpdir(), 'suivi-balf-dashboard-'));
   await mkdir(RESULTS, { recursive: true });
-  store = await openDatabase({ kind: 'sqlite', file: join(work, 'suivi.sqlite') });
-  // Enough history for "mois dernier" and its previous month.
-  await runDemo(store.db, { days: 75, seed: 'e2e-dashboard', now: new Date() });
-  await addUser(store.db, { login: LOGIN, password: PASSWORD, scope: { level: 'national' } });
-  await addUser(store.db, {
-    login: DEPARTMENT_LOGIN,
-    password: PASSWORD,
-    scope: { level: 'department', code: '75' },
+  // Enough history for "mois dernier" and its previous month; a chef de service's spot-check of last month.
+  server = await startDashboardServer({
+    dir: work,
+    now: new Date(),
+    days: 75,
+    spotCheck: presetPeriod('last-month', new Date()),
   });
-  app = await buildApp({ db: store.db, rateLimit: false });
-  // A chef de service's spot-check summary, sent as the add-on does, for a Paris BALF last month.
-  const { token } = await createToken(store.db, {
-    scope: { level: 'department', code: '75' },
-    canWrite: true,
-  });
-  const paris = demoBalfs().find((b) => b.departmentCode === '75')!;
-  const lastMonth = presetPeriod('last-month', new Date());
-  spotCheckId = randomUUID();
-  const posted = await app.inject({
-    method: 'POST',
-    url: '/api/v1/spot-checks',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    payload: {
-      schema: PROTOCOL_SCHEMA,
-      id: spotCheckId,
-      client: { id: 'e2e-client', addon: '0.1.0', thunderbird: '128.0' },
-      balf: paris.address,
-      from: lastMonth.from,
-      to: lastMonth.to,
-      doneAt: new Date().toISOString(),
-      seed: 'e2e',
-      target: { id: 'marianne-5j', workingDays: 5 },
-      population: 200,
-      sampleSize: 30,
-      verdicts: { conforme: 24, non_conforme: 4, sans_objet: 2 },
-      automatic: { answered_in_time: 23, answered_late: 3, pending: 0, overdue: 4 },
-      disagreements: 2,
-    },
-  });
-  expect(posted.statusCode, posted.body).toBe(201);
-  base = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('[::1]', '127.0.0.1');
+  base = server.base;
+  spotCheckId = server.spotCheckId;
   context = await launchChromium(join(work, 'chromium-profile'), { acceptDownloads: true });
   // Registered before any page script, outside the page's CSP.
   await context.addInitScript(() => {
@@ -192,8 +173,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  await app?.close();
-  await store?.close();
+  await server?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -385,16 +365,16 @@ describe('dashboard in Chromium', () => {
 
     // A file with a bad row is refused whole, with the line number.
     const header = 'department_code;department_name;service_code;service_name;service_kind;balf_address\n';
-    expectedFailures.push(/\/api\/v1\/directory\/import$/);
+    expectedFailures.push(/\/api\/v1\/directory\/preview$/);
     await page.setInputFiles('#directory-file', {
       name: 'annuaire-errone.csv',
       mimeType: 'text/csv',
       buffer: Buffer.from(`${header}75;DRFiP Île-de-France et Paris;0750199;;SIP;${DEMO_UNATTACHED_BALF}\n`),
     });
-    await page.click('#import-form button[type="submit"]');
+    await page.click('#preview-submit');
     await page.waitForSelector('#import-result .fr-alert--error');
-    expect(await page.textContent('#import-result')).toMatch(/Import refusé.*Ligne 2/s);
-    // A valid file attaches the BALF: it leaves the list of unattached BALFs.
+    expect(await page.textContent('#import-result')).toMatch(/Fichier refusé.*Ligne 2/s);
+    // A valid file is previewed, then applied: the BALF leaves the list of unattached BALFs.
     await page.setInputFiles('#directory-file', {
       name: 'annuaire.csv',
       mimeType: 'text/csv',
@@ -402,7 +382,9 @@ describe('dashboard in Chromium', () => {
         `${header}75;DRFiP Île-de-France et Paris;0750199;SIP Paris nouveau service;SIP;${DEMO_UNATTACHED_BALF}\n`,
       ),
     });
-    await page.click('#import-form button[type="submit"]');
+    await page.click('#preview-submit');
+    await page.waitForSelector(`#preview-balfs-added tr[data-balf="${DEMO_UNATTACHED_BALF}"]`);
+    await page.click('#import-apply');
     await page.waitForSelector('#import-result .fr-alert--success');
     await page.waitForFunction(
       (balf) => document.querySelector(`#unattached tr[data-balf="${balf}"]`) === null,
@@ -417,10 +399,13 @@ describe('dashboard in Chromium', () => {
     await page.screenshot({ path: join(RESULTS, 'dashboard-annuaire.png'), fullPage: true });
   });
 
-  it('stays usable at 200 % zoom (640 px wide): logout reachable, no horizontal scroll outside tables', async () => {
+  it('stays usable at 200 % zoom (640 px wide): logout under « Menu », no horizontal scroll outside tables', async () => {
     await page.setViewportSize({ width: 640, height: 900 });
     await page.goBack();
     await waitForView('national', 'national');
+    expect(await page.isVisible('#logout')).toBe(false);
+    await page.click('#menu-button');
+    expect(await page.getAttribute('#menu-button', 'aria-expanded')).toBe('true');
     expect(await page.isVisible('#logout')).toBe(true);
     await page.screenshot({ path: join(RESULTS, 'dashboard-200-pourcent.png'), fullPage: true });
     // Data tables may scroll inside their own wrapper (WCAG 1.4.10 exception); the page itself may not.
@@ -472,6 +457,101 @@ describe('dashboard in Chromium', () => {
     });
     await page.waitForSelector('#app .fr-alert--error');
     expect(await page.textContent('#app .fr-alert--error')).toContain(message);
+    await page.click('#logout');
+    await page.waitForSelector('#login-form');
+  });
+
+  it('shows the « Stockage » block: use, 80 / 95 % badges, « quota inconnu » never 0 %, the day of saturation', async () => {
+    // Readings as the add-on sends them, one a day over two weeks: the chef's first BALF fills up
+    // (89.5 % → 96.5 %), a Paris BALF stays at 82 %, another at 40 %, the chef's second BALF has no quota.
+    const GiB = 1024 ** 3;
+    const [filling, noQuota] = SERVICE.balfs as [string, string];
+    const others = DEMO_DEPARTMENTS.find((d) => d.code === DEPARTMENT)!
+      .services.filter((s) => s.code !== SERVICE.code)
+      .map((s) => s.balfs[0]!);
+    const [steady, low] = others as [string, string];
+    const stored = (percent: number): QuotaEntry[] => [
+      { type: 'STORAGE', unit: 'byte', used: Math.round((percent / 100) * 10 * GiB), limit: 10 * GiB },
+    ];
+    const samples = Array.from({ length: 15 }, (_, k) => {
+      const at = new Date(Date.now() - (14 - k) * 86_400_000 - 3_600_000).toISOString();
+      return [
+        { balf: filling, at, quota: stored(89.5 + 0.5 * k) },
+        { balf: steady, at, quota: stored(82) },
+        { balf: low, at, quota: stored(40) },
+        { balf: noQuota, at, quota: [] },
+      ];
+    }).flat();
+    const { token } = await createToken(server.store.db, {
+      scope: { level: 'department', code: DEPARTMENT },
+      canWrite: true,
+    });
+    const posted = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/quota-samples',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: { schema: 1, client: { id: 'e2e-client', addon: '0.2.0', thunderbird: '153.8' }, samples },
+    });
+    expect(posted.statusCode, posted.body).toBe(200);
+    expect(posted.json()).toMatchObject({ stored: samples.length, rejected: 0 });
+    const storageApi = async (level: string, id: string): Promise<StorageView> => {
+      const response = await context.request.get(`${base}/api/v1/storage?level=${level}&id=${id}`);
+      expect(response.status(), await response.text()).toBe(200);
+      return (await response.json()) as StorageView;
+    };
+
+    await page.fill('#login', DEPARTMENT_LOGIN);
+    await page.fill('#password', PASSWORD);
+    await page.click('#login-submit');
+    await waitForView('department', DEPARTMENT);
+    // The side menu leads to the block and puts the focus on its title.
+    await page.click('#sidemenu a[data-block="stockage"]');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('titre-stockage');
+    const department = await storageApi('department', DEPARTMENT);
+    expect([department.above80, department.above95]).toEqual([2, 1]);
+    expect(department.unknown).toBeGreaterThanOrEqual(1);
+    const summary = await page.$eval('#storage-summary', (p) =>
+      ['above80', 'above95', 'unknown'].map((k) => Number(p.getAttribute(`data-${k}`))),
+    );
+    expect(summary).toEqual([department.above80, department.above95, department.unknown]);
+    const closest = (balf: string) => page.locator(`#table-storage-closest tr[data-balf="${balf}"]`);
+    const band = async (balf: string) =>
+      (await closest(balf).locator('[data-band]').count()) === 0
+        ? null
+        : await closest(balf).locator('[data-band]').textContent();
+    expect([await band(filling), await band(steady), await band(low)]).toEqual([
+      '95 % ou plus',
+      '80 % ou plus',
+      null,
+    ]);
+    for (const b of department.closest!) {
+      expect(await closest(b.balf).locator('.sb-storage-percent').textContent()).toBe(
+        formatPercent(b.percent!),
+      );
+    }
+    // A BALF without a quota is no « 0 % »: it is not among the closest, and counted as unknown.
+    expect(await closest(noQuota).count()).toBe(0);
+    const serviceRow = page.locator(`#table-storage-children tr[data-child="${SERVICE.code}"]`);
+    expect(await serviceRow.locator('[data-metric="above95"]').textContent()).toBe('1');
+    expect(await serviceRow.locator('[data-metric="unknown"]').textContent()).toBe('1');
+
+    await serviceRow.locator('a').click();
+    await waitForView('service', SERVICE.code);
+    await page.waitForSelector('#table-storage');
+    const service = await storageApi('service', SERVICE.code);
+    const shown = (balf: string, metric: string) =>
+      page.locator(`#table-storage tr[data-balf="${balf}"] [data-metric="${metric}"]`);
+    expect(await shown(noQuota, 'use').textContent()).toBe(UNKNOWN_TEXT.not_given);
+    expect(await shown(noQuota, 'use').locator('meter').count()).toBe(0);
+    const full = service.balfs!.find((b) => b.balf === filling)!;
+    expect(full.percent).toBeGreaterThanOrEqual(95);
+    expect(full.daysLeft).toBeGreaterThan(1);
+    expect(await shown(filling, 'use').locator('meter').getAttribute('value')).toBe(String(full.percent));
+    expect(await shown(filling, 'use').locator('[data-band]').textContent()).toBe('95 % ou plus');
+    expect(await shown(filling, 'saturation').textContent()).toBe(
+      `saturation prévue le ${formatDay(full.fullOn!)} (dans ${full.daysLeft} jours ouvrés)`,
+    );
+    await page.locator('#bloc-stockage').screenshot({ path: join(RESULTS, 'dashboard-stockage.png') });
     await page.click('#logout');
     await page.waitForSelector('#login-form');
   });

@@ -38,12 +38,21 @@ describe('captures d’écran des guides (npm run screenshots)', () => {
     if (out) await rm(out, { recursive: true, force: true });
   });
 
-  it('tableau de bord réel dans Chromium : connexion, national, département, service, export, annuaire', async () => {
+  it('tableau de bord réel dans Chromium : connexion, national, département, classement, délais, à traiter, stockage, service, sondages, export, téléphone, annuaire', async () => {
     const written = await captureDashboard(server, out);
     expect(written.map((p) => basename(p)).sort()).toEqual(Object.values(DASHBOARD_SHOTS).sort());
+    // Excerpts of a page (one block) are shorter than a screen; the CSV one is a few lines of text on white.
+    const excerpts: string[] = [
+      DASHBOARD_SHOTS.delays,
+      DASHBOARD_SHOTS.spotChecks,
+      DASHBOARD_SHOTS.preview,
+      DASHBOARD_SHOTS.backlog,
+      DASHBOARD_SHOTS.storage,
+    ];
     for (const path of written) {
-      // The CSV excerpt is a few lines of text on white.
       if (path.endsWith(DASHBOARD_SHOTS.csv)) expectRealPicture(path, 1000, 80, 0.99);
+      else if (excerpts.includes(basename(path))) expectRealPicture(path, 1000, 300);
+      else if (path.endsWith(DASHBOARD_SHOTS.phone)) expectRealPicture(path, 375, 600);
       else expectRealPicture(path, 1000, 600);
     }
   });

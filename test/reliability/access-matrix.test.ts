@@ -190,7 +190,17 @@ function casesFor(route: string, r: Role): Case[] {
       return scoped((s) => `/api/v1/directory/path?${s.level === 'national' ? 'level=national' : q(s)}`);
     case 'GET /api/v1/directory/unattached':
     case 'GET /api/v1/directory/export':
+    case 'GET /api/v1/directory/entries':
+    case 'GET /api/v1/directory/template':
       return [national('GET', route.slice(4))];
+    case 'POST /api/v1/directory/preview':
+      // Reads only; a file without the expected header is refused (400) once allowed.
+      return [
+        {
+          ...national('POST', route.slice(5), false, 'x'),
+          expected: gate(r, isReader(r) && r.scope?.level === 'national' ? 400 : 403),
+        },
+      ];
     case 'POST /api/v1/directory/import':
       // An empty-but-valid import would change nothing harmful; a header-only CSV is refused (400) once allowed.
       return [

@@ -138,7 +138,7 @@ describe.each(databaseKinds)('directory on %s', (kind) => {
   it('imports all or nothing, idempotently, and recomputes only moved BALFs', async () => {
     const first = await importCsv(nat, GOOD);
     expect(first.statusCode).toBe(200);
-    expect(first.json()).toEqual({ departments: 3, services: 4, balfs: 5 });
+    expect(first.json()).toEqual({ departments: 3, services: 4, balfs: 5, encoding: 'utf-8' });
     expect(recomputed).toHaveLength(5);
     recomputed = [];
     const again = await importDirectoryCsv(db, GOOD, {
@@ -270,7 +270,7 @@ describe.each(databaseKinds)('directory on %s', (kind) => {
     expect((await get(dep, 'department', '75')).statusCode).toBe(404);
     expect((await get(dep, 'department', '75')).json()).toEqual({
       ...(await get(dep, 'department', '13')).json(),
-      message: 'department « 75 » : introuvable ou hors de votre périmètre.',
+      message: 'Le département « 75 » : introuvable ou hors de votre périmètre.',
     });
     expect((await get(dep, 'national', '')).statusCode).toBe(403);
     const sip = await login(app, 'sip67');
@@ -381,7 +381,7 @@ describe.each(databaseKinds)('session and directory wired in buildApp on %s', (k
       expect(refused.json()).toMatchObject({ message: expect.stringContaining('CSRF') as string });
       const ok = await post(s.csrfToken);
       expect(ok.statusCode, ok.body).toBe(200);
-      expect(ok.json()).toEqual({ departments: 3, services: 4, balfs: 5 });
+      expect(ok.json()).toEqual({ departments: 3, services: 4, balfs: 5, encoding: 'utf-8' });
       const path = await h.app.inject({
         method: 'GET',
         url: '/api/v1/directory/path?level=department&id=974',

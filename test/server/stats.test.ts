@@ -333,7 +333,9 @@ describe.each(databaseKinds)('stats on %s', (kind) => {
     const col = (name: string) => header.indexOf(name);
     const num = (cell: string | undefined) =>
       cell === '' || cell === undefined ? null : Number(cell.replace(',', '.'));
-    const body = rows.slice(1);
+    // The figures, then (after an empty line) the spot-checks section: none here, its header only.
+    const body = rows.slice(1, -1);
+    expect(rows[rows.length - 1]![0]).toBe('Sondage');
     expect(body.length).toBe(1 + json.series.length + json.children.length);
     const expected = [json.totals, ...json.series, ...json.children];
     body.forEach((row, i) => {
@@ -345,7 +347,9 @@ describe.each(databaseKinds)('stats on %s', (kind) => {
       expect(num(row[col('Répondus hors délai')])).toBe(m.answeredLate);
       expect(num(row[col('En attente')])).toBe(m.pending);
       expect(num(row[col('En retard')])).toBe(m.overdue);
-      expect(num(row[col('Taux de conformité')])).toBe(m.complianceRate);
+      expect(num(row[col('Taux de conformité (%)')])).toBe(
+        m.complianceRate === null ? null : Math.round(m.complianceRate * 1000) / 10,
+      );
       expect(num(row[col('Délai médian (jours ouvrés)')])).toBe(m.medianDelayDays);
     });
     expect(body.map((r) => r[0])).toEqual([

@@ -1,9 +1,10 @@
-// The period picker: presets, custom range, granularity, target, comparison; previous/next links.
+// The period picker: presets, custom range, grouping, target, comparisons; previous/next links that stop at today.
 import type { Granularity } from '../../core/protocol.ts';
 import type { Target } from '../api.ts';
 import { h } from '../dom.ts';
 import {
   defaultGranularity,
+  isFuture,
   isValidPeriod,
   periodLabel,
   presetLabels,
@@ -14,7 +15,12 @@ import {
 } from '../period.ts';
 import { formatHash, neighbour, type StatsRoute } from '../route.ts';
 
-const granularityLabels: Record<Granularity, string> = { day: 'Jour', week: 'Semaine', month: 'Mois' };
+const granularityLabels: Record<Granularity | 'auto', string> = {
+  auto: 'Automatique (selon la durée)',
+  day: 'Jour',
+  week: 'Semaine',
+  month: 'Mois',
+};
 
 function selectGroup(id: string, label: string, options: [string, string][], selected: string): HTMLElement {
   const select = h(
@@ -59,8 +65,8 @@ export function renderPeriodForm(
     selectGroup(
       'granularity',
       'Regroupement',
-      (['day', 'week', 'month'] as const).map((g): [string, string] => [g, granularityLabels[g]]),
-      route.granularity,
+      (['auto', 'day', 'week', 'month'] as const).map((g): [string, string] => [g, granularityLabels[g]]),
+      route.autoGranularity === true ? 'auto' : route.granularity,
     ),
     selectGroup(
       'target',
@@ -70,21 +76,36 @@ export function renderPeriodForm(
     ),
     h(
       'div',
-      { class: 'fr-checkbox-group fr-mb-2w' },
-      h('input', { type: 'checkbox', id: 'compare', name: 'compare', checked: route.compare }),
-      h('label', { class: 'fr-label', for: 'compare' }, 'Comparer à la période précédente'),
+      { class: 'sb-compare', role: 'group', 'aria-label': 'Comparaisons' },
+      h(
+        'div',
+        { class: 'fr-checkbox-group fr-checkbox-group--sm' },
+        h('input', { type: 'checkbox', id: 'compare', name: 'compare', checked: route.compare }),
+        h('label', { class: 'fr-label', for: 'compare' }, 'Comparer à la période précédente'),
+      ),
+      h(
+        'div',
+        { class: 'fr-checkbox-group fr-checkbox-group--sm' },
+        h('input', {
+          type: 'checkbox',
+          id: 'compare-year',
+          name: 'compare-year',
+          checked: route.compareYear,
+        }),
+        h('label', { class: 'fr-label', for: 'compare-year' }, 'Comparer à la même période un an plus tôt'),
+      ),
     ),
     h('button', { class: 'fr-btn', type: 'submit' }, 'Afficher'),
   );
   const field = <T extends HTMLElement>(id: string) => form.querySelector<T>(`#${id}`) as T;
-  // Choosing a preset fills the dates (and a fitting granularity); editing a date makes the range custom.
+  // Choosing a preset fills the dates (and lets the grouping follow them); editing a date makes the range custom.
   field<HTMLSelectElement>('preset').addEventListener('change', (event) => {
     const value = (event.target as HTMLSelectElement).value;
     if (value === 'custom') return;
     const period = presetPeriod(value as Preset, today);
     field<HTMLInputElement>('from').value = period.from;
     field<HTMLInputElement>('to').value = period.to;
-    field<HTMLSelectElement>('granularity').value = defaultGranularity(period);
+    field<HTMLSelectElement>('granularity').value = 'auto';
   });
   for (const id of ['from', 'to']) {
     field<HTMLInputElement>(id).addEventListener('change', () => {
@@ -101,13 +122,16 @@ export function renderPeriodForm(
       return;
     }
     const target = field<HTMLSelectElement>('target').value;
-    // A new choice of dates: the stepping and target start afresh from what the form says.
-    const { target: _previousTarget, byDays: _byDays, ...rest } = route;
+    const grouping = field<HTMLSelectElement>('granularity').value;
+    // A new choice of dates: the stepping, grouping and target start afresh from what the form says.
+    const { target: _previousTarget, byDays: _byDays, autoGranularity: _auto, ...rest } = route;
     const next: StatsRoute = {
       ...rest,
       period,
-      granularity: field<HTMLSelectElement>('granularity').value as Granularity,
+      granularity: grouping === 'auto' ? defaultGranularity(period) : (grouping as Granularity),
+      ...(grouping === 'auto' ? { autoGranularity: true as const } : {}),
       compare: field<HTMLInputElement>('compare').checked,
+      compareYear: field<HTMLInputElement>('compare-year').checked,
     };
     // The primary target is the default: keep it out of the URL so shared links follow a change of primary.
     if (target !== '' && target !== primary?.id) next.target = target;
@@ -116,10 +140,32 @@ export function renderPeriodForm(
   return form;
 }
 
-/** « Période précédente » / « Période suivante » links around the current period's label. */
-export function renderPeriodNav(route: StatsRoute): HTMLElement {
+/**
+ * « Période précédente » / « Période suivante » around the current period's label; the next period is
+ * offered only once it has begun (a future period holds nothing but zeros).
+ */
+export function renderPeriodNav(route: StatsRoute, today: Date): HTMLElement {
   const previous = neighbour(route, -1);
   const next = neighbour(route, 1);
+  const nextLink = isFuture(next.period, today)
+    ? h(
+        'a',
+        {
+          class: 'fr-btn fr-btn--secondary fr-btn--sm',
+          id: 'period-next',
+          role: 'link',
+          'aria-disabled': 'true',
+          title: 'La période suivante n’a pas encore commencé',
+        },
+        'Période suivante',
+        h('span', { class: 'fr-sr-only' }, ' : pas encore commencée'),
+      )
+    : h(
+        'a',
+        { class: 'fr-btn fr-btn--secondary fr-btn--sm', href: formatHash(next), id: 'period-next' },
+        'Période suivante',
+        h('span', { class: 'fr-sr-only' }, ` : ${periodLabel(next.period)}`),
+      );
   return h(
     'nav',
     { class: 'sb-nav-period', 'aria-label': 'Périodes voisines' },
@@ -130,11 +176,6 @@ export function renderPeriodNav(route: StatsRoute): HTMLElement {
       h('span', { class: 'fr-sr-only' }, ` : ${periodLabel(previous.period)}`),
     ),
     h('p', { class: 'fr-mb-0', id: 'period-label' }, h('strong', {}, periodLabel(route.period))),
-    h(
-      'a',
-      { class: 'fr-btn fr-btn--secondary fr-btn--sm', href: formatHash(next), id: 'period-next' },
-      'Période suivante',
-      h('span', { class: 'fr-sr-only' }, ` : ${periodLabel(next.period)}`),
-    ),
+    nextLink,
   );
 }

@@ -1,7 +1,9 @@
 /** Applies a validated directory to the database in one transaction (idempotent upsert). */
 import type { Db } from '../db/schema.ts';
 import { recomputeBalf, recomputeStaleBalfs } from '../ingest/recompute.ts';
+import type { CsvEncoding } from './decode.ts';
 import { parseDirectoryCsv, type Directory, type RowError } from './parse-csv.ts';
+import { previewDirectory } from './preview.ts';
 
 export interface ImportCounts {
   departments: number;
@@ -10,7 +12,9 @@ export interface ImportCounts {
 }
 
 export type ImportResult =
-  ({ ok: true; changedBalfs: string[] } & ImportCounts) | { ok: false; errors: RowError[] };
+  | ({ ok: true; changedBalfs: string[]; encoding: CsvEncoding } & ImportCounts)
+  /** `stale`: the directory changed since the preview the import was confirmed from; nothing written. */
+  | { ok: false; errors: RowError[]; stale?: true };
 
 /** Called for every BALF whose service is new or changed, after the commit (history recompute). */
 export type BalfChanged = (db: Db, balf: string) => Promise<void>;
@@ -115,20 +119,41 @@ export async function applyDirectory(db: Db, directory: Directory): Promise<stri
   });
 }
 
-/** Validates the whole file, imports it only when every row is good, then recomputes moved BALFs. */
+/**
+ * Validates the whole file, imports it only when every row is good, then recomputes moved BALFs.
+ * With `expectFingerprint` (from a preview), refuses when the changes are no longer the ones previewed.
+ */
 export async function importDirectoryCsv(
   db: Db,
-  csv: string | Buffer,
+  csv: string | Uint8Array,
   hooks: ImportHooks = {},
+  options: { expectFingerprint?: string } = {},
 ): Promise<ImportResult> {
   const parsed = parseDirectoryCsv(csv);
   if (!parsed.ok) return parsed;
   const { directory } = parsed;
+  if (options.expectFingerprint !== undefined) {
+    const now = await previewDirectory(db, directory);
+    if (now.fingerprint !== options.expectFingerprint) {
+      return {
+        ok: false,
+        stale: true,
+        errors: [
+          {
+            line: 1,
+            message:
+              'L’annuaire a changé depuis l’aperçu : relancez l’aperçu avant d’appliquer les changements.',
+          },
+        ],
+      };
+    }
+  }
   const changedBalfs = await applyDirectory(db, directory);
   if (hooks.onBalfChanged) for (const balf of changedBalfs) await hooks.onBalfChanged(db, balf);
   await hooks.afterImport?.(db);
   return {
     ok: true,
+    encoding: parsed.encoding,
     departments: directory.departments.length,
     services: directory.services.length,
     balfs: directory.balfs.length,

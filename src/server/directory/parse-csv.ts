@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { isRegion, regionForDepartment, type Region } from '../../core/calendar.ts';
 import { balfAddressSchema } from '../../core/protocol.ts';
 import { normalizeDepartmentCode } from '../auth/scope.ts';
+import { decodeCsvBytes, type CsvEncoding } from './decode.ts';
 
 export const REQUIRED_COLUMNS = [
   'department_code',
@@ -44,19 +45,22 @@ export interface RowError {
   message: string;
 }
 
-export type ParseResult = { ok: true; directory: Directory } | { ok: false; errors: RowError[] };
+export type ParseResult =
+  { ok: true; directory: Directory; encoding: CsvEncoding } | { ok: false; errors: RowError[] };
 
-/** The separator of the header line: `;` (French spreadsheets) or `,`. */
-function detectDelimiter(text: string): ';' | ',' {
+/** The separator of the header line: `;` (French spreadsheets), `,`, or a tab (Excel's « Texte Unicode »). */
+function detectDelimiter(text: string): ';' | ',' | '\t' {
   const header = text.slice(0, text.search(/\r?\n|$/));
-  return (header.match(/;/g)?.length ?? 0) > (header.match(/,/g)?.length ?? 0) ? ';' : ',';
+  const counts = ([';', ',', '\t'] as const).map((d) => [d, header.split(d).length - 1] as const);
+  return counts.reduce((best, c) => (c[1] > best[1] ? c : best))[0];
 }
 
-export function parseDirectoryCsv(input: string | Buffer): ParseResult {
+/** Reads a directory file given as bytes (encoding detected, see decode.ts) or as text. */
+export function parseDirectoryCsv(input: string | Uint8Array): ParseResult {
+  const decoded = decodeCsvBytes(input);
+  if (!decoded.ok) return { ok: false, errors: [{ line: 1, message: decoded.message }] };
   // Files edited by hand often mix CRLF and LF: normalise so that every line ends one record.
-  const text = (typeof input === 'string' ? input : input.toString('utf8'))
-    .replace(/^\uFEFF/, '')
-    .replace(/\r\n?/g, '\n');
+  const text = decoded.text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   let rows: { record: string[]; info: { lines: number } }[];
   try {
     rows = parse(text, {
@@ -81,7 +85,7 @@ export function parseDirectoryCsv(input: string | Buffer): ParseResult {
       errors: [
         {
           line: head.info.lines,
-          message: `Colonnes manquantes : ${missing.join(', ')} (séparateur « ; » ou « , »).`,
+          message: `Colonnes manquantes : ${missing.join(', ')} (séparateur « ; » ou « , »). Le modèle téléchargeable depuis la page Annuaire donne les colonnes attendues.`,
         },
       ],
     };
@@ -170,6 +174,7 @@ export function parseDirectoryCsv(input: string | Buffer): ParseResult {
   const strip = <T extends { line: number }>({ line: _line, ...rest }: T): Omit<T, 'line'> => rest;
   return {
     ok: true,
+    encoding: decoded.encoding,
     directory: {
       departments: [...departments.values()].map(strip),
       services: [...services.values()].map(strip),

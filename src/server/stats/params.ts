@@ -17,6 +17,17 @@ export interface StatsParams {
   /** Requested target id, or undefined for the primary target. */
   target: string | undefined;
   format: 'json' | 'csv';
+  /** Periods the dashboard compares with; the CSV export adds their totals and children. */
+  comparisons: Comparison[];
+}
+
+export const comparisonKinds = ['previous', 'lastYear'] as const;
+export type ComparisonKind = (typeof comparisonKinds)[number];
+
+export interface Comparison {
+  kind: ComparisonKind;
+  from: string;
+  to: string;
 }
 
 /**
@@ -30,6 +41,10 @@ export const calendarDay = z.iso.date({ message: 'date invalide (AAAA-MM-JJ atte
   },
   { message: `date hors du calendrier pris en charge (années ${MIN_YEAR} à ${MAX_YEAR})` },
 );
+const range = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}$/, { message: 'période AAAA-MM-JJ..AAAA-MM-JJ attendue' })
+  .optional();
 
 export const statsQuerySchema = z
   .object({
@@ -42,6 +57,8 @@ export const statsQuerySchema = z
       .default('day'),
     target: z.string().min(1).max(64).optional(),
     format: z.enum(['json', 'csv'], { message: 'format inconnu (attendu : json ou csv)' }).default('json'),
+    previous: range,
+    lastYear: range,
   })
   .strict();
 
@@ -59,15 +76,28 @@ export function parseStatsParams(query: unknown): StatsParams {
   const fail = (path: string, message: string): never => {
     throw new HttpError(400, 'invalid_query', 'Paramètres de statistiques invalides.', [{ path, message }]);
   };
-  let span = 0;
-  try {
-    span = dayNumber(q.to) - dayNumber(q.from);
-  } catch (error) {
-    fail('from', (error as Error).message);
+  const checkRange = (path: string, from: string, to: string): void => {
+    let span = 0;
+    try {
+      span = dayNumber(to) - dayNumber(from);
+    } catch (error) {
+      fail(path, (error as Error).message);
+    }
+    if (span < 0) fail(path, `la fin de période (${to}) précède le début (${from})`);
+    if (span + 1 > MAX_RANGE_DAYS)
+      fail(path, `période trop longue (${span + 1} jours ; au plus ${MAX_RANGE_DAYS})`);
+  };
+  checkRange('to', q.from, q.to);
+  const comparisons: Comparison[] = [];
+  for (const kind of comparisonKinds) {
+    const text = q[kind];
+    if (text === undefined) continue;
+    const [from, to] = text.split('..') as [string, string];
+    if (!calendarDay.safeParse(from).success || !calendarDay.safeParse(to).success)
+      fail(kind, `date invalide dans « ${text} » (AAAA-MM-JJ..AAAA-MM-JJ attendu)`);
+    checkRange(kind, from, to);
+    comparisons.push({ kind, from, to });
   }
-  if (span < 0) fail('to', `la fin de période (${q.to}) précède le début (${q.from})`);
-  if (span + 1 > MAX_RANGE_DAYS)
-    fail('to', `période trop longue (${span + 1} jours ; au plus ${MAX_RANGE_DAYS})`);
   return {
     level: q.level,
     id: subjectIdOf(q.level, q.id, fail),
@@ -76,6 +106,7 @@ export function parseStatsParams(query: unknown): StatsParams {
     granularity: q.granularity,
     target: q.target,
     format: q.format,
+    comparisons,
   };
 }
 

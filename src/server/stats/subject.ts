@@ -6,7 +6,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Level } from '../../core/protocol.ts';
 import type { Db } from '../db/schema.ts';
 import { HttpError } from '../http-error.ts';
-import { canSee, formatScope, notFoundInScope, type Placement, type Scope } from '../auth/scope.ts';
+import { canSee, notFoundInScope, type Placement, type Scope } from '../auth/scope.ts';
 import { unattachedAddresses } from '../directory/placement.ts';
 
 export const UNATTACHED_ID = 'unattached';
@@ -39,13 +39,28 @@ export interface Subject {
   attachedOnly: boolean;
 }
 
-/** The national view and the unattached pseudo-department always exist: refusing them tells nothing. */
-function forbidden(scope: Scope, what: string): HttpError {
-  return new HttpError(403, 'forbidden_scope', `${what} : hors de votre périmètre (${formatScope(scope)}).`);
+/** The user's scope in words: « votre périmètre : le département 75 ». */
+function scopeInWords(scope: Scope): string {
+  if (scope.level === 'national') return 'le niveau national';
+  return `${scope.level === 'department' ? 'le département' : 'le service'} ${scope.code}`;
+}
+
+/**
+ * The 403 of the national view and the unattached pseudo-department, which always exist (refusing
+ * them tells nothing). `what` names the thing and agrees with its verb: « La vue nationale n’est
+ * pas… », « Les BALF non rattachées ne sont pas… ».
+ */
+function forbidden(scope: Scope, what: { text: string; plural?: true }): HttpError {
+  const verb = what.plural === true ? 'ne sont pas' : 'n’est pas';
+  return new HttpError(
+    403,
+    'forbidden_scope',
+    `${what.text} ${verb} dans votre périmètre (${scopeInWords(scope)}).`,
+  );
 }
 
 export async function resolveSubject(db: Db, level: Level, id: string, scope: Scope): Promise<Subject> {
-  const check = (place: Placement, what: string): void => {
+  const check = (place: Placement, what: { text: string; plural?: true }): void => {
     if (!canSee(scope, place)) throw forbidden(scope, what);
   };
   // A real node out of scope answers as an unknown one (see notFoundInScope).
@@ -54,7 +69,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
   };
   switch (level) {
     case 'national': {
-      check({ department: null, service: null }, 'La vue nationale');
+      check({ department: null, service: null }, { text: 'La vue nationale' });
       const departments = await db
         .selectFrom('departments')
         .select(['code', 'name'])
@@ -78,7 +93,7 @@ export async function resolveSubject(db: Db, level: Level, id: string, scope: Sc
     }
     case 'department': {
       if (id === UNATTACHED_ID) {
-        check({ department: null, service: null }, 'Les BALF non rattachées');
+        check({ department: null, service: null }, { text: 'Les BALF non rattachées', plural: true });
         return {
           level,
           id,

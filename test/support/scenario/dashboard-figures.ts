@@ -5,9 +5,13 @@ import type { Page } from 'playwright-core';
 /** « 1 234 » → 1234. */
 export const shownCount = (text: string): number => Number(text.replace(/[\s\u00a0\u202f]/g, ''));
 
-/** « 66,7 % » → 66.7; « — » → null. */
-export const shownPercent = (text: string): number | null =>
-  text.trim() === '—' ? null : Number(text.replace(/[\s\u00a0\u202f%]/g, '').replace(',', '.'));
+/** « 66,7 % » → 66.7; « — » → null. A table cell may go on after the rate (« 3 décidés », « (indicatif) »). */
+export const shownPercent = (text: string): number | null => {
+  const t = text.trim();
+  if (t.startsWith('—')) return null;
+  const rate = /^([\d\s\u00a0\u202f]+(?:,\d+)?)[\s\u00a0\u202f]*%/.exec(t);
+  return rate === null ? Number.NaN : Number(rate[1]!.replace(/[\s\u00a0\u202f]/g, '').replace(',', '.'));
+};
 
 /** « 1,5 j » → 1.5; « — » → null. */
 export const shownDelay = (text: string): number | null =>

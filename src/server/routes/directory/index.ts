@@ -1,6 +1,7 @@
 /**
- * Directory API: breadcrumbs of a level, unattached BALFs, CSV import and export (national), and
- * the quarantine of uploads held for addresses outside their token's scope (national or department).
+ * Directory API: breadcrumbs of a level, unattached BALFs; for national users the listing, CSV
+ * template, export, preview and import; the quarantine of uploads held for addresses outside their
+ * token's scope (national or department).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
@@ -15,7 +16,12 @@ import {
 } from '../../auth/plugin.ts';
 import type { Db } from '../../db/schema.ts';
 import { exportDirectoryCsv } from '../../directory/export.ts';
+import { ENCODING_LABELS } from '../../directory/decode.ts';
 import { importDirectoryCsv, recomputeHooks, type ImportHooks } from '../../directory/import.ts';
+import { directoryTemplateCsv, listDirectory } from '../../directory/listing.ts';
+import { parseDirectoryCsv } from '../../directory/parse-csv.ts';
+import { previewDirectory } from '../../directory/preview.ts';
+import { directoryListing, directoryPreview, importQuery, importResult } from './schemas.ts';
 import { loadConfig } from '../../config.ts';
 import {
   UNATTACHED_ID,
@@ -108,11 +114,27 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
     },
   };
 
+  // Bytes, not text: the file's encoding (UTF-8, Windows-1252 from Excel…) is detected in directory/decode.ts.
   app.addContentTypeParser(
     ['text/csv', 'application/csv', 'text/plain'],
-    { parseAs: 'string', bodyLimit: MAX_CSV_BYTES },
+    { parseAs: 'buffer', bodyLimit: MAX_CSV_BYTES },
     (_req, body, done) => done(null, body),
   );
+  const csvBody = (body: unknown): Buffer => {
+    if (!Buffer.isBuffer(body)) {
+      throw new HttpError(
+        415,
+        'unsupported_media_type',
+        'Corps attendu : le fichier CSV (Content-Type: text/csv).',
+      );
+    }
+    return body;
+  };
+  const refused = (errors: { line: number; message: string }[]) => ({
+    error: 'invalid',
+    message: `Fichier refusé : ${errors.length} ligne(s) en erreur, rien n’a été importé.`,
+    errors,
+  });
 
   app.get<{ Querystring: { level?: string; id?: string } }>(
     '/api/v1/directory/path',
@@ -146,7 +168,7 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
       if (found && found.placement.department === null && (level === 'national' || id === UNATTACHED_ID)) {
         if (!canSee(principal.scope, found.placement))
           throw new HttpError(403, 'forbidden_scope', 'Réservé aux utilisateurs de portée nationale.');
-      } else requireVisible(principal, found?.placement ?? null, `${level} « ${id} »`);
+      } else requireVisible(principal, found?.placement ?? null, describeLevel(level as DirectoryLevel, id));
       return found!.breadcrumbs;
     },
   );
@@ -188,7 +210,76 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
     },
   );
 
+  app.get(
+    '/api/v1/directory/entries',
+    {
+      config: {
+        access: 'national',
+        openapi: {
+          summary: 'Annuaire actuel (départements, services et adresses de BALF)',
+          tag: 'annuaire',
+          response: directoryListing,
+        },
+      },
+    },
+    async (request) => {
+      requireNational(request);
+      return { departments: await listDirectory(db) };
+    },
+  );
+
+  app.get(
+    '/api/v1/directory/template',
+    {
+      config: {
+        access: 'national',
+        openapi: { summary: 'Modèle d’annuaire à remplir (CSV)', tag: 'annuaire', response: csvFile },
+      },
+    },
+    async (request, reply) => {
+      requireNational(request);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="modele-annuaire-suivi-balf.csv"')
+        .send(directoryTemplateCsv());
+    },
+  );
+
   app.post(
+    '/api/v1/directory/preview',
+    {
+      config: {
+        access: 'national',
+        openapi: {
+          summary: 'Aperçu des changements qu’un import apporterait (ne modifie rien)',
+          description:
+            'Encodage détecté (UTF-8 avec ou sans BOM, UTF-16, Windows-1252) ; l’empreinte rendue se passe à l’import.',
+          tag: 'annuaire',
+          body: csvFile,
+          response: directoryPreview,
+          errors: { 413: 'Fichier de plus de 20 Mo', 415: 'Corps non CSV' },
+        },
+      },
+    },
+    async (request, reply) => {
+      requireNational(request);
+      const parsed = parseDirectoryCsv(csvBody(request.body));
+      if (!parsed.ok) return reply.code(400).send(refused(parsed.errors));
+      const changes = await previewDirectory(db, parsed.directory);
+      return {
+        encoding: parsed.encoding,
+        encodingLabel: ENCODING_LABELS[parsed.encoding],
+        rows: {
+          departments: parsed.directory.departments.length,
+          services: parsed.directory.services.length,
+          balfs: parsed.directory.balfs.length,
+        },
+        changes,
+      };
+    },
+  );
+
+  app.post<{ Querystring: { expect?: string } }>(
     '/api/v1/directory/import',
     {
       config: {
@@ -196,40 +287,41 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
         openapi: {
           summary: 'Import de l’annuaire (CSV, tout ou rien)',
           description:
-            'Les envois en attente d’une adresse désormais placée dans le périmètre de leur jeton sont comptés.',
+            'Encodage détecté comme pour l’aperçu. Les envois en attente d’une adresse désormais placée dans le périmètre de leur jeton sont comptés.',
           tag: 'annuaire',
+          query: importQuery,
           body: csvFile,
-          response: z.object({
-            departments: z.number().int(),
-            services: z.number().int(),
-            balfs: z.number().int(),
-          }),
-          errors: { 413: 'Fichier de plus de 20 Mo', 415: 'Corps non CSV' },
+          response: importResult,
+          errors: {
+            409: 'L’annuaire a changé depuis l’aperçu (empreinte)',
+            413: 'Fichier de plus de 20 Mo',
+            415: 'Corps non CSV',
+          },
         },
       },
     },
     async (request, reply) => {
       const principal = requireNationalUser(request);
-      if (typeof request.body !== 'string') {
-        throw new HttpError(
-          415,
-          'unsupported_media_type',
-          'Corps attendu : le fichier CSV (Content-Type: text/csv).',
-        );
+      const expect = request.query.expect;
+      const result = await importDirectoryCsv(db, csvBody(request.body), hooks, {
+        ...(typeof expect === 'string' && expect !== '' ? { expectFingerprint: expect } : {}),
+      });
+      if (!result.ok && result.stale === true) {
+        return reply
+          .code(409)
+          .send({ error: 'conflict', message: result.errors[0]?.message ?? 'Aperçu périmé.' });
       }
-      const result = await importDirectoryCsv(db, request.body, hooks);
-      if (!result.ok) {
-        return reply.code(400).send({
-          error: 'invalid',
-          message: `Fichier refusé : ${result.errors.length} ligne(s) en erreur, rien n’a été importé.`,
-          errors: result.errors,
-        });
-      }
+      if (!result.ok) return reply.code(400).send(refused(result.errors));
       request.log.info(
         { login: principal.id, ...result, changedBalfs: result.changedBalfs.length },
         'annuaire importé',
       );
-      return { departments: result.departments, services: result.services, balfs: result.balfs };
+      return {
+        departments: result.departments,
+        services: result.services,
+        balfs: result.balfs,
+        encoding: result.encoding,
+      };
     },
   );
 
@@ -320,5 +412,12 @@ const directoryRoutes: FastifyPluginAsync<DirectoryRoutesOptions> = async (app, 
     },
   );
 };
+
+/** « Le département « 75 » », « La BALF « … » »: what the 404 of an unknown or out-of-scope node names. */
+function describeLevel(level: DirectoryLevel, id: string): string {
+  if (level === 'national') return 'Le niveau national';
+  if (level === 'department' && id === 'unattached') return 'L’ensemble des BALF non rattachées';
+  return `${{ department: 'Le département', service: 'Le service', balf: 'La BALF' }[level]} « ${id} »`;
+}
 
 export default directoryRoutes;

@@ -4,15 +4,14 @@
  * `GET /api/v1/spot-checks` listing them with a 95 % Wilson interval.
  */
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { z } from 'zod';
 import { spotCheckSummarySchema } from '../../../core/protocol.ts';
-import { wilsonInterval } from '../../../core/sampling.ts';
 import { canSee } from '../../auth/scope.ts';
 import { requireIngest, requireRead } from '../../auth/plugin.ts';
-import type { Db, SpotCheckTable } from '../../db/schema.ts';
+import type { Db } from '../../db/schema.ts';
 import { HttpError, zodIssues } from '../../http-error.ts';
 import { placeBalf } from '../../ingest/directory.ts';
+import { listSpotChecks } from '../../stats/spot-check-list.ts';
 import { resolveSubject } from '../../stats/subject.ts';
 import { levels } from '../../../core/protocol.ts';
 import { MAX_BODY_BYTES } from '../../../core/protocol.ts';
@@ -144,53 +143,16 @@ export default async function spotCheckRoutes(
       if (!parsed.success)
         throw new HttpError(400, 'invalid_query', 'Paramètres invalides.', zodIssues(parsed.error.issues));
       const q = parsed.data;
-      const { subject, rows } = await gate.run(`${principal.kind}:${principal.id}`, async () => {
+      const { subject, spotChecks } = await gate.run(`${principal.kind}:${principal.id}`, async () => {
         const found = await resolveSubject(
           db,
           q.level,
           q.level === 'national' ? 'national' : q.id!,
           principal.scope,
         );
-        const result = await sql<SpotCheckTable>`
-        select f.* from spot_checks f
-        left join balfs b on b.address = f.balf
-        left join services s on s.code = b.service_code
-        where f.from_day <= ${q.to} and f.to_day >= ${q.from} and ${found.where}
-        order by f.done_at desc, f.id`.execute(db);
-        return { subject: found, rows: result };
+        return { subject: found, spotChecks: await listSpotChecks(db, found, q.from, q.to) };
       });
-      return {
-        level: q.level,
-        id: subject.id,
-        from: q.from,
-        to: q.to,
-        spotChecks: rows.rows.map((r) => {
-          const conforme = Number(r.conforme);
-          const decided = conforme + Number(r.non_conforme);
-          const interval = decided > 0 ? wilsonInterval(conforme, decided) : null;
-          return {
-            id: r.id,
-            balf: r.balf,
-            from: r.from_day,
-            to: r.to_day,
-            doneAt: r.done_at,
-            target: { id: r.target_id, workingDays: Number(r.target_days) },
-            population: Number(r.population),
-            sampleSize: Number(r.sample_size),
-            verdicts: { conforme, non_conforme: Number(r.non_conforme), sans_objet: Number(r.sans_objet) },
-            automatic: {
-              answered_in_time: Number(r.auto_in_time),
-              answered_late: Number(r.auto_late),
-              pending: Number(r.auto_pending),
-              overdue: Number(r.auto_overdue),
-            },
-            disagreements: Number(r.disagreements),
-            /** Share of conforme among decided verdicts (sans objet excluded), with its 95 % Wilson interval. */
-            rate: decided > 0 ? conforme / decided : null,
-            interval: interval ? { lower: interval.lower, upper: interval.upper } : null,
-          };
-        }),
-      };
+      return { level: q.level, id: subject.id, from: q.from, to: q.to, spotChecks };
     },
   );
 }

@@ -3,13 +3,15 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { requireRead } from '../../auth/plugin.ts';
 import { currentTargets, type ServerConfig } from '../../config.ts';
-import { csvChunks } from '../../csv.ts';
+import { todayIn } from '../../../core/calendar.ts';
+import { csvSections } from '../../csv.ts';
 import type { Db } from '../../db/schema.ts';
-import { STATS_CSV_HEADER, statsCsvRows } from '../../stats/csv-export.ts';
+import { statsCsvSections } from '../../stats/csv-export.ts';
 import { z } from 'zod';
 import { statsAnswerSchema } from '../../../core/protocol.ts';
 import { parseStatsParams, statsQuerySchema } from '../../stats/params.ts';
 import { runStats } from '../../stats/run.ts';
+import { listSpotChecks } from '../../stats/spot-check-list.ts';
 import { pickTarget } from '../../stats/target.ts';
 import { resolveSubject } from '../../stats/subject.ts';
 import { ConcurrencyGate } from './concurrency.ts';
@@ -69,24 +71,46 @@ export default async function statsRoutes(
     async (request, reply) => {
       const principal = requireRead(request);
       const params = parseStatsParams(request.query);
-      const answer = await gate.run(`${principal.kind}:${principal.id}`, async () => {
-        const target = await pickTarget(db, config, params.target, 'Paramètres de statistiques invalides.');
-        const subject = await resolveSubject(db, params.level, params.id, principal.scope);
-        const result = await runStats(db, params, subject, target, {
-          now: clock(),
-          whitMondayWorked: config.whitMondayWorked,
-        });
-        return { result, subjectName: subject.name, subjectId: subject.id };
-      });
-      if (params.format === 'json') return answer.result;
-      const safeId = answer.subjectId.replace(/[^A-Za-z0-9_.@-]/g, '_');
+      const { answer, sections, subjectId } = await gate.run(
+        `${principal.kind}:${principal.id}`,
+        async () => {
+          const target = await pickTarget(db, config, params.target, 'Paramètres de statistiques invalides.');
+          const subject = await resolveSubject(db, params.level, params.id, principal.scope);
+          const now = clock();
+          const options = { now, whitMondayWorked: config.whitMondayWorked };
+          const result = await runStats(db, params, subject, target, options);
+          if (params.format === 'json') return { answer: result, sections: null, subjectId: subject.id };
+          // Compared periods: their totals and children only, so the coarsest grouping.
+          const comparisons = await Promise.all(
+            params.comparisons.map(async (c) => ({
+              kind: c.kind,
+              answer: await runStats(
+                db,
+                { ...params, from: c.from, to: c.to, granularity: 'month' },
+                subject,
+                target,
+                options,
+              ),
+            })),
+          );
+          const spotChecks = await listSpotChecks(db, subject, params.from, params.to);
+          const csv = statsCsvSections(result, subject.name, {
+            today: todayIn('metropole', now),
+            comparisons,
+            spotChecks,
+          });
+          return { answer: result, sections: csv, subjectId: subject.id };
+        },
+      );
+      if (sections === null) return answer;
+      const safeId = subjectId.replace(/[^A-Za-z0-9_.@-]/g, '_');
       return reply
         .type('text/csv; charset=utf-8')
         .header(
           'content-disposition',
           `attachment; filename="suivi-balf-${params.level}-${safeId}-${params.from}-${params.to}.csv"`,
         )
-        .send(Readable.from(csvChunks(STATS_CSV_HEADER, statsCsvRows(answer.result, answer.subjectName))));
+        .send(Readable.from(csvSections(sections)));
     },
   );
 }

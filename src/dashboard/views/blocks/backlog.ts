@@ -1,11 +1,13 @@
 // The « À traiter » block of a level: usager mail waiting for an answer, per bucket, and per child sortable by lateness.
-import type { BacklogAnswer, BacklogBucketName } from '../../core/backlog.ts';
-import type { Level } from '../../core/protocol.ts';
-import { Api } from '../api.ts';
-import { h, replaceChildren } from '../dom.ts';
-import { NOT_AVAILABLE, formatCount } from '../format.ts';
-import { formatHash, type StatsRoute } from '../route.ts';
-import { childrenTitles, dsfrTable, levelNames } from './stats-tables.ts';
+import type { BacklogAnswer, BacklogBucketName } from '../../../core/backlog.ts';
+import type { Level } from '../../../core/protocol.ts';
+import { Api } from '../../api.ts';
+import { h, replaceChildren } from '../../dom.ts';
+import { NOT_AVAILABLE, formatCount } from '../../format.ts';
+import { childrenTitles, levelNames } from '../../labels.ts';
+import { formatHash, type StatsRoute } from '../../route.ts';
+import { markScrollableTables, tableFrame } from '../../table.ts';
+import type { Block, BlockContext } from './block.ts';
 
 type Figure = Pick<BacklogAnswer, 'buckets' | 'oldestAgeDays' | 'withheld'>;
 
@@ -84,8 +86,10 @@ function cells(f: Figure): HTMLElement[] {
   }
   const buckets = f.buckets;
   return [
-    ...BUCKETS.map((b) => h('td', { class: 'sb-num', 'data-metric': b.name }, formatCount(buckets[b.name]))),
-    h('td', { class: 'sb-num', 'data-metric': 'oldest' }, formatAge(f.oldestAgeDays)),
+    ...BUCKETS.map((b) =>
+      h('td', { class: 'fr-cell--right sb-num', 'data-metric': b.name }, formatCount(buckets[b.name])),
+    ),
+    h('td', { class: 'fr-cell--right sb-num', 'data-metric': 'oldest' }, formatAge(f.oldestAgeDays)),
   ];
 }
 
@@ -108,7 +112,7 @@ function childrenTable(answer: BacklogAnswer, hrefFor: (level: Level, id: string
   );
   const overdueHeader = h(
     'th',
-    { scope: 'col', class: 'sb-num', 'aria-sort': 'none' },
+    { scope: 'col', class: 'fr-cell--right sb-th--num', 'aria-sort': 'none' },
     'En retard ',
     sortButton,
   );
@@ -131,14 +135,14 @@ function childrenTable(answer: BacklogAnswer, hrefFor: (level: Level, id: string
       'tr',
       {},
       h('th', { scope: 'col' }, levelNames[answer.children[0]?.level ?? 'balf']),
-      h('th', { scope: 'col', class: 'sb-num' }, 'Dans le délai'),
-      h('th', { scope: 'col', class: 'sb-num' }, 'À échéance'),
+      h('th', { scope: 'col', class: 'fr-cell--right sb-th--num' }, 'Dans le délai'),
+      h('th', { scope: 'col', class: 'fr-cell--right sb-th--num' }, 'À échéance'),
       overdueHeader,
-      h('th', { scope: 'col', class: 'sb-num' }, 'Plus ancien'),
+      h('th', { scope: 'col', class: 'fr-cell--right sb-th--num' }, 'Plus ancien'),
     ),
   );
   const caption = `${childrenTitles[answer.level]} : messages à traiter (${answer.children.length})`;
-  return dsfrTable(caption, head, tbody, 'table-backlog');
+  return tableFrame('table-backlog', caption, head, tbody);
 }
 
 /** The block's content for a loaded answer. */
@@ -177,9 +181,11 @@ export function renderBacklogAnswer(
 function load(body: HTMLElement, route: StatsRoute, today: Date, api: Pick<Api, 'backlog'>): void {
   api
     .backlog(backlogQuery(route, today))
-    .then((answer) =>
-      replaceChildren(body, renderBacklogAnswer(answer, route, backlogQuery(route, today, 'csv'))),
-    )
+    .then((answer) => {
+      replaceChildren(body, renderBacklogAnswer(answer, route, backlogQuery(route, today, 'csv')));
+      // Drawn after the page: its table gets the scroll hint the page's tables got when inserted.
+      markScrollableTables(body);
+    })
     .catch((error: unknown) =>
       replaceChildren(
         body,
@@ -194,17 +200,17 @@ function load(body: HTMLElement, route: StatsRoute, today: Date, api: Pick<Api, 
 }
 
 /**
- * The « À traiter » section: a heading, then its figures once loaded (or why they could not be).
- * Without `api`, it loads through the dashboard's own API once the page shell (#app) shows it: a
- * page drawn elsewhere (a unit test of the stats page) has no server to ask.
+ * The « À traiter » block's content: its figures once loaded (or why they could not be). Without `api`,
+ * it loads through the dashboard's own API once the page shell (#app) shows it: a page drawn elsewhere
+ * (a unit test of the stats page) has no server to ask.
  */
 export function renderBacklog(route: StatsRoute, today: Date, api?: Pick<Api, 'backlog'>): HTMLElement {
   const body = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' }, h('p', {}, 'Chargement…'));
-  const section = h('section', { id: 'backlog', 'aria-labelledby': 'backlog-title' }, [
-    h('h2', { id: 'backlog-title' }, 'À traiter'),
-    body,
-  ]);
   if (api !== undefined) load(body, route, today, api);
-  else queueMicrotask(() => section.closest('#app') !== null && load(body, route, today, new Api()));
-  return section;
+  else queueMicrotask(() => body.closest('#app') !== null && load(body, route, today, new Api()));
+  return h('div', { id: 'backlog' }, body);
+}
+
+export function backlogBlock(ctx: BlockContext): Block {
+  return { id: 'a-traiter', title: 'À traiter', content: renderBacklog(ctx.route, ctx.today) };
 }

@@ -1,12 +1,19 @@
 // The « Stockage » block of a stats page: each BALF's quota use (gauge, 80 / 95 % badges, 90-day line,
 // projected saturation), sortable by days left; above the service level, the counts per child and the
 // BALFs closest to saturation. Figures are the server's (GET /api/v1/storage): nothing is recomputed here.
-import { CRITICAL_PERCENT, storageBand, WARNING_PERCENT } from '../../core/storage.ts';
-import type { Level } from '../../core/protocol.ts';
-import type { StorageBalf, StorageChild, StorageView, UnknownReason } from '../../core/storage-protocol.ts';
-import type { Api } from '../api.ts';
-import { h } from '../dom.ts';
-import { formatCount, NOT_AVAILABLE } from '../format.ts';
+import { CRITICAL_PERCENT, storageBand, WARNING_PERCENT } from '../../../core/storage.ts';
+import type { Level } from '../../../core/protocol.ts';
+import type {
+  StorageBalf,
+  StorageChild,
+  StorageView,
+  UnknownReason,
+} from '../../../core/storage-protocol.ts';
+import type { Api } from '../../api.ts';
+import { h } from '../../dom.ts';
+import { formatCount, NOT_AVAILABLE } from '../../format.ts';
+import { tableFrame } from '../../table.ts';
+import type { Block, BlockContext } from './block.ts';
 
 const oneDecimal = new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const longDay = new Intl.DateTimeFormat('fr-FR', {
@@ -203,30 +210,21 @@ function balfTable(
     headers.percent.setAttribute('aria-sort', key === 'percent' ? 'descending' : 'none');
   };
   apply('daysLeft');
-  return h(
-    'div',
-    { class: 'fr-table fr-table--no-caption' },
+  const head = h(
+    'thead',
+    {},
     h(
-      'table',
-      { id },
-      h('caption', {}, caption),
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', { scope: 'col' }, 'BALF'),
-          headers.percent,
-          h('th', { scope: 'col' }, 'Croissance (30 jours)'),
-          headers.daysLeft,
-          h('th', { scope: 'col' }, 'Relevé'),
-          h('th', { scope: 'col' }, '90 jours'),
-        ),
-      ),
-      tbody,
+      'tr',
+      {},
+      h('th', { scope: 'col' }, 'BALF'),
+      headers.percent,
+      h('th', { scope: 'col' }, 'Croissance (30 jours)'),
+      headers.daysLeft,
+      h('th', { scope: 'col' }, 'Relevé'),
+      h('th', { scope: 'col' }, '90 jours'),
     ),
   );
+  return tableFrame(id, caption, head, tbody);
 }
 
 function childRow(child: StorageChild, href: (level: Level, id: string) => string): HTMLElement {
@@ -235,10 +233,10 @@ function childRow(child: StorageChild, href: (level: Level, id: string) => strin
     'tr',
     { 'data-child': child.id },
     h('th', { scope: 'row' }, h('a', { class: 'fr-link', href: href(child.level, child.id) }, child.label)),
-    h('td', { 'data-metric': 'above80' }, formatCount(child.above80)),
-    h('td', { 'data-metric': 'above95' }, formatCount(child.above95)),
-    h('td', { 'data-metric': 'unknown' }, formatCount(child.unknown)),
-    h('td', { 'data-metric': 'total' }, formatCount(child.total)),
+    h('td', { class: 'fr-cell--right sb-num', 'data-metric': 'above80' }, formatCount(child.above80)),
+    h('td', { class: 'fr-cell--right sb-num', 'data-metric': 'above95' }, formatCount(child.above95)),
+    h('td', { class: 'fr-cell--right sb-num', 'data-metric': 'unknown' }, formatCount(child.unknown)),
+    h('td', { class: 'fr-cell--right sb-num', 'data-metric': 'total' }, formatCount(child.total)),
     h(
       'td',
       { 'data-metric': 'worst' },
@@ -274,16 +272,12 @@ export async function loadStorage(api: Api, level: Level, id: string): Promise<S
   }
 }
 
-/** The « Stockage » section of a stats page. */
+/** The « Stockage » block's content; its figures, or why they could not be loaded. */
 export function renderStorage(
   view: StorageView | string,
   href: (level: Level, id: string) => string,
 ): HTMLElement {
-  const section = h(
-    'section',
-    { id: 'storage', 'aria-labelledby': 'storage-title' },
-    h('h2', { id: 'storage-title' }, 'Stockage'),
-  );
+  const section = h('div', { id: 'storage' });
   if (typeof view === 'string') {
     section.append(h('p', { id: 'storage-error' }, `Stockage indisponible : ${view}`));
     return section;
@@ -313,39 +307,33 @@ export function renderStorage(
         ),
       );
     section.append(
-      h(
-        'div',
-        { class: 'fr-table fr-table--no-caption' },
+      tableFrame(
+        'table-storage-children',
+        'Stockage par élément rattaché',
         h(
-          'table',
-          { id: 'table-storage-children' },
-          h('caption', {}, 'Stockage par élément rattaché'),
+          'thead',
+          {},
           h(
-            'thead',
+            'tr',
             {},
-            h(
-              'tr',
-              {},
-              h('th', { scope: 'col' }, 'Élément'),
-              h('th', { scope: 'col' }, `${WARNING_PERCENT} % ou plus`),
-              h('th', { scope: 'col' }, `${CRITICAL_PERCENT} % ou plus`),
-              h('th', { scope: 'col' }, 'Quota inconnu'),
-              h('th', { scope: 'col' }, 'BALF'),
-              h('th', { scope: 'col' }, 'La plus proche de la saturation'),
-            ),
+            h('th', { scope: 'col' }, 'Élément'),
+            h('th', { scope: 'col', class: 'fr-cell--right sb-th--num' }, `${WARNING_PERCENT} % ou plus`),
+            h('th', { scope: 'col', class: 'fr-cell--right sb-th--num' }, `${CRITICAL_PERCENT} % ou plus`),
+            h('th', { scope: 'col', class: 'fr-cell--right sb-th--num' }, 'Quota inconnu'),
+            h('th', { scope: 'col', class: 'fr-cell--right sb-th--num' }, 'BALF'),
+            h('th', { scope: 'col' }, 'La plus proche de la saturation'),
           ),
-          h(
-            'tbody',
-            {},
-            view.children.map((c) => childRow(c, href)),
-          ),
+        ),
+        h(
+          'tbody',
+          {},
+          view.children.map((c) => childRow(c, href)),
         ),
       ),
     );
     const closest = view.closest ?? [];
     if (closest.length > 0) {
       section.append(
-        h('h3', {}, 'Les BALF les plus proches de la saturation'),
         balfTable('table-storage-closest', 'Les BALF les plus proches de la saturation', closest, href),
       );
     }
@@ -369,4 +357,11 @@ export function renderStorage(
     ),
   );
   return section;
+}
+
+/** The block, once its figures were asked for with the page's (absent: not asked). */
+export function storageBlock(ctx: BlockContext): Block | null {
+  const view = ctx.data.storage;
+  if (view === undefined) return null;
+  return { id: 'stockage', title: 'Stockage', content: renderStorage(view, ctx.hrefFor) };
 }
