@@ -11,6 +11,8 @@ const LARGE = 'test/e2e/reliability-imap-large.test.ts';
 export default defineConfig({
   test: {
     include: process.env['SUIVI_E2E_LARGE'] === '1' ? [LARGE] : ['test/e2e/**/*.test.ts'],
+    // The dashboard is built once for every file that serves it.
+    globalSetup: ['test/support/dashboard-build-setup.ts'],
     maxWorkers: 2,
     // Scenarios run together within their file (test/e2e/scenarios.test.ts): at most this many at once.
     maxConcurrency: 4,

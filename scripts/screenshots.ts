@@ -1,6 +1,7 @@
 // `npm run screenshots`: regenerates the guides' PNGs (docs/images/) from the real dashboard in Chromium and the
 // real add-on in a headless Thunderbird, both against a demo server on a temporary SQLite.
 // Usage: npm run screenshots [-- <output dir>] [-- --only dashboard|thunderbird]. Needs root for Thunderbird's part.
+import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { captureDashboard } from '../test/support/screenshots/dashboard-shots.ts';
@@ -21,7 +22,10 @@ await mkdir(outDir, { recursive: true });
 const server = await startDemoServer();
 try {
   const written: string[] = [];
-  if (only !== 'thunderbird') written.push(...(await captureDashboard(server, outDir)));
+  if (only !== 'thunderbird') {
+    execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    written.push(...(await captureDashboard(server, outDir)));
+  }
   if (only !== 'dashboard') written.push(...(await captureThunderbird(server, outDir)));
   for (const path of written) console.log(path);
 } finally {

@@ -1,6 +1,6 @@
 // The « À traiter » block in a real Chromium against the real server (SQLite): figures equal to the API's
 // at every level, a department of one BALF withheld, sorting by lateness, drill-down; no console error.
-import { execFileSync } from 'node:child_process';
+
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,7 +96,6 @@ async function expectBlockEqualsApi(): Promise<BacklogAnswer> {
 
 beforeAll(async () => {
   requireChromium();
-  execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { stdio: 'inherit' });
   work = await mkdtemp(join(tmpdir(), 'suivi-balf-backlog-'));
   await mkdir(RESULTS, { recursive: true });
   store = await openDatabase({ kind: 'sqlite', file: join(work, 'suivi.sqlite') });

@@ -1,6 +1,6 @@
 // The « Calendrier » page in a real Chromium against the real server (SQLite): a national user sees every
 // declared day, a departmental user those of their scope; no console error and no CSP violation.
-import { execFileSync } from 'node:child_process';
+
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,6 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   requireChromium();
-  execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { stdio: 'inherit' });
   work = await mkdtemp(join(tmpdir(), 'suivi-balf-calendar-'));
   await mkdir(RESULTS, { recursive: true });
   store = await openDatabase({ kind: 'sqlite', file: join(work, 'suivi.sqlite') });

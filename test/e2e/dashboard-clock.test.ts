@@ -3,7 +3,7 @@
 // days after today, what a rate rests on, the target cues, compared periods, refused and future periods,
 // scoped breadcrumbs, tables at 375 px, the chef de service's week and spot-checks, the CSV, the directory
 // import with its preview, and one journey with the keyboard only.
-import { execFileSync } from 'node:child_process';
+
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,7 +181,6 @@ async function checkView(s: Session, scopeLevel: 'national' | 'department' | 'se
 
 beforeAll(() => {
   requireChromium();
-  execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { stdio: 'inherit' });
   return mkdir(RESULTS, { recursive: true }).then(() => undefined);
 }, 600_000);
 

@@ -2,7 +2,7 @@
 // drill-down national → department → service → BALF, CSV download, figures equal to the API's, the
 // « Stockage » block from quota readings sent as the add-on sends them, no console error and no CSP
 // violation; screenshots under test-results/.
-import { execFileSync } from 'node:child_process';
+
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,7 +138,6 @@ async function waitForView(level: string, id: string, from?: string): Promise<vo
 
 beforeAll(async () => {
   requireChromium();
-  execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { stdio: 'inherit' });
   work = await mkdtemp(join(tmpdir(), 'suivi-balf-dashboard-'));
   await mkdir(RESULTS, { recursive: true });
   // Enough history for "mois dernier" and its previous month; a chef de service's spot-check of last month.

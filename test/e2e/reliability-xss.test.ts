@@ -1,5 +1,5 @@
 // Directory names carrying HTML/JS are shown as text by the dashboard in real Chromium: no element injected, no script run.
-import { execFileSync } from 'node:child_process';
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,6 @@ const dialogs: string[] = [];
 
 beforeAll(async () => {
   requireChromium();
-  execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { stdio: 'inherit' });
   work = await mkdtemp(join(tmpdir(), 'suivi-balf-xss-'));
   store = await openDatabase({ kind: 'sqlite', file: join(work, 'xss.sqlite') });
   for (const [i, name] of HOSTILE.entries()) {

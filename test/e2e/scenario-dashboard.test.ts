@@ -1,7 +1,7 @@
 // A scenario's figures end to end up to the screen: `npm run e2e:scenario -- <dir> <out> --db <file>` (real
 // Thunderbird, Dovecot, server), then the dashboard in real Chromium on that database shows, for the scenario's
 // BALF over its period, exactly the runner's out.json, which holds the scenario's expected.json. Screenshot kept.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,7 +73,6 @@ function pick<T extends object>(shown: T, wanted: object): Partial<T> {
 beforeAll(async () => {
   requireThunderbirdAndDovecot();
   requireChromium();
-  execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
   work = await mkdtemp(join(tmpdir(), 'suivi-scenario-dashboard-'));
   await mkdir(RESULTS, { recursive: true });
   const outFile = join(work, 'out.json');

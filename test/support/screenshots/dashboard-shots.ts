@@ -1,7 +1,6 @@
 // Screenshots of the real dashboard in Chromium (playwright-core) against a running demo server: login page,
 // national view, a department with its ranking, what is waiting and its storage, a service with its week and
 // spot-check, the delays chart, the CSV link, a phone-width view, and the directory page with an import preview.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,6 @@ import { DEMO_UNATTACHED_BALF, demoBalfs } from '../../../src/server/demo/demo-d
 import { parseDay, presetPeriod } from '../../../src/dashboard/period.ts';
 import { launchChromium, requireChromium } from '../chromium.ts';
 import { spotCheckSummary } from '../dashboard-server.ts';
-import { REPO_ROOT } from '../thunderbird/xpi.ts';
 import { DEMO_DEPARTMENT, DEMO_LOGIN, DEMO_PASSWORD, type DemoServer } from './demo-server.ts';
 
 /** File names written by `captureDashboard`, stable: the guides refer to them. */
@@ -111,10 +109,9 @@ async function waitForView(page: Page, level: string, id?: string, from?: string
   await page.waitForTimeout(300);
 }
 
-/** Writes the dashboard's PNGs into `outDir`; returns their paths. Builds the dashboard bundle first. */
+/** Writes the dashboard's PNGs into `outDir`; returns their paths. The dashboard must be built (build/dashboard). */
 export async function captureDashboard(server: DemoServer, outDir: string): Promise<string[]> {
   requireChromium();
-  execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
   const profile = await mkdtemp(join(tmpdir(), 'suivi-balf-captures-chromium-'));
   const context = await launchChromium(profile, { timezoneId: 'Europe/Paris' });
   const written: string[] = [];
