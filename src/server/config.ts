@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_PRIMARY_TARGET_ID, DEFAULT_TARGETS, type Target } from '../core/targets.ts';
 import type { Db } from './db/schema.ts';
+import { parseMailConfig, type MailConfig } from './notifications/config.ts';
 
 export interface TargetSettings {
   targets: readonly Target[];
@@ -32,6 +33,8 @@ export interface ServerConfig {
   allowHttpLogin: boolean;
   /** Statistics queries running at once, per caller and in all, before 429. */
   statsConcurrency: { perPrincipal: number; total: number };
+  /** Digest and alerts by e-mail (src/server/notifications); null: off (no SUIVI_SMTP_URL). */
+  mail: MailConfig | null;
 }
 
 const targetSchema = z
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (whit !== undefined && !['', '0', '1', 'true', 'false'].includes(whit)) {
     throw new Error(`SUIVI_WHIT_MONDAY_WORKED doit valoir 1 ou 0 (reçu « ${whit} »)`);
   }
+  const publicUrl = parsePublicUrl(env['SUIVI_PUBLIC_URL']);
   return {
     whitMondayWorked: whit === '1' || whit === 'true',
     ingestRateLimit: {
@@ -167,7 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       ? parseTargets(env['SUIVI_TARGETS'], 'SUIVI_TARGETS')
       : DEFAULT_TARGET_SETTINGS,
     trustProxy: parseTrustProxy(env['SUIVI_TRUST_PROXY']),
-    publicUrl: parsePublicUrl(env['SUIVI_PUBLIC_URL']),
+    publicUrl,
     secureCookies: flag(env, 'SUIVI_SECURE_COOKIES'),
     allowHttpLogin: flag(env, 'SUIVI_ALLOW_HTTP_LOGIN'),
     statsConcurrency: {
@@ -176,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       perPrincipal: positiveInt(env, 'SUIVI_STATS_CONCURRENCY_PER_CLIENT', 4),
       total: positiveInt(env, 'SUIVI_STATS_CONCURRENCY', 6),
     },
+    mail: parseMailConfig(env, publicUrl),
   };
 }
 

@@ -40,6 +40,8 @@ const TABLES = [
   'quarantine',
   'storage_samples',
   'storage_days',
+  'notification_subscriptions',
+  'notification_outbox',
 ];
 
 describe.each(databaseKinds)('migrations on %s', (kind) => {

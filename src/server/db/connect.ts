@@ -17,6 +17,7 @@ import * as m0007 from './migrations/0007-throttles-quarantine.ts';
 import * as m0008 from './migrations/0008-sent-via.ts';
 import * as m0009 from './migrations/0009-storage.ts';
 import * as m0010 from './migrations/0010-calendar-overlays.ts';
+import * as m0011 from './migrations/0011-notifications.ts';
 import type { Database, Db } from './schema.ts';
 
 export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -39,6 +40,7 @@ export const migrations: Record<string, Migration> = {
   '0008-sent-via': m0008,
   '0009-storage': m0009,
   '0010-calendar-overlays': m0010,
+  '0011-notifications': m0011,
 };
 
 /** The better-sqlite3 handle under a SQLite Kysely, for the ingest hot path's prepared statements. */

@@ -251,6 +251,44 @@ export interface StorageDayTable {
   limit_bytes: number | string | null;
 }
 
+/** A user's subscription to a directory node's weekly digest and « en retard » alerts (issue 26). */
+export interface NotificationSubscriptionTable {
+  id: string;
+  login: string;
+  email: string;
+  level: string;
+  subject_id: string;
+  digest_since: string | null;
+  alert_threshold: number | null;
+  alert_above: Generated<number>;
+  token: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Every notification message, rendered when due, with its delivery attempts. */
+export interface NotificationOutboxTable {
+  id: string;
+  subscription_id: string;
+  login: string;
+  email: string;
+  kind: 'digest' | 'alert';
+  level: string;
+  subject_id: string;
+  period: string;
+  mail_subject: string;
+  text_body: string;
+  html_body: string;
+  status: 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_error: string | null;
+  message_id: string;
+  created_at: string;
+  sent_at: string | null;
+}
+
 export interface SettingTable {
   name: string;
   value: string;
@@ -295,6 +333,8 @@ export interface Database {
   storage_samples: StorageSampleTable;
   storage_days: StorageDayTable;
   calendar_overlays: CalendarOverlayTable;
+  notification_subscriptions: NotificationSubscriptionTable;
+  notification_outbox: NotificationOutboxTable;
 }
 
 export type Db = Kysely<Database>;
