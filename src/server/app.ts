@@ -16,6 +16,7 @@ import calendarRoutes from './routes/calendar/index.ts';
 import dashboardRoutes from './routes/dashboard/index.ts';
 import directoryRoutes from './routes/directory/index.ts';
 import healthRoutes from './routes/health/index.ts';
+import notificationRoutes from './routes/notifications/index.ts';
 import { ServerMetrics } from './routes/health/metrics.ts';
 import sessionRoutes from './routes/session/index.ts';
 import spotCheckRoutes from './routes/spot-checks/index.ts';
@@ -172,6 +173,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(spotCheckRoutes, { db, clock, gate });
   await app.register(directoryRoutes, { db, clock, whitMondayWorked: config.whitMondayWorked });
   await app.register(calendarRoutes, { db, clock, whitMondayWorked: config.whitMondayWorked });
+  await app.register(notificationRoutes, { db, clock, config });
   await app.register(addonRoutes, { publicUrl: config.publicUrl });
   // Last: the dashboard serves `/` and static files.
   await app.register(dashboardRoutes, {});

@@ -18,6 +18,8 @@ import {
 } from './http-limits.ts';
 import { retentionDaysFromEnv } from './retention/horizon.ts';
 import { startRetentionSchedule, type RetentionSchedule } from './retention/schedule.ts';
+import { MAIL_OFF_REASON, redactSmtpUrl } from './notifications/config.ts';
+import { startNotificationService, type NotificationService } from './notifications/service.ts';
 
 export interface ServeOptions {
   target: DbTarget;
@@ -93,6 +95,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
     retention = startRetentionSchedule(db.db, retentionDays, logger);
   }
+  let notifications: NotificationService | undefined;
+  if (config.mail) {
+    logger.info({ smtp: redactSmtpUrl(config.mail.smtpUrl) }, 'notifications par courriel activées');
+    notifications = startNotificationService(db.db, { ...config, mail: config.mail }, logger);
+  } else logger.info(MAIL_OFF_REASON);
   let closing: Promise<void> | undefined;
   return {
     app: running,
@@ -106,6 +113,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         try {
           await running.close();
           await retention?.stop();
+          await notifications?.stop();
         } finally {
           drained();
           await db.close();

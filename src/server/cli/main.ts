@@ -1,7 +1,8 @@
-/** `suivi-balf` command line: serve, token, user, directory, demo, policies, purge (see `suivi-balf help`). */
+/** `suivi-balf` command line: serve, token, user, directory, demo, policies, purge, notifications (see `suivi-balf help`). */
 import { directoryCommand, policiesSubcommand, tokenCommand, userCommand } from './admin-commands.ts';
 import { calendarCommand } from './calendar-command.ts';
 import { demoCommand } from './demo-command.ts';
+import { notificationsCommand } from './notifications-command.ts';
 import { purgeCommand } from './purge-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { UsageError, type Io } from './support.ts';
@@ -24,6 +25,9 @@ Base de données : --db FICHIER (SQLite, défaut data/suivi-balf.sqlite) ou DATA
   policies --department <code> --endpoint <url> [--platform linux|windows]
   purge --older-than <jours> [--dry-run]           supprime les enregistrements par message plus anciens
                                                    (les cumuls quotidiens restent ; SUIVI_RETENTION_DAYS pour serve)
+  notifications list [--login ID]                  abonnements aux synthèses et alertes par courriel
+  notifications outbox [--status pending|sending|sent|failed|cancelled] [--limit 100]
+                                                   messages dus ou envoyés, essais et dernière erreur
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -37,6 +41,7 @@ const commands: Record<string, Command> = {
   demo: demoCommand,
   policies: policiesSubcommand,
   purge: purgeCommand,
+  notifications: notificationsCommand,
 };
 
 export async function main(argv: string[], io: Io): Promise<number> {

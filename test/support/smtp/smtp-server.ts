@@ -1,6 +1,7 @@
 // A real SMTP server on 127.0.0.1 (the `smtp-server` library): accepts every submission without
 // authentication, keeps each message's envelope and text, and can be stopped and started again on the
-// same port (a send that fails because the server is down, then the retry).
+// same port (a send that fails because the server is down, then the retry), or refuse messages with a
+// chosen reply (a relay answering 451 or 550).
 import { SMTPServer } from 'smtp-server';
 
 export interface SubmittedMessage {
@@ -19,6 +20,8 @@ export interface SmtpServer {
   /** Closes the listener: connections are refused until `start()` (same port). */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** From now on, answers every message's data with this SMTP reply (null: accept again). */
+  refuse(reply: { code: number; message: string } | null): void;
   /** Resolves with the first message (from now on or already there) that satisfies `predicate`. */
   waitFor(
     predicate: (m: SubmittedMessage) => boolean,
@@ -56,6 +59,7 @@ function listen(server: SMTPServer, port: number): Promise<number> {
 export async function startSmtpServer(): Promise<SmtpServer> {
   const messages: SubmittedMessage[] = [];
   const waiters = new Set<() => void>();
+  let refusal: { code: number; message: string } | null = null;
   const make = (): SMTPServer =>
     new SMTPServer({
       authOptional: true,
@@ -66,6 +70,10 @@ export async function startSmtpServer(): Promise<SmtpServer> {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
+          if (refusal) {
+            callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
+            return;
+          }
           const text = Buffer.concat(chunks).toString('utf8');
           const envelope = session.envelope;
           messages.push({
@@ -92,6 +100,9 @@ export async function startSmtpServer(): Promise<SmtpServer> {
     port,
     messages,
     stop: close,
+    refuse(reply) {
+      refusal = reply;
+    },
     async start() {
       if (server) return;
       server = make();

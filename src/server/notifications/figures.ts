@@ -1,0 +1,128 @@
+/**
+ * The figures of a digest or an alert, read through the same runs as `GET /api/v1/stats` and
+ * `GET /api/v1/backlog` (never computed another way), with the backlog's rule on aggregates of
+ * fewer than two BALF applied to the rates as well.
+ */
+import type { BacklogAnswer } from '../../core/backlog.ts';
+import { addDays, isoWeekStart, localDay, type Region } from '../../core/calendar.ts';
+import type { Target } from '../../core/targets.ts';
+import { subjectRegion } from '../backlog/region.ts';
+import { runBacklog } from '../backlog/run.ts';
+import type { Db } from '../db/schema.ts';
+import { runStats } from '../stats/run.ts';
+import type { Subject } from '../stats/subject.ts';
+import type { AlertModel, DigestChild, DigestModel } from './templates.ts';
+
+export interface FigureOptions {
+  now: Date;
+  whitMondayWorked: boolean;
+  target: Target;
+}
+
+export interface DigestFigures {
+  model: DigestModel;
+  region: Region;
+  /** Monday of the current week, the digest's period key. */
+  week: string;
+}
+
+async function weekRate(db: Db, subject: Subject, from: string, o: FigureOptions) {
+  return runStats(
+    db,
+    {
+      level: subject.level,
+      id: subject.id,
+      from,
+      to: addDays(from, 6),
+      granularity: 'week',
+      target: o.target.id,
+      format: 'json',
+      comparisons: [],
+    },
+    subject,
+    o.target,
+    { now: o.now, whitMondayWorked: o.whitMondayWorked },
+  );
+}
+
+export async function backlogNow(db: Db, subject: Subject, o: FigureOptions): Promise<BacklogAnswer> {
+  const asOf = localDay(o.now, await subjectRegion(db, subject));
+  return runBacklog(db, subject, asOf, o.target, { now: o.now, whitMondayWorked: o.whitMondayWorked });
+}
+
+/** Children with a rate, lowest first; more « en retard » first among equals; five at most. */
+function furthest(
+  children: { id: string; label: string; rate: number | null; overdue: number; withheld: boolean }[],
+): DigestChild[] {
+  return children
+    .filter((c) => !c.withheld && c.rate !== null)
+    .sort((a, b) => a.rate! - b.rate! || b.overdue - a.overdue || a.label.localeCompare(b.label, 'fr'))
+    .slice(0, 5)
+    .map(({ label, rate, overdue }) => ({ label, rate, overdue }));
+}
+
+export async function digestFigures(
+  db: Db,
+  subject: Subject,
+  targetLabel: string,
+  o: FigureOptions,
+): Promise<DigestFigures> {
+  const region = await subjectRegion(db, subject);
+  const week = isoWeekStart(localDay(o.now, region));
+  const lastWeek = addDays(week, -7);
+  const [last, before, lastYear, backlog] = await Promise.all([
+    weekRate(db, subject, lastWeek, o),
+    weekRate(db, subject, addDays(lastWeek, -7), o),
+    // 52 weeks back: the same ISO week of last year, Monday to Sunday.
+    weekRate(db, subject, addDays(lastWeek, -364), o),
+    backlogNow(db, subject, o),
+  ]);
+  const withheldChild = new Map(backlog.children.map((c) => [c.id, c]));
+  const model: DigestModel = {
+    level: subject.level,
+    label: subject.name,
+    target: { label: targetLabel, workingDays: o.target.workingDays },
+    week: { from: lastWeek, to: addDays(lastWeek, 6) },
+    rates: {
+      lastWeek: last.totals.complianceRate,
+      weekBefore: before.totals.complianceRate,
+      lastYear: lastYear.totals.complianceRate,
+    },
+    withheld: backlog.withheld,
+    backlog: { asOf: backlog.asOf, buckets: backlog.buckets, oldestAgeDays: backlog.oldestAgeDays },
+    furthest: furthest(
+      last.children.map((c) => {
+        const b = withheldChild.get(c.id);
+        return {
+          id: c.id,
+          label: c.name,
+          rate: c.complianceRate,
+          overdue: b?.buckets?.overdue ?? 0,
+          withheld: b?.withheld ?? false,
+        };
+      }),
+    ),
+    childLevel: subject.childLevel,
+  };
+  if (model.withheld) model.rates = { lastWeek: null, weekBefore: null, lastYear: null };
+  return { model, region, week };
+}
+
+/** The alert of a backlog, or null when its figures are withheld. */
+export function alertModel(
+  subject: Subject,
+  backlog: BacklogAnswer,
+  threshold: number,
+  target: { label: string; workingDays: number },
+): AlertModel | null {
+  if (backlog.withheld || backlog.buckets === null) return null;
+  return {
+    level: subject.level,
+    label: subject.name,
+    target,
+    asOf: backlog.asOf,
+    threshold,
+    buckets: backlog.buckets,
+    oldestAgeDays: backlog.oldestAgeDays,
+  };
+}
