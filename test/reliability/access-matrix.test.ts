@@ -238,6 +238,56 @@ function casesFor(route: string, r: Role): Case[] {
           expected: gate(r, r.kind !== 'user' ? 403 : 404),
         },
       ];
+    case 'GET /api/v1/notifications/subscriptions':
+      // A user's own subscriptions: tokens have none.
+      return [
+        {
+          label: 'my subscriptions',
+          request: { method: 'GET', url: route.slice(4) },
+          expected: gate(r, r.kind === 'user' ? 'ok' : 403),
+        },
+      ];
+    case 'PUT /api/v1/notifications/subscriptions':
+      // This app has no SMTP relay: a user is told so (409), a token is refused.
+      return [
+        {
+          label: 'subscribe (e-mail off)',
+          request: {
+            method: 'PUT',
+            url: route.slice(4),
+            payload: {
+              level: 'service',
+              id: 'SIP-A1',
+              email: 'chef@exemple.fr',
+              digest: true,
+              alertThreshold: null,
+            },
+            headers: { 'content-type': 'application/json' },
+          },
+          expected: gate(r, r.kind === 'user' ? 409 : 403),
+        },
+      ];
+    case 'DELETE /api/v1/notifications/subscriptions':
+      return [
+        {
+          label: 'remove an unknown subscription',
+          request: { method: 'DELETE', url: `${route.slice(7)}?id=${randomUUID()}` },
+          expected: gate(r, r.kind === 'user' ? 404 : 403),
+        },
+      ];
+    case 'GET /api/v1/notifications/unsubscribe':
+    case 'POST /api/v1/notifications/unsubscribe':
+      // The mail's one-click link: its secret is the authority, whoever (and whatever session) calls.
+      return [
+        {
+          label: 'unknown link',
+          request: {
+            method: route.startsWith('GET') ? 'GET' : 'POST',
+            url: `${route.slice(route.indexOf(' ') + 1)}?t=${'A'.repeat(32)}`,
+          },
+          expected: 'ok',
+        },
+      ];
     case 'GET /api/v1/openapi.json':
       return [{ label: 'public', request: { method: 'GET', url: route.slice(4) }, expected: 'ok' }];
     case 'POST /api/v1/tallies':
@@ -448,11 +498,17 @@ describe('access matrix over every route', () => {
   });
 
   it('refuses every state-changing cookie request without the CSRF token, before the body is read', async () => {
-    const writes = routes.filter((r) => !r.startsWith('GET ') && r !== 'POST /api/v1/session');
+    // Exempt: the login (no session yet) and the one-click unsubscribe (posted by a mail client).
+    const writes = routes.filter(
+      (r) =>
+        !r.startsWith('GET ') &&
+        r !== 'POST /api/v1/session' &&
+        r !== 'POST /api/v1/notifications/unsubscribe',
+    );
     expect(writes.length).toBeGreaterThanOrEqual(4);
     const national = roles.find((r) => r.name === 'user national')!;
     for (const route of writes) {
-      const [method, url] = route.split(' ') as ['POST' | 'DELETE', string];
+      const [method, url] = route.split(' ') as ['POST' | 'PUT' | 'DELETE', string];
       for (const csrf of [undefined, 'wrong', `${national.csrf}x`]) {
         const res = await h.app.inject({
           method,

@@ -193,7 +193,11 @@ describe.each(databaseKinds)('notifications by e-mail on %s', (kind) => {
     expect(page.body).toContain('Confirmer le désabonnement');
     expect(
       (
-        await app.inject({ method: 'GET', url: '/api/v1/notifications', headers: { cookie: chef.cookie } })
+        await app.inject({
+          method: 'GET',
+          url: '/api/v1/notifications/subscriptions',
+          headers: { cookie: chef.cookie },
+        })
       ).json().subscriptions,
     ).toHaveLength(1);
     const oneClick = await app.inject({
@@ -206,7 +210,11 @@ describe.each(databaseKinds)('notifications by e-mail on %s', (kind) => {
     expect(oneClick.body).toContain('Désabonnement effectué');
     expect(
       (
-        await app.inject({ method: 'GET', url: '/api/v1/notifications', headers: { cookie: chef.cookie } })
+        await app.inject({
+          method: 'GET',
+          url: '/api/v1/notifications/subscriptions',
+          headers: { cookie: chef.cookie },
+        })
       ).json().subscriptions,
     ).toEqual([]);
     // Sent again by the mail client: still 200.
@@ -425,7 +433,7 @@ describe.each(databaseKinds)('notifications by e-mail on %s', (kind) => {
       const session = await login(off, CHEF);
       const listed = await off.inject({
         method: 'GET',
-        url: '/api/v1/notifications',
+        url: '/api/v1/notifications/subscriptions',
         headers: { cookie: session.cookie },
       });
       expect(listed.json()).toMatchObject({

@@ -107,7 +107,7 @@ export default async function notificationRoutes(
     );
 
   app.get(
-    '/api/v1/notifications',
+    '/api/v1/notifications/subscriptions',
     {
       config: {
         access: 'user',
