@@ -9,6 +9,7 @@ import type { OpenDb } from '../../src/server/db/connect.ts';
 import { smtpSender, type MailSender } from '../../src/server/notifications/mailer.ts';
 import { deliverDue } from '../../src/server/notifications/outbox.ts';
 import { scheduleDue } from '../../src/server/notifications/schedule.ts';
+import { startNotificationService } from '../../src/server/notifications/service.ts';
 import { startSmtpServer, type SmtpServer } from '../support/smtp/smtp-server.ts';
 import { login, user, type Session } from './auth-support.ts';
 import {
@@ -359,6 +360,26 @@ describe.each(databaseKinds)('notifications by e-mail on %s', (kind) => {
     // The next day counts afresh: still above, but no crossing — no alert until it falls and rises again.
     now.value = new Date('2025-07-01T05:30:00Z');
     expect((await scheduleDue(opened.db, config, config.mail, now.value)).alerts).toBe(0);
+  });
+
+  it('runs as a service: the first round schedules and delivers, logged, and stops cleanly', async () => {
+    await subscribe(chef, { level: 'service', id: 'SIP-A', email: CHEF, digest: true, alertThreshold: 2 });
+    const logged: string[] = [];
+    const log = (msg: unknown, text?: string) => logged.push(String(text ?? msg));
+    const service = startNotificationService(
+      opened.db,
+      config,
+      { info: log, warn: log, error: log },
+      { clock: () => new Date(MONDAY_0730), sender: smtpSender(config.mail), intervalMs: 3_600_000 },
+    );
+    await service.last;
+    await service.stop();
+    const subjects = await Promise.all(smtp.messages.map(async (m) => (await simpleParser(m.text)).subject));
+    expect(subjects.sort()).toEqual([
+      'Suivi BALF — alerte : 3 messages en retard pour Service SIP-A',
+      'Suivi BALF — synthèse de la semaine du 23 juin : Service SIP-A',
+    ]);
+    expect(logged).toEqual(['notifications par courriel']);
   });
 
   it('lets a user subscribe within their scope only, and says when e-mail is off', async () => {
