@@ -1,6 +1,7 @@
 // A reverse proxy on loopback for the scale-out test, doing what the guide's nginx does: requests spread
 // over the server instances in turn, X-Forwarded-For set to the client's address (never passed on from
-// the client), X-Forwarded-Proto https; an instance that refuses connections is skipped for a while.
+// the client), X-Forwarded-Proto https; an instance that refuses connections is skipped for a while, and a
+// request it refused goes to the next one.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -28,8 +29,14 @@ export async function startProxy(backends: readonly number[]): Promise<Proxy> {
     }
     return backends[next++ % backends.length]!;
   };
-  const forward = (req: IncomingMessage, res: ServerResponse): void => {
+  /**
+   * Sends the buffered request to one backend after another, as nginx does by default (request bodies
+   * buffered, `proxy_next_upstream error`): a backend that refuses the connection has received nothing, so
+   * the next one gets the request; one that fails after that answers 502, since the request may have run.
+   */
+  const send = (req: IncomingMessage, body: Buffer, res: ServerResponse, tried: Set<number>): void => {
     const port = choose();
+    tried.add(port);
     const headers = { ...req.headers };
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     headers['x-forwarded-proto'] = 'https';
@@ -43,13 +50,21 @@ export async function startProxy(backends: readonly number[]): Promise<Proxy> {
       },
     );
     upstream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ECONNREFUSED') downUntil.set(port, Date.now() + DOWN_MS);
+      if (error.code === 'ECONNREFUSED') {
+        downUntil.set(port, Date.now() + DOWN_MS);
+        if (tried.size < backends.length) return send(req, body, res, tried);
+      }
       if (!res.headersSent) {
         res.writeHead(502, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'bad_gateway', message: `instance ${port} : ${error.message}` }));
       } else res.destroy();
     });
-    req.pipe(upstream);
+    upstream.end(body);
+  };
+  const forward = (req: IncomingMessage, res: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => send(req, Buffer.concat(chunks), res, new Set()));
   };
   const server = createServer(forward);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
