@@ -74,6 +74,34 @@ export interface DirectoryPreview {
   changes: DirectoryChanges;
 }
 
+/** One of the user's subscriptions as GET /api/v1/notifications/subscriptions lists it. */
+export interface NotificationSubscription {
+  id: string;
+  level: Level;
+  subjectId: string;
+  label: string;
+  email: string;
+  digest: boolean;
+  alertThreshold: number | null;
+  inScope: boolean;
+}
+
+/** « Mes notifications »: whether the server sends e-mail (and why not) and the user's subscriptions. */
+export interface NotificationSettings {
+  enabled: boolean;
+  reason: string | null;
+  subscriptions: NotificationSubscription[];
+}
+
+/** The body of PUT /api/v1/notifications/subscriptions: one subscription per user and node. */
+export interface SubscriptionInput {
+  level: Level;
+  id: string;
+  email: string;
+  digest: boolean;
+  alertThreshold: number | null;
+}
+
 /** Used when the server has no /api/v1/targets route: the defaults of the design. */
 export const FALLBACK_TARGETS: Target[] = [
   { id: 'marianne-5j', label: '5 jours ouvrés (Marianne)', workingDays: 5, primary: true },
@@ -198,6 +226,24 @@ export class Api {
 
   async overlays(): Promise<CalendarOverlay[]> {
     return (await this.request<{ overlays: CalendarOverlay[] }>('GET', '/api/v1/calendar/overlays')).overlays;
+  }
+
+  notifications(): Promise<NotificationSettings> {
+    return this.request<NotificationSettings>('GET', '/api/v1/notifications/subscriptions');
+  }
+
+  saveSubscription(input: SubscriptionInput): Promise<NotificationSubscription> {
+    return this.request<NotificationSubscription>('PUT', '/api/v1/notifications/subscriptions', {
+      type: 'application/json',
+      data: JSON.stringify(input),
+    });
+  }
+
+  async removeSubscription(id: string): Promise<void> {
+    await this.request<unknown>(
+      'DELETE',
+      `/api/v1/notifications/subscriptions?${new URLSearchParams({ id })}`,
+    );
   }
 
   directory(): Promise<DirectoryListing> {

@@ -16,6 +16,7 @@ import { drawLineChart } from './views/chart.ts';
 import { renderCalendar } from './views/calendar.ts';
 import { renderDirectory } from './views/directory.ts';
 import { renderLogin } from './views/login.ts';
+import { renderNotifications, type NodeOption } from './views/notifications.ts';
 import { loadStats, renderStatsPage, renderStatsProblem, type StatsPageContext } from './views/stats-page.ts';
 
 const api = new Api();
@@ -94,6 +95,11 @@ function renderTools(): void {
       ? h('li', {}, h('a', { class: 'fr-btn fr-btn--tertiary-no-outline', href: '#/annuaire' }, 'Annuaire'))
       : null,
     h('li', {}, h('a', { class: 'fr-btn fr-btn--tertiary-no-outline', href: '#/calendrier' }, 'Calendrier')),
+    h(
+      'li',
+      {},
+      h('a', { class: 'fr-btn fr-btn--tertiary-no-outline', href: '#/notifications' }, 'Mes notifications'),
+    ),
     h('li', {}, logout),
   );
 }
@@ -177,6 +183,17 @@ async function showStats(route: StatsRoute, ticket: number): Promise<void> {
   dispose = rendered.dispose;
 }
 
+/** The nodes offered by « Mes notifications »: the user's scope and its children, named as the backlog names them. */
+async function scopeNodes(): Promise<NodeOption[]> {
+  if (scope === null)
+    throw new Error('Votre compte n’a pas de périmètre valide : contactez votre administrateur.');
+  const top = await api.backlog(new URLSearchParams({ level: scope.level, id: scope.id }).toString());
+  return [
+    { level: top.level, id: top.id, label: top.label },
+    ...top.children.map((c) => ({ level: c.level, id: c.id, label: c.label })),
+  ];
+}
+
 async function render(): Promise<void> {
   const ticket = ++generation;
   const route = parseHash(location.hash, new Date());
@@ -219,6 +236,13 @@ async function render(): Promise<void> {
         app.setAttribute('aria-busy', 'true');
         const overlays = await api.overlays();
         if (ticket === generation) show(renderCalendar(overlays), 'Calendrier');
+        return;
+      }
+      case 'notifications': {
+        app.setAttribute('aria-busy', 'true');
+        const settings = await api.notifications();
+        const nodes = settings.enabled ? await scopeNodes() : [];
+        if (ticket === generation) show(renderNotifications(api, settings, nodes), 'Mes notifications');
         return;
       }
       case 'stats':

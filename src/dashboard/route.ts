@@ -39,6 +39,7 @@ export type Route =
   | { page: 'login'; next?: string }
   | { page: 'directory' }
   | { page: 'calendar' }
+  | { page: 'notifications' }
   /** Incomplete stats route: the app fills it from the user's scope and the default period. */
   | { page: 'home' };
 
@@ -63,6 +64,8 @@ export function parseHash(hash: string, today: Date): Route | null {
       return { page: 'directory' };
     case '/calendrier':
       return { page: 'calendar' };
+    case '/notifications':
+      return { page: 'notifications' };
     case '/stats':
       return parseStats(params, today) ?? { page: 'home' };
     default:
@@ -105,6 +108,8 @@ export function formatHash(route: Route): string {
       return '#/annuaire';
     case 'calendar':
       return '#/calendrier';
+    case 'notifications':
+      return '#/notifications';
     case 'login':
       return route.next === undefined
         ? '#/connexion'
