@@ -478,7 +478,10 @@ export function startBackground(deps: BackgroundDeps): Background {
       client,
     });
     const result = await uploader.run(cfg, { force });
-    // Quota readings ride with every round, whether or not mail moved; their failure is theirs alone.
+    // Quota readings ride with every round, whether or not mail moved; their failure is theirs alone. A
+    // look first: Thunderbird may have refreshed a quota after the reading its folder event caused (its
+    // GETQUOTAROOT answer comes late on a busy workstation), and isDue drops a reading that did not move.
+    await readQuota(ledger);
     await quota
       .send(ledger, cfg, await client())
       .catch((error: unknown) => log.warn('quota: not sent', error));
