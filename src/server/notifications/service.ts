@@ -5,18 +5,14 @@ import type { Db } from '../db/schema.ts';
 import type { MailConfig } from './config.ts';
 import { smtpSender, type MailSender } from './mailer.ts';
 import { deliverDue } from './outbox.ts';
+import { startPeriodic, type Periodic } from '../periodic.ts';
 import { scheduleDue } from './schedule.ts';
 
 export const ROUND_MS = 60_000;
 /** Alerts read every subscribed node's backlog: every ten minutes is soon enough for a day's count. */
 export const ALERT_EVERY_ROUNDS = 10;
 
-export interface NotificationService {
-  /** Resolves once the round now running (if any) has finished; no round starts afterwards. */
-  stop(): Promise<void>;
-  /** The round started last (for tests). */
-  readonly last: Promise<void>;
-}
+export type NotificationService = Periodic<void>;
 
 export function startNotificationService(
   db: Db,
@@ -26,15 +22,10 @@ export function startNotificationService(
 ): NotificationService {
   const sender = options.sender ?? smtpSender(config.mail);
   const clock = options.clock ?? (() => new Date());
-  let stopped = false;
   let round = 0;
-  let running: Promise<void> = Promise.resolve();
-  const run = (): void => {
-    if (stopped) return;
-    const alerts = round++ % ALERT_EVERY_ROUNDS === 0;
-    // One round at a time: a slow relay delays the next round rather than racing it.
-    running = running.then(async () => {
-      if (stopped) return;
+  const rounds = startPeriodic(
+    async () => {
+      const alerts = round++ % ALERT_EVERY_ROUNDS === 0;
       try {
         const now = clock();
         const scheduled = await scheduleDue(db, config, config.mail, now, { digests: true, alerts });
@@ -50,19 +41,16 @@ export function startNotificationService(
         // Database down: the next round tries again; nothing was lost (the outbox is the record).
         logger.error({ err: e }, 'échec d’un tour de notifications');
       }
-    });
-  };
-  run();
-  const timer = setInterval(run, options.intervalMs ?? ROUND_MS);
-  timer.unref();
+    },
+    undefined,
+    options.intervalMs ?? ROUND_MS,
+  );
   return {
     get last() {
-      return running;
+      return rounds.last;
     },
     async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+      await rounds.stop();
       sender.close();
     },
   };
