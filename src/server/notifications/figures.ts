@@ -5,7 +5,9 @@
  */
 import type { BacklogAnswer } from '../../core/backlog.ts';
 import { addDays, isoWeekStart, localDay, type Region } from '../../core/calendar.ts';
+import type { Metrics } from '../../core/protocol.ts';
 import type { Target } from '../../core/targets.ts';
+import { rateGap } from '../../core/verdict.ts';
 import { subjectRegion } from '../backlog/region.ts';
 import { runBacklog } from '../backlog/run.ts';
 import type { Db } from '../db/schema.ts';
@@ -50,15 +52,19 @@ export async function backlogNow(db: Db, subject: Subject, o: FigureOptions): Pr
   return runBacklog(db, subject, asOf, o.target, { now: o.now, whitMondayWorked: o.whitMondayWorked });
 }
 
-/** Children with a rate, lowest first; more « en retard » first among equals; five at most. */
+/**
+ * The five children furthest below the target, as the dashboard ranks them (core rateGap: a rate resting
+ * on fewer than MIN_DECIDED decided messages is not ranked); more « en retard » first among equals.
+ */
 function furthest(
-  children: { id: string; label: string; rate: number | null; overdue: number; withheld: boolean }[],
+  children: { label: string; metrics: Metrics; overdue: number; withheld: boolean }[],
 ): DigestChild[] {
   return children
-    .filter((c) => !c.withheld && c.rate !== null)
-    .sort((a, b) => a.rate! - b.rate! || b.overdue - a.overdue || a.label.localeCompare(b.label, 'fr'))
+    .map((c) => ({ ...c, gap: c.withheld ? null : rateGap(c.metrics) }))
+    .filter((c): c is typeof c & { gap: number } => c.gap !== null)
+    .sort((a, b) => a.gap - b.gap || b.overdue - a.overdue || a.label.localeCompare(b.label, 'fr'))
     .slice(0, 5)
-    .map(({ label, rate, overdue }) => ({ label, rate, overdue }));
+    .map(({ label, metrics, overdue }) => ({ label, rate: metrics.complianceRate, overdue }));
 }
 
 export async function digestFigures(
@@ -94,9 +100,8 @@ export async function digestFigures(
       last.children.map((c) => {
         const b = withheldChild.get(c.id);
         return {
-          id: c.id,
           label: c.name,
-          rate: c.complianceRate,
+          metrics: c,
           overdue: b?.buckets?.overdue ?? 0,
           withheld: b?.withheld ?? false,
         };

@@ -10,7 +10,8 @@ import {
   formatRateDelta,
 } from '../../format.ts';
 import { childrenTitles, levelNames } from '../../labels.ts';
-import { decidedOf, delayVerdict, rateGap, rateText, rateVerdict, verdictBadge } from '../../reading.ts';
+import { decidedOf, delayVerdict, rateGap, rateVerdict } from '../../../core/verdict.ts';
+import { rateText, verdictBadge } from '../../reading.ts';
 import { dataTable, type Column } from '../../table.ts';
 import type { Block, BlockContext } from './block.ts';
 import { hasData } from './key-figures.ts';

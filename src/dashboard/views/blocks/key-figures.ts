@@ -11,7 +11,8 @@ import {
   formatRateDelta,
 } from '../../format.ts';
 import { periodLabel } from '../../period.ts';
-import { decidedOf, delayVerdict, MIN_DECIDED, RATE_GOAL, rateVerdict, verdictBadge } from '../../reading.ts';
+import { decidedOf, delayVerdict, MIN_DECIDED, RATE_GOAL, rateVerdict } from '../../../core/verdict.ts';
+import { verdictBadge } from '../../reading.ts';
 import { neighbour } from '../../route.ts';
 import { renderProvisional } from '../provisional.ts';
 import type { Block, BlockContext } from './block.ts';

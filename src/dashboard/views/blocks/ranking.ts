@@ -3,7 +3,7 @@ import type { StatsAnswer } from '../../../core/protocol.ts';
 import { h } from '../../dom.ts';
 import { formatCount, formatDelay, formatPoints, formatRate, formatRateDelta } from '../../format.ts';
 import { childrenInSentence, childrenTitles } from '../../labels.ts';
-import { MIN_DECIDED, RATE_GOAL, rateGap, rateVerdict } from '../../reading.ts';
+import { MIN_DECIDED, RATE_GOAL, rateGap, rateVerdict } from '../../../core/verdict.ts';
 import { dataTable } from '../../table.ts';
 import type { Block, BlockContext } from './block.ts';
 import { hasData } from './key-figures.ts';

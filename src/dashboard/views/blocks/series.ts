@@ -3,7 +3,8 @@ import type { Granularity, StatsAnswer } from '../../../core/protocol.ts';
 import { h } from '../../dom.ts';
 import { formatCount, formatDecided, formatDelay, formatRate } from '../../format.ts';
 import { bucketEnd, bucketLabel, dayOf } from '../../period.ts';
-import { decidedOf, delayVerdict, rateText, verdictBadge } from '../../reading.ts';
+import { decidedOf, delayVerdict } from '../../../core/verdict.ts';
+import { rateText, verdictBadge } from '../../reading.ts';
 import { dataTable } from '../../table.ts';
 
 export type Point = StatsAnswer['series'][number] & { running: boolean };
